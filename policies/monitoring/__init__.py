@@ -1,0 +1,1 @@
+"""Monitoring policies, one per module."""

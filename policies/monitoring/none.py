@@ -1,0 +1,21 @@
+"""No monitoring: orders are left to run their course (the control for monitoring policies)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from scenarios.world import World
+from sim.engine.views import EngineActions, MonitorView
+
+
+@dataclass
+class NoMonitoring:
+    name: str = "none"
+    interval_h: float = math.inf
+
+    def start(self, world: World) -> None:
+        """Nothing to prepare."""
+
+    def inspect(self, view: MonitorView, actions: EngineActions) -> None:
+        """Never called: ``interval_h`` is infinite."""

@@ -1,0 +1,209 @@
+"""Turn a validated scenario mapping into a frozen :class:`~scenarios.world.World`.
+
+Takes plain nested dicts (``OmegaConf.to_container`` of ``cfg.scenario``), so it is usable without
+Hydra; run :func:`sim.config.validate.validate_scenario` first for clear errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from scenarios.distributions import Distribution
+from scenarios.world import (
+    SERVICE_LEVELS,
+    Burst,
+    Costs,
+    CustomerModel,
+    Demand,
+    Inventory,
+    Mode,
+    ScriptedStorm,
+    Shift,
+    Warehouse,
+    Weather,
+    World,
+)
+
+UNLIMITED_STOCK = np.iinfo(np.int64).max // 4
+
+
+def distribution(conf: Mapping[str, Any]) -> Distribution:
+    return Distribution(conf["dist"], float(conf["mean_h"]), float(conf.get("sd_h") or 0.0))
+
+
+def _mix(mix: Mapping[str, float], names: Sequence[str], default: np.ndarray) -> np.ndarray:
+    if not mix:
+        return default
+    return np.array([float(mix.get(n, 0.0)) for n in names])
+
+
+def _normalised(values: Sequence[float]) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    return arr / arr.mean()
+
+
+def build(sc: Mapping[str, Any]) -> World:
+    """Build the world from a scenario mapping."""
+    regions = tuple(sc["regions"])
+    warehouses_cfg = sc["warehouses"]
+    wh_names = tuple(warehouses_cfg)
+    modes_cfg = sc["modes"]
+    mode_names = tuple(modes_cfg)
+    products = tuple(sc["product_classes"])
+    channels = tuple(sc["channels"])
+    inventory_enabled = bool(sc["inventory"]["enabled"])
+
+    zone = np.zeros((len(regions), len(wh_names)), dtype=np.int64)
+    for r, name in enumerate(regions):
+        for wh, z in sc["regions"][name]["zone_to"].items():
+            zone[r, wh_names.index(wh)] = int(z)
+
+    warehouses = []
+    for name, wh in warehouses_cfg.items():
+        n_products = len(products)
+        if inventory_enabled:
+            initial = np.zeros(n_products, dtype=np.int64)
+            s_point = np.full(n_products, -1, dtype=np.int64)  # -1: never reorder
+            s_upto = np.zeros(n_products, dtype=np.int64)
+            for p, st in wh["stock"].items():
+                i = products.index(p)
+                initial[i], s_point[i], s_upto[i] = (
+                    st["initial"], st["reorder_point"], st["order_up_to"])
+        else:
+            initial = np.full(n_products, UNLIMITED_STOCK, dtype=np.int64)
+            s_point = np.full(n_products, -1, dtype=np.int64)
+            s_upto = initial.copy()
+        shifts = tuple(
+            Shift(float(s["start_h"]), float(s["length_h"]),
+                  int(wh["pickers"] if s["pickers"] is None else s["pickers"]))
+            for s in wh["shifts"]
+        )
+        warehouses.append(Warehouse(
+            name=name,
+            region=regions.index(wh["region"]),
+            pickers=int(wh["pickers"]),
+            shifts=shifts,
+            pick_time=distribution(wh["pick_time"]),
+            stock_initial=initial,
+            reorder_point=s_point,
+            order_up_to=s_upto,
+            replenish_lead_time_h=float(wh["replenish_lead_time_h"]),
+            outages=tuple((float(o["start_h"]), float(o["start_h"] + o["duration_h"]))
+                          for o in wh["outages"]),
+        ))
+
+    modes = tuple(
+        Mode(
+            name=name,
+            price_usd_by_zone=np.asarray(m["price_usd_by_zone"], dtype=float),
+            transit_by_zone=tuple(distribution(d) for d in m["transit_by_zone"]),
+            pickup_hours=tuple(sorted(float(h) for h in m["pickup_hours"])),
+            daily_capacity=int(m["daily_capacity"]),
+            scan_interval_h=float(m["scan_interval_h"]),
+            scan_gap_p=float(m["scan_gap_p"]),
+            loss_p=float(m["loss_p"]),
+            storm_delay_h=float(m["storm_delay_h"]),
+            storm_stop_severity=float(m["storm_stop_severity"]),
+        )
+        for name, m in modes_cfg.items()
+    )
+
+    pcs = sc["product_classes"]
+    chs = sc["channels"]
+    region_share = np.array([sc["regions"][r]["share"] for r in regions], dtype=float)
+    product_share = np.array([pcs[p]["share"] for p in products], dtype=float)
+    d = sc["demand"]
+    bursts = tuple(
+        Burst(
+            name=b["name"],
+            start_h=float(b["start_h"]),
+            ramp_h=float(b["ramp_h"]),
+            peak_multiplier=float(b["peak_multiplier"]),
+            decay_tau_h=float(b["decay_tau_h"]),
+            duration_h=float(b["duration_h"]),
+            channel=channels.index(b["channel"]),
+            product_mix=_mix(b["product_mix"], products, product_share),
+            region_mix=_mix(b["region_mix"], regions, region_share),
+            promotion=bool(b["promotion"]),
+        )
+        for b in d["bursts"]
+    )
+    demand = Demand(
+        base_rate_per_h=float(d["base_rate_per_h"]),
+        hourly_profile=_normalised(d["hourly_profile"]),
+        weekly_profile=_normalised(d["weekly_profile"]),
+        extra_items_mean=float(d["extra_items_mean"]),
+        vip_p=float(d["vip_p"]),
+        region_share=region_share,
+        product_share=product_share,
+        product_value_mean_usd=np.array([pcs[p]["value_mean_usd"] for p in products], float),
+        product_value_sd_usd=np.array([pcs[p]["value_sd_usd"] for p in products], float),
+        product_margin_mean=np.array([pcs[p]["margin_mean"] for p in products], float),
+        product_return_p=np.array([pcs[p]["return_p"] for p in products], float),
+        channel_share=np.array([chs[c]["share"] for c in channels], float),
+        channel_express_p=np.array([chs[c]["express_p"] for c in channels], float),
+        channel_value_multiplier=np.array([chs[c]["value_multiplier"] for c in channels], float),
+        bursts=bursts,
+    )
+
+    c = sc["customer"]
+    customer = CustomerModel(
+        promise_h=np.array([c["promise_h"][s] for s in SERVICE_LEVELS], float),
+        pseudo_urgent_p=float(c["pseudo_urgent_p"]),
+        pseudo_urgent_extra_h=float(c["pseudo_urgent_extra_h"]),
+        pseudo_urgent_extra_sd_h=float(c["pseudo_urgent_extra_sd_h"]),
+        signal_separation=float(c["signal_separation"]),
+        nps_lateness_days=np.asarray(c["nps_lateness_days"], float),
+        nps_promoter_p=np.asarray(c["nps_promoter_p"], float),
+        nps_detractor_p=np.asarray(c["nps_detractor_p"], float),
+        cancelled_promoter_p=float(c["cancelled_promoter_p"]),
+        cancelled_detractor_p=float(c["cancelled_detractor_p"]),
+        early_return_uplift_per_day=float(c["early_return_uplift_per_day"]),
+    )
+
+    w = sc["weather"]
+    default_rate = float(w["storm_rate_per_day"])
+    weather = Weather(
+        storm_rate_per_day=np.array([
+            default_rate if sc["regions"][r]["storm_rate_per_day"] is None
+            else float(sc["regions"][r]["storm_rate_per_day"]) for r in regions]),
+        storm_duration=distribution(w["storm_duration"]),
+        severity_min=float(w["severity_min"]),
+        severity_max=float(w["severity_max"]),
+        warehouse_slowdown=float(w["warehouse_slowdown"]),
+        forecast_lead_h=float(w["forecast_lead_h"]),
+        forecast_hit_p=float(w["forecast_hit_p"]),
+        false_alarm_ratio=float(w["false_alarm_ratio"]),
+        scripted=tuple(
+            ScriptedStorm(regions.index(s["region"]), float(s["start_h"]), float(s["duration_h"]),
+                          float(s["severity"]), bool(s["forecast"]))
+            for s in w["storms"]),
+    )
+
+    inv = sc["inventory"]
+    costs = sc["costs"]
+    return World(
+        name=str(sc["name"]),
+        regions=regions,
+        warehouses=tuple(warehouses),
+        modes=modes,
+        product_classes=products,
+        channels=channels,
+        zone=zone,
+        demand=demand,
+        customer=customer,
+        weather=weather,
+        inventory=Inventory(
+            enabled=inventory_enabled,
+            sync_interval_h=float(inv["sync_interval_h"]),
+            on_stockout=str(inv["on_stockout"]),
+            max_reroutes=int(inv["max_reroutes"]),
+            reroute_delay_h=float(inv["reroute_delay_h"]),
+        ),
+        costs=Costs(**{k: float(v) for k, v in costs.items()}),
+        allocation_wave_h=float(sc["allocation_wave_h"]),
+        service_mode=np.array([mode_names.index(sc["service_mode"][s]) for s in SERVICE_LEVELS]),
+    )

@@ -1,0 +1,199 @@
+"""The world the engine simulates: frozen, typed, index-based.
+
+Names become integer indices once, here, so the engine's hot path works on numpy arrays and ints.
+Everything a policy must not see (true stock, true weather, customer expectation) stays in the
+engine; these objects describe the network and its random processes, not their realisations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scenarios.distributions import Distribution
+
+SERVICE_LEVELS = ("standard", "express")
+
+
+@dataclass(frozen=True)
+class Shift:
+    start_h: float  # hour of day
+    length_h: float
+    pickers: int
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    name: str
+    region: int
+    pickers: int
+    shifts: tuple[Shift, ...]  # empty: always staffed by ``pickers``
+    pick_time: Distribution
+    stock_initial: np.ndarray  # units by product class
+    reorder_point: np.ndarray  # s
+    order_up_to: np.ndarray  # S
+    replenish_lead_time_h: float
+    outages: tuple[tuple[float, float], ...]  # (start_h, end_h)
+
+
+@dataclass(frozen=True)
+class Mode:
+    name: str
+    price_usd_by_zone: np.ndarray
+    transit_by_zone: tuple[Distribution, ...]
+    pickup_hours: tuple[float, ...]
+    daily_capacity: int
+    scan_interval_h: float
+    scan_gap_p: float
+    loss_p: float
+    storm_delay_h: float
+    storm_stop_severity: float
+
+    def expected_transit_h(self, zone: int) -> float:
+        return self.transit_by_zone[zone - 1].mean_h
+
+
+@dataclass(frozen=True)
+class Burst:
+    name: str
+    start_h: float
+    ramp_h: float
+    peak_multiplier: float
+    decay_tau_h: float
+    duration_h: float
+    channel: int
+    product_mix: np.ndarray  # probabilities by product class
+    region_mix: np.ndarray  # probabilities by region
+    promotion: bool
+
+    def shape(self, t_h: np.ndarray) -> np.ndarray:
+        """Fraction (0-1) of the peak extra rate at times ``t_h``: linear ramp, exponential decay."""
+        dt = np.asarray(t_h, dtype=float) - self.start_h
+        ramp = np.clip(dt / self.ramp_h, 0.0, 1.0) if self.ramp_h > 0 else (dt >= 0) * 1.0
+        decay = np.exp(-np.maximum(dt - self.ramp_h, 0.0) / self.decay_tau_h)
+        inside = (dt >= 0) & (dt < self.duration_h)
+        return np.where(inside, ramp * decay, 0.0)
+
+
+@dataclass(frozen=True)
+class Demand:
+    base_rate_per_h: float
+    hourly_profile: np.ndarray  # 24 values, mean 1
+    weekly_profile: np.ndarray  # 7 values, mean 1; day 0 is Monday
+    extra_items_mean: float
+    vip_p: float
+    region_share: np.ndarray
+    product_share: np.ndarray
+    product_value_mean_usd: np.ndarray
+    product_value_sd_usd: np.ndarray
+    product_margin_mean: np.ndarray
+    product_return_p: np.ndarray
+    channel_share: np.ndarray
+    channel_express_p: np.ndarray
+    channel_value_multiplier: np.ndarray
+    bursts: tuple[Burst, ...]
+
+
+@dataclass(frozen=True)
+class CustomerModel:
+    promise_h: np.ndarray  # by service level
+    pseudo_urgent_p: float
+    pseudo_urgent_extra_h: float
+    pseudo_urgent_extra_sd_h: float
+    signal_separation: float
+    nps_lateness_days: np.ndarray
+    nps_promoter_p: np.ndarray
+    nps_detractor_p: np.ndarray
+    cancelled_promoter_p: float
+    cancelled_detractor_p: float
+    early_return_uplift_per_day: float
+
+
+@dataclass(frozen=True)
+class ScriptedStorm:
+    region: int
+    start_h: float
+    duration_h: float
+    severity: float
+    forecast: bool
+
+
+@dataclass(frozen=True)
+class Weather:
+    storm_rate_per_day: np.ndarray  # by region
+    storm_duration: Distribution
+    severity_min: float
+    severity_max: float
+    warehouse_slowdown: float
+    forecast_lead_h: float
+    forecast_hit_p: float
+    false_alarm_ratio: float
+    scripted: tuple[ScriptedStorm, ...]
+
+
+@dataclass(frozen=True)
+class Inventory:
+    enabled: bool
+    sync_interval_h: float
+    on_stockout: str  # reroute | backorder | cancel
+    max_reroutes: int
+    reroute_delay_h: float
+
+
+@dataclass(frozen=True)
+class Costs:
+    pick_pack_usd: float
+    extra_item_usd: float
+    reroute_usd: float
+    backorder_usd: float
+    cancel_usd: float
+    lost_parcel_detect_h: float
+
+
+@dataclass(frozen=True)
+class World:
+    """A whole scenario, ready to simulate."""
+
+    name: str
+    regions: tuple[str, ...]
+    warehouses: tuple[Warehouse, ...]
+    modes: tuple[Mode, ...]
+    product_classes: tuple[str, ...]
+    channels: tuple[str, ...]
+    zone: np.ndarray  # [region, warehouse] 1-based zone; 0 = the warehouse does not serve it
+    demand: Demand
+    customer: CustomerModel
+    weather: Weather
+    inventory: Inventory
+    costs: Costs
+    allocation_wave_h: float
+    service_mode: np.ndarray  # default mode index by service level
+
+    @property
+    def warehouse_names(self) -> tuple[str, ...]:
+        return tuple(w.name for w in self.warehouses)
+
+    @property
+    def mode_names(self) -> tuple[str, ...]:
+        return tuple(m.name for m in self.modes)
+
+    def mode_index(self, name: str) -> int:
+        return self.mode_names.index(name)
+
+    def price_table_usd(self) -> np.ndarray:
+        """Transport price [mode, zone] with zone 1-based (column 0 unused, NaN)."""
+        n_zones = max(len(m.price_usd_by_zone) for m in self.modes)
+        table = np.full((len(self.modes), n_zones + 1), np.nan)
+        for i, mode in enumerate(self.modes):
+            table[i, 1 : len(mode.price_usd_by_zone) + 1] = mode.price_usd_by_zone
+        return table
+
+    def transit_mean_table_h(self) -> np.ndarray:
+        """Expected transit [mode, zone] in hours, zone 1-based (column 0 unused, NaN)."""
+        n_zones = max(len(m.transit_by_zone) for m in self.modes)
+        table = np.full((len(self.modes), n_zones + 1), np.nan)
+        for i, mode in enumerate(self.modes):
+            for z, dist in enumerate(mode.transit_by_zone, start=1):
+                table[i, z] = dist.mean_h
+        return table

@@ -1,0 +1,119 @@
+"""Carrier pickups at each warehouse dock and the transit that follows.
+
+A dock holds packed parcels per mode; the carrier calls at its pickup hours (the cut-offs) and takes
+up to its remaining daily capacity, oldest first. A storm at or above the mode's stop severity over
+the warehouse cancels the pickup; a warehouse outage does too. Transit is settled at pickup:
+the order's own transit quantile through the lane's zone distribution, plus storm delay on the
+destination region, plus a replacement shipment if the parcel is lost. No event per parcel.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from scenarios.world import Mode, World
+from sim.engine.demand import OrderStream
+from sim.engine.orderbook import OrderBook, Stage
+from sim.engine.weather import StormTimeline
+
+
+class CarrierOps:
+    def __init__(self, env: simpy.Environment, world: World, book: OrderBook,
+                 orders: OrderStream, storms: StormTimeline, horizon_h: float) -> None:
+        self.env = env
+        self.world = world
+        self.book = book
+        self.orders = orders
+        self.storms = storms
+        n_wh, n_modes = len(world.warehouses), len(world.modes)
+        self.docks: list[list[deque[int]]] = [[deque() for _ in range(n_modes)]
+                                              for _ in range(n_wh)]
+        self.shipped_today = np.zeros((n_wh, n_modes), dtype=np.int64)
+        self.capacity = np.array([[m.daily_capacity for m in world.modes]] * n_wh, dtype=np.int64)
+        self.price = world.price_table_usd()
+        self.pickups_skipped = 0
+        for w in range(n_wh):
+            for m in range(n_modes):
+                env.process(self._pickups(w, m, horizon_h))
+        env.process(self._midnight_reset())
+
+    def add_packed(self, order: int) -> None:
+        self.docks[self.book.warehouse[order]][self.book.mode[order]].append(order)
+
+    def dock_size(self, warehouse: int) -> int:
+        return sum(len(d) for d in self.docks[warehouse])
+
+    def _midnight_reset(self) -> Generator[Any, Any, None]:
+        while True:
+            yield self.env.timeout(24.0 - self.env.now % 24.0)
+            self.shipped_today[:] = 0
+
+    def _pickups(self, w: int, m: int, horizon_h: float) -> Generator[Any, Any, None]:
+        env = self.env
+        mode = self.world.modes[m]
+        spec = self.world.warehouses[w]
+        day = 0.0
+        while day < horizon_h:
+            for hour in mode.pickup_hours:
+                t = day + hour
+                if t < env.now:
+                    continue
+                yield env.timeout(t - env.now)
+                if any(start <= t < end for start, end in spec.outages) or (
+                        self.storms.severity_at(spec.region, t) >= mode.storm_stop_severity > 0):
+                    self.pickups_skipped += 1
+                    continue
+                self._collect(w, m, mode)
+            day += 24.0
+
+    def _collect(self, w: int, m: int, mode: Mode) -> None:
+        dock = self.docks[w][m]
+        book = self.book
+        room = int(self.capacity[w, m] - self.shipped_today[w, m])
+        taken: list[int] = []
+        while dock and len(taken) < room:
+            order = dock.popleft()
+            # lazy deletion: an order whose mode was changed sits in another dock too
+            if book.stage[order] == Stage.PACKED and book.mode[order] == m:
+                taken.append(order)
+        if taken:
+            self.shipped_today[w, m] += len(taken)
+            self.ship(np.asarray(taken, dtype=np.int64), m, mode)
+
+    def ship(self, parcels: np.ndarray, m: int, mode: Mode) -> None:
+        """Hand parcels to the carrier now and settle their transit, tracking and cost."""
+        now = self.env.now
+        book, orders = self.book, self.orders
+        zones = book.zone[parcels]
+        transit = np.empty(len(parcels))
+        for z in np.unique(zones):
+            mine = zones == z
+            transit[mine] = mode.transit_by_zone[z - 1].quantile(orders.u_transit[parcels[mine]])
+        regions = orders.region[parcels]
+        arrive = now + transit
+        severity, storm_end = self.storms.worst_overlap(regions, np.full(len(parcels), now), arrive)
+        delay = severity * mode.storm_delay_h
+        stopped = (severity >= mode.storm_stop_severity) & (mode.storm_stop_severity > 0)
+        # a stopping storm holds deliveries until it has passed
+        arrive = np.where(stopped, np.fmax(arrive, storm_end), arrive) + delay
+        book.storm_delay_h[parcels] = arrive - now - transit
+        lost = orders.u_loss[parcels] < mode.loss_p
+        if lost.any():
+            # the loss is noticed after a wait past the due date; a replacement ships then
+            replacement = self.world.costs.lost_parcel_detect_h + transit[lost]
+            arrive[lost] += replacement
+            book.lost[parcels[lost]] = True
+            extra = self.world.costs.pick_pack_usd + self.price[m, zones[lost]]
+            book.cost_exception_usd[parcels[lost]] += extra
+        gap = orders.u_scan_gap[parcels] < mode.scan_gap_p
+        book.track_gap_start_h[parcels[gap]] = now + orders.u_gap_start[parcels[gap]] * (
+            arrive[gap] - now)
+        book.stage[parcels] = Stage.IN_TRANSIT
+        book.shipped_h[parcels] = now
+        book.delivered_h[parcels] = arrive
+        book.cost_transport_usd[parcels] = self.price[m, zones]

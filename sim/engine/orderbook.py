@@ -1,0 +1,64 @@
+"""Per-order state as preallocated columns (one array per field, indexed by order id).
+
+The engine writes here instead of keeping an object per order; the result turns these columns
+into ``orders.parquet`` in one step.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+
+class Stage(IntEnum):
+    """Where an order is in its life cycle. ``IN_TRANSIT`` orders get delivered at ``delivered_h``."""
+
+    NOT_ARRIVED = 0
+    WAITING_ROUTE = 1  # arrived, waiting for the allocation wave (or a re-route)
+    BACKORDERED = 2
+    QUEUED = 3  # stock reserved, waiting for a picker
+    PICKING = 4
+    PACKED = 5  # at the dock, waiting for the carrier pickup
+    IN_TRANSIT = 6
+    CANCELLED = 7
+
+
+STATUS_NAMES = {
+    "delivered": "delivered",
+    "cancelled": "cancelled",
+    "open": "open",
+}
+
+
+class OrderBook:
+    """Mutable columns of the whole run."""
+
+    def __init__(self, n: int) -> None:
+        nan = np.full(n, np.nan)
+        self.stage = np.zeros(n, dtype=np.int8)
+        self.warehouse = np.full(n, -1, dtype=np.int64)
+        self.mode = np.full(n, -1, dtype=np.int64)
+        self.zone = np.zeros(n, dtype=np.int64)
+        self.routed_h = nan.copy()
+        self.queued_h = nan.copy()
+        self.pick_start_h = nan.copy()
+        self.picked_h = nan.copy()
+        self.shipped_h = nan.copy()
+        self.delivered_h = nan.copy()
+        self.cancelled_h = nan.copy()
+        self.track_gap_start_h = nan.copy()  # tracking dark from here until delivery
+        self.cost_pick_usd = np.zeros(n)
+        self.cost_transport_usd = np.zeros(n)
+        self.cost_exception_usd = np.zeros(n)
+        self.reroutes = np.zeros(n, dtype=np.int64)
+        self.backordered = np.zeros(n, dtype=bool)
+        self.transferred = np.zeros(n, dtype=bool)
+        self.expedited = np.zeros(n, dtype=bool)
+        self.prioritised = np.zeros(n, dtype=bool)
+        self.lost = np.zeros(n, dtype=bool)
+        self.storm_delay_h = np.zeros(n)
+        self.queue_token = np.zeros(n, dtype=np.int64)  # invalidates stale pick-queue entries
+
+    def __len__(self) -> int:
+        return len(self.stage)

@@ -1,0 +1,191 @@
+"""A warehouse in operation: true stock with (s, S) replenishment, a pick queue, and pickers on
+shifts.
+
+Each picker is one SimPy process: on shift it takes the most urgent order from the queue (FIFO
+within a priority), picks and packs it, and hands it to the dock; off shift or during an outage it
+sleeps until it is due back (an order in hand is finished first). Only the pick itself costs an
+event, so the queue is an M/M/c queue when the scenario is reduced to one.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Callable, Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from scenarios.world import Warehouse
+from sim.engine.demand import OrderStream
+from sim.engine.orderbook import OrderBook, Stage
+from sim.engine.weather import StormTimeline
+
+NORMAL_PRIORITY = 1
+HIGH_PRIORITY = 0
+
+
+class WarehouseOps:
+    def __init__(self, env: simpy.Environment, index: int, spec: Warehouse, book: OrderBook,
+                 orders: OrderStream, storms: StormTimeline, slowdown_per_severity: float,
+                 on_packed: Callable[[int], None]) -> None:
+        self.env = env
+        self.index = index
+        self.spec = spec
+        self.book = book
+        self.orders = orders
+        self.storms = storms
+        self.slowdown_per_severity = slowdown_per_severity
+        self.on_packed = on_packed
+        self.on_hand = spec.stock_initial.copy()
+        self.on_order = np.zeros_like(self.on_hand)
+        self.min_on_hand = self.on_hand.copy()
+        self.backordered_units = np.zeros_like(self.on_hand)
+        self.backorders: list[deque[int]] = [deque() for _ in range(len(self.on_hand))]
+        self._queue: list[tuple[int, int, int, int]] = []  # (priority, seq, order, token)
+        self._seq = 0
+        self.backlog = 0  # valid orders queued for pick
+        self.busy = 0
+        self.replenishments = 0
+        self._idle: list[simpy.Event] = []
+        self._pick_quantile = spec.pick_time.quantile
+        self._has_storms = bool(np.any(storms.region == spec.region)) and slowdown_per_severity > 0
+        self._on_intervals = self._shift_intervals()
+        for k in range(spec.pickers if not spec.shifts else max(s.pickers for s in spec.shifts)):
+            env.process(self._picker(k))
+
+    # -- stock ---------------------------------------------------------------------------------
+    def try_reserve(self, order: int) -> bool:
+        """Take the order's units from true stock if they are there; trigger replenishment."""
+        product, items = self.orders.product[order], self.orders.items[order]
+        if self.on_hand[product] < items:
+            return False
+        self.on_hand[product] -= items
+        if self.on_hand[product] < self.min_on_hand[product]:
+            self.min_on_hand[product] = self.on_hand[product]
+        self._maybe_replenish(product)
+        return True
+
+    def release(self, order: int) -> None:
+        """Put a reserved order's units back (the order was moved elsewhere)."""
+        self.on_hand[self.orders.product[order]] += self.orders.items[order]
+
+    def can_backorder(self, product: int) -> bool:
+        return bool(self.spec.reorder_point[product] >= 0)
+
+    def backorder(self, order: int) -> None:
+        product = self.orders.product[order]
+        self.backorders[product].append(order)
+        self.backordered_units[product] += self.orders.items[order]
+        self.book.stage[order] = Stage.BACKORDERED
+        self._maybe_replenish(product)
+
+    def _maybe_replenish(self, product: int) -> None:
+        s_point = self.spec.reorder_point[product]
+        position = (self.on_hand[product] + self.on_order[product]
+                    - self.backordered_units[product])
+        if s_point >= 0 and position <= s_point:
+            quantity = int(self.spec.order_up_to[product] - position)
+            self.on_order[product] += quantity
+            self.replenishments += 1
+            self.env.process(self._replenish(product, quantity))
+
+    def _replenish(self, product: int, quantity: int) -> Generator[Any, Any, None]:
+        yield self.env.timeout(self.spec.replenish_lead_time_h)
+        self.on_order[product] -= quantity
+        self.on_hand[product] += quantity
+        waiting = self.backorders[product]
+        while waiting and self.on_hand[product] >= self.orders.items[waiting[0]]:
+            order = waiting.popleft()
+            self.backordered_units[product] -= self.orders.items[order]
+            self.try_reserve(order)
+            self.enqueue(order)
+        self._maybe_replenish(product)
+
+    # -- pick queue ----------------------------------------------------------------------------
+    def enqueue(self, order: int, priority: int = NORMAL_PRIORITY) -> None:
+        """Queue a reserved order for picking (again, with a new priority, if already queued)."""
+        book = self.book
+        if book.stage[order] != Stage.QUEUED:
+            book.stage[order] = Stage.QUEUED
+            book.queued_h[order] = self.env.now
+            self.backlog += 1
+        book.queue_token[order] += 1
+        self._seq += 1
+        heapq.heappush(self._queue, (priority, self._seq, order, int(book.queue_token[order])))
+        if self._idle:
+            self._idle.pop().succeed()
+
+    def dequeue(self, order: int) -> None:
+        """Take a queued order out of the queue (moved to another warehouse or cancelled)."""
+        if self.book.stage[order] == Stage.QUEUED:
+            self.book.queue_token[order] += 1
+            self.backlog -= 1
+
+    def _next_valid(self) -> int:
+        queue, token, stage = self._queue, self.book.queue_token, self.book.stage
+        while queue:
+            _, _, order, tok = heapq.heappop(queue)
+            if tok == token[order] and stage[order] == Stage.QUEUED:
+                return order
+        return -1
+
+    # -- pickers -------------------------------------------------------------------------------
+    def _shift_intervals(self) -> list[list[tuple[float, float]]]:
+        """Per picker: the hours of day (start, end) it is on, ends may pass 24."""
+        if not self.spec.shifts:
+            return []
+        n = max(s.pickers for s in self.spec.shifts)
+        return [[(s.start_h, s.start_h + s.length_h) for s in self.spec.shifts if k < s.pickers]
+                for k in range(n)]
+
+    def hours_until_on(self, picker: int, t_h: float) -> float:
+        """0 if the picker works at ``t_h``, otherwise hours until it next does."""
+        for start, end in self.spec.outages:
+            if start <= t_h < end:
+                return end - t_h + self.hours_until_on(picker, end)
+        if not self._on_intervals:
+            return 0.0
+        hour = t_h % 24.0
+        wait = 24.0
+        for start, end in self._on_intervals[picker]:
+            if start <= hour < end or start <= hour + 24.0 < end:
+                return 0.0
+            wait = min(wait, (start - hour) % 24.0)
+        return wait
+
+    def pickers_on(self, t_h: float) -> int:
+        n = len(self._on_intervals) if self._on_intervals else self.spec.pickers
+        return sum(1 for k in range(n) if self.hours_until_on(k, t_h) == 0.0)
+
+    def _picker(self, k: int) -> Generator[Any, Any, None]:
+        env, book = self.env, self.book
+        while True:
+            wait = self.hours_until_on(k, env.now)
+            if wait > 0:
+                if self._queue and self._idle:
+                    self._idle.pop().succeed()  # let a colleague on shift take the work
+                yield env.timeout(wait)
+                continue
+            order = self._next_valid()
+            if order < 0:
+                wake = env.event()
+                self._idle.append(wake)
+                yield wake
+                continue
+            if self._queue and self._idle:
+                self._idle.pop().succeed()
+            self.backlog -= 1
+            self.busy += 1
+            book.stage[order] = Stage.PICKING
+            book.pick_start_h[order] = env.now
+            duration = float(self._pick_quantile(self.orders.u_pick[order]))
+            if self._has_storms:
+                severity = self.storms.severity_at(self.spec.region, env.now)
+                duration *= 1.0 + self.slowdown_per_severity * severity
+            yield env.timeout(duration)
+            self.busy -= 1
+            book.picked_h[order] = env.now
+            book.stage[order] = Stage.PACKED
+            self.on_packed(order)

@@ -1,0 +1,116 @@
+"""Storms per region and the forecasts issued ahead of them, drawn up front.
+
+Storm onsets are Poisson per region (rate per day), durations from the configured distribution,
+severity uniform in [severity_min, severity_max]; scripted storms are added. Each real storm is
+forecast ``forecast_lead_h`` ahead with probability ``forecast_hit_p``; false alarms arrive so that
+they make up ``false_alarm_ratio`` of all forecasts. Policies see :class:`Forecasts`, never
+:class:`StormTimeline`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scenarios.world import World
+from sim.engine.streams import RandomStreams
+
+
+@dataclass(frozen=True)
+class StormTimeline:
+    """The true storms (hidden truth): per-storm columns, sorted by start."""
+
+    region: np.ndarray
+    start_h: np.ndarray
+    end_h: np.ndarray
+    severity: np.ndarray
+
+    def severity_at(self, region: int, t_h: float) -> float:
+        """Worst severity of storms over ``region`` at time ``t_h`` (0 if clear)."""
+        hit = (self.region == region) & (self.start_h <= t_h) & (self.end_h > t_h)
+        return float(self.severity[hit].max()) if hit.any() else 0.0
+
+    def worst_overlap(self, regions: np.ndarray, t0_h: np.ndarray, t1_h: np.ndarray,
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """Per parcel: worst severity of storms over its region overlapping [t0, t1], and the
+        latest end of those storms (NaN if none)."""
+        worst = np.zeros(len(regions))
+        end = np.full(len(regions), np.nan)
+        for s in range(len(self.region)):
+            hit = (regions == self.region[s]) & (t0_h < self.end_h[s]) & (t1_h > self.start_h[s])
+            if hit.any():
+                worst[hit] = np.maximum(worst[hit], self.severity[s])
+                end[hit] = np.fmax(end[hit], self.end_h[s])
+        return worst, end
+
+
+@dataclass(frozen=True)
+class Forecasts:
+    """Issued storm forecasts: what a policy may know about the weather."""
+
+    region: np.ndarray
+    issued_h: np.ndarray
+    start_h: np.ndarray  # predicted
+    end_h: np.ndarray  # predicted
+    true_storm: np.ndarray  # index into the timeline, -1 for a false alarm (hidden)
+
+    def active(self, n_regions: int, now_h: float) -> np.ndarray:
+        """Per region: True if a forecast issued by ``now_h`` predicts a storm not yet over."""
+        live = (self.issued_h <= now_h) & (self.end_h > now_h)
+        out = np.zeros(n_regions, dtype=bool)
+        out[self.region[live]] = True
+        return out
+
+
+def generate_weather(world: World, horizon_h: float, streams: RandomStreams,
+                     ) -> tuple[StormTimeline, Forecasts]:
+    w = world.weather
+    rng = streams["weather"]
+    regions, starts, durations, severities, forecastable = [], [], [], [], []
+    for r, rate_per_day in enumerate(w.storm_rate_per_day):
+        n = rng.poisson(rate_per_day * horizon_h / 24.0)
+        regions.append(np.full(n, r))
+        starts.append(rng.random(n) * horizon_h)
+        durations.append(w.storm_duration.quantile(rng.random(n)))
+        severities.append(w.severity_min + (w.severity_max - w.severity_min) * rng.random(n))
+        forecastable.append(np.ones(n, dtype=bool))
+    for s in w.scripted:
+        regions.append(np.array([s.region]))
+        starts.append(np.array([s.start_h]))
+        durations.append(np.array([s.duration_h]))
+        severities.append(np.array([s.severity]))
+        forecastable.append(np.array([s.forecast]))
+    region = np.concatenate(regions).astype(np.int64)
+    start = np.concatenate(starts)
+    end = start + np.concatenate(durations)
+    severity = np.concatenate(severities)
+    can_forecast = np.concatenate(forecastable)
+    order = np.argsort(start, kind="stable")
+    timeline = StormTimeline(region[order], start[order], end[order], severity[order])
+
+    frng = streams["forecast"]
+    scripted = np.zeros(len(region), dtype=bool)
+    scripted[len(region) - len(w.scripted):] = True
+    hit = can_forecast & ((frng.random(len(region)) < w.forecast_hit_p) | scripted)
+    hit = hit[order]
+    hits = np.flatnonzero(hit)
+    # false alarms: FAR = false / (false + hits)  =>  false rate = hit rate x FAR / (1 - FAR)
+    false_rate = w.storm_rate_per_day * w.forecast_hit_p * w.false_alarm_ratio / (
+        1.0 - w.false_alarm_ratio)
+    fa_region, fa_start = [], []
+    for r, rate_per_day in enumerate(false_rate):
+        n = frng.poisson(rate_per_day * horizon_h / 24.0)
+        fa_region.append(np.full(n, r))
+        fa_start.append(frng.random(n) * horizon_h)
+    fa_r = np.concatenate(fa_region).astype(np.int64)
+    fa_s = np.concatenate(fa_start)
+    mean_duration = w.storm_duration.mean_h
+    forecasts = Forecasts(
+        region=np.concatenate([timeline.region[hits], fa_r]),
+        issued_h=np.concatenate([timeline.start_h[hits], fa_s]) - w.forecast_lead_h,
+        start_h=np.concatenate([timeline.start_h[hits], fa_s]),
+        end_h=np.concatenate([timeline.start_h[hits], fa_s]) + mean_duration,
+        true_storm=np.concatenate([hits, np.full(len(fa_r), -1)]),
+    )
+    return timeline, forecasts

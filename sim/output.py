@@ -1,0 +1,68 @@
+"""Write a run's records into its run dir: orders.parquet, timeseries.parquet, kpis.json.
+
+Files are written under temporary names and renamed into place, ``kpis.json`` last: a run dir with a
+``kpis.json`` is complete, and an interrupted run never leaves a file that looks finished.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.engine import RunResult
+
+ORDERS_FILE = "orders.parquet"
+TIMESERIES_FILE = "timeseries.parquet"
+KPIS_FILE = "kpis.json"
+
+
+def orders_frame(result: RunResult) -> pd.DataFrame:
+    frame = pd.DataFrame(result.orders)
+    for col in ("region", "product_class", "channel", "burst", "service_level", "warehouse",
+                "mode", "status"):
+        frame[col] = frame[col].astype("category")
+    return frame
+
+
+def timeseries_frame(result: RunResult) -> pd.DataFrame:
+    """Long format: one row per (time, warehouse or mode); ``kind`` says which."""
+    wh = pd.DataFrame(result.warehouse_series).rename(columns={"warehouse": "name"})
+    wh.insert(1, "kind", "warehouse")
+    modes = pd.DataFrame(result.mode_series).rename(columns={"mode": "name"})
+    modes.insert(1, "kind", "mode")
+    frame = pd.concat([wh, modes], ignore_index=True)
+    frame["kind"] = frame["kind"].astype("category")
+    frame["name"] = frame["name"].astype("category")
+    return frame
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _replace(tmp: Path, final: Path) -> None:
+    os.replace(tmp, final)
+
+
+def write_run(result: RunResult, out_dir: str | Path) -> Path:
+    """Write the three run files; returns the run dir."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp_orders = out / f".{ORDERS_FILE}.tmp"
+    tmp_ts = out / f".{TIMESERIES_FILE}.tmp"
+    tmp_kpis = out / f".{KPIS_FILE}.tmp"
+    orders_frame(result).to_parquet(tmp_orders, index=False)
+    timeseries_frame(result).to_parquet(tmp_ts, index=False)
+    tmp_kpis.write_text(json.dumps({k: _json_safe(v) for k, v in result.kpis.items()}, indent=2)
+                        + "\n")
+    _replace(tmp_orders, out / ORDERS_FILE)
+    _replace(tmp_ts, out / TIMESERIES_FILE)
+    _replace(tmp_kpis, out / KPIS_FILE)
+    return out
