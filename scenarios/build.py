@@ -71,29 +71,39 @@ def build(sc: Mapping[str, Any]) -> World:
             for p, st in wh["stock"].items():
                 i = products.index(p)
                 initial[i], s_point[i], s_upto[i] = (
-                    st["initial"], st["reorder_point"], st["order_up_to"])
+                    st["initial"],
+                    st["reorder_point"],
+                    st["order_up_to"],
+                )
         else:
             initial = np.full(n_products, UNLIMITED_STOCK, dtype=np.int64)
             s_point = np.full(n_products, -1, dtype=np.int64)
             s_upto = initial.copy()
         shifts = tuple(
-            Shift(float(s["start_h"]), float(s["length_h"]),
-                  int(wh["pickers"] if s["pickers"] is None else s["pickers"]))
+            Shift(
+                float(s["start_h"]),
+                float(s["length_h"]),
+                int(wh["pickers"] if s["pickers"] is None else s["pickers"]),
+            )
             for s in wh["shifts"]
         )
-        warehouses.append(Warehouse(
-            name=name,
-            region=regions.index(wh["region"]),
-            pickers=int(wh["pickers"]),
-            shifts=shifts,
-            pick_time=distribution(wh["pick_time"]),
-            stock_initial=initial,
-            reorder_point=s_point,
-            order_up_to=s_upto,
-            replenish_lead_time_h=float(wh["replenish_lead_time_h"]),
-            outages=tuple((float(o["start_h"]), float(o["start_h"] + o["duration_h"]))
-                          for o in wh["outages"]),
-        ))
+        warehouses.append(
+            Warehouse(
+                name=name,
+                region=regions.index(wh["region"]),
+                pickers=int(wh["pickers"]),
+                shifts=shifts,
+                pick_time=distribution(wh["pick_time"]),
+                stock_initial=initial,
+                reorder_point=s_point,
+                order_up_to=s_upto,
+                replenish_lead_time_h=float(wh["replenish_lead_time_h"]),
+                outages=tuple(
+                    (float(o["start_h"]), float(o["start_h"] + o["duration_h"]))
+                    for o in wh["outages"]
+                ),
+            )
+        )
 
     modes = tuple(
         Mode(
@@ -167,9 +177,14 @@ def build(sc: Mapping[str, Any]) -> World:
     w = sc["weather"]
     default_rate = float(w["storm_rate_per_day"])
     weather = Weather(
-        storm_rate_per_day=np.array([
-            default_rate if sc["regions"][r]["storm_rate_per_day"] is None
-            else float(sc["regions"][r]["storm_rate_per_day"]) for r in regions]),
+        storm_rate_per_day=np.array(
+            [
+                default_rate
+                if sc["regions"][r]["storm_rate_per_day"] is None
+                else float(sc["regions"][r]["storm_rate_per_day"])
+                for r in regions
+            ]
+        ),
         storm_duration=distribution(w["storm_duration"]),
         severity_min=float(w["severity_min"]),
         severity_max=float(w["severity_max"]),
@@ -178,9 +193,15 @@ def build(sc: Mapping[str, Any]) -> World:
         forecast_hit_p=float(w["forecast_hit_p"]),
         false_alarm_ratio=float(w["false_alarm_ratio"]),
         scripted=tuple(
-            ScriptedStorm(regions.index(s["region"]), float(s["start_h"]), float(s["duration_h"]),
-                          float(s["severity"]), bool(s["forecast"]))
-            for s in w["storms"]),
+            ScriptedStorm(
+                regions.index(s["region"]),
+                float(s["start_h"]),
+                float(s["duration_h"]),
+                float(s["severity"]),
+                bool(s["forecast"]),
+            )
+            for s in w["storms"]
+        ),
     )
 
     inv = sc["inventory"]

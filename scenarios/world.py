@@ -68,7 +68,7 @@ class Burst:
     promotion: bool
 
     def shape(self, t_h: np.ndarray) -> np.ndarray:
-        """Fraction (0-1) of the peak extra rate at times ``t_h``: linear ramp, exponential decay."""
+        """Fraction (0-1) of the peak extra rate at ``t_h``: linear ramp, exponential decay."""
         dt = np.asarray(t_h, dtype=float) - self.start_h
         ramp = np.clip(dt / self.ramp_h, 0.0, 1.0) if self.ramp_h > 0 else (dt >= 0) * 1.0
         decay = np.exp(-np.maximum(dt - self.ramp_h, 0.0) / self.decay_tau_h)

@@ -18,6 +18,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
+from tqdm import tqdm
 
 from policies.protocols import MonitoringPolicy, RoutingPolicy
 from scenarios.build import build
@@ -62,16 +63,30 @@ def run_from_config(cfg: Mapping[str, Any], output_dir: str | Path) -> dict[str,
     monitoring = build_policy(cfg["monitoring"], "monitoring", MonitoringPolicy)
     horizon_days = float(cfg["horizon_days"])
     progress_bar = None
-    if cfg.get("progress", False) and sys.stderr.isatty():
-        from tqdm import tqdm
+    if cfg.get("progress", False):
+        progress_bar = tqdm(
+            total=round(horizon_days),
+            unit="sim-day",
+            leave=False,
+            disable=None,  # only on a terminal
+            desc=f"{world.name}/{routing.name}/{monitoring.name}",
+        )
 
-        progress_bar = tqdm(total=round(horizon_days), unit="sim-day", leave=False,
-                            desc=f"{world.name}/{routing.name}/{monitoring.name}")
+    def advance(day: float) -> None:
+        if progress_bar is not None:
+            progress_bar.update(round(day) - progress_bar.n)
+
     try:
-        result = run(world, routing, monitoring, seed=int(cfg["seed"]),
-                     horizon_days=horizon_days, warmup_days=float(cfg["warmup_days"]),
-                     timeseries_interval_h=float(cfg["timeseries_interval_h"]),
-                     progress=(lambda day: progress_bar.update(1)) if progress_bar else None)
+        result = run(
+            world,
+            routing,
+            monitoring,
+            seed=int(cfg["seed"]),
+            horizon_days=horizon_days,
+            warmup_days=float(cfg["warmup_days"]),
+            timeseries_interval_h=float(cfg["timeseries_interval_h"]),
+            progress=advance if progress_bar is not None else None,
+        )
     finally:
         if progress_bar is not None:
             progress_bar.close()
@@ -81,12 +96,15 @@ def run_from_config(cfg: Mapping[str, Any], output_dir: str | Path) -> dict[str,
 
 @hydra.main(version_base="1.3", config_path="pkg://sim.conf", config_name="config")
 def hydra_app(cfg: DictConfig) -> dict[str, float]:
-    plain = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
-    assert isinstance(plain, dict)
+    container = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    assert isinstance(container, dict)
+    plain = {str(k): v for k, v in container.items()}
     output_dir = HydraConfig.get().runtime.output_dir
     kpis = run_from_config(plain, output_dir)
-    print(f"ordertwin: {cfg.scenario.name} / routing={cfg.routing.name} / "
-          f"monitoring={cfg.monitoring.name} / seed={cfg.seed}")
+    print(
+        f"ordertwin: {cfg.scenario.name} / routing={cfg.routing.name} / "
+        f"monitoring={cfg.monitoring.name} / seed={cfg.seed}"
+    )
     print(kpi_table(kpis))
     print(f"  run dir: {output_dir}")
     return kpis

@@ -23,8 +23,16 @@ KPIS_FILE = "kpis.json"
 
 def orders_frame(result: RunResult) -> pd.DataFrame:
     frame = pd.DataFrame(result.orders)
-    for col in ("region", "product_class", "channel", "burst", "service_level", "warehouse",
-                "mode", "status"):
+    for col in (
+        "region",
+        "product_class",
+        "channel",
+        "burst",
+        "service_level",
+        "warehouse",
+        "mode",
+        "status",
+    ):
         frame[col] = frame[col].astype("category")
     return frame
 
@@ -60,8 +68,9 @@ def write_run(result: RunResult, out_dir: str | Path) -> Path:
     tmp_kpis = out / f".{KPIS_FILE}.tmp"
     orders_frame(result).to_parquet(tmp_orders, index=False)
     timeseries_frame(result).to_parquet(tmp_ts, index=False)
-    tmp_kpis.write_text(json.dumps({k: _json_safe(v) for k, v in result.kpis.items()}, indent=2)
-                        + "\n")
+    tmp_kpis.write_text(
+        json.dumps({k: _json_safe(v) for k, v in result.kpis.items()}, indent=2) + "\n"
+    )
     _replace(tmp_orders, out / ORDERS_FILE)
     _replace(tmp_ts, out / TIMESERIES_FILE)
     _replace(tmp_kpis, out / KPIS_FILE)

@@ -20,7 +20,7 @@ NOT_SERVED = 10_000
 def candidate_mask(orders: OrderBatch, view: RoutingView) -> np.ndarray:
     """[order, warehouse]: serves the region, not yet failed, and visible stock covers the order."""
     serves = view.zone[orders.region] > 0
-    stock = view.visible_stock()[:, orders.product].T >= orders.items[:, None]
+    stock = orders.items[:, None] <= view.visible_stock()[:, orders.product].T
     return serves & ~orders.excluded & stock
 
 

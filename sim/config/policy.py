@@ -37,17 +37,21 @@ def build_policy(conf: Mapping[str, Any], group: str, protocol: type) -> Any:
         hints = typing.get_type_hints(cls)
         for key, value in params.items():
             if key not in fields:
-                raise ConfigError(f"{group}.{key}",
-                                  f"a parameter of {cls.__name__} ({', '.join(fields)})")
+                raise ConfigError(
+                    f"{group}.{key}", f"a parameter of {cls.__name__} ({', '.join(fields)})"
+                )
             expected = _SIMPLE.get(getattr(hints[key], "__name__", ""))
-            if expected and (not isinstance(value, expected) or
-                             (bool not in expected and isinstance(value, bool))):
+            if expected and (
+                not isinstance(value, expected)
+                or (bool not in expected and isinstance(value, bool))
+            ):
                 raise ConfigError(f"{group}.{key}", f"a {hints[key].__name__}", value)
     try:
         policy = cls(**params)
     except (TypeError, ValueError) as err:
         raise ConfigError(group, f"valid parameters for {cls.__name__} ({err})") from None
     if not isinstance(policy, protocol):
-        raise ConfigError(f"{group}._target_", f"a class implementing {protocol.__name__}",
-                          conf["_target_"])
+        raise ConfigError(
+            f"{group}._target_", f"a class implementing {protocol.__name__}", conf["_target_"]
+        )
     return policy

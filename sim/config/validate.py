@@ -88,8 +88,9 @@ def validate(cfg: Mapping[str, Any]) -> None:
     _positive("horizon_days", cfg["horizon_days"])
     _non_negative("warmup_days", cfg["warmup_days"])
     if cfg["warmup_days"] >= cfg["horizon_days"]:
-        raise ConfigError("warmup_days", f"less than horizon_days ({cfg['horizon_days']})",
-                          cfg["warmup_days"])
+        raise ConfigError(
+            "warmup_days", f"less than horizon_days ({cfg['horizon_days']})", cfg["warmup_days"]
+        )
     _positive("timeseries_interval_h", cfg["timeseries_interval_h"])
     validate_scenario(cfg["scenario"])
 
@@ -109,8 +110,11 @@ def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
         if not prices:
             raise ConfigError(f"{mk}.price_usd_by_zone", "one price per zone (zone 1 first)")
         if len(transits) != len(prices):
-            raise ConfigError(f"{mk}.transit_by_zone",
-                              f"one distribution per zone ({len(prices)}, as prices)", len(transits))
+            raise ConfigError(
+                f"{mk}.transit_by_zone",
+                f"one distribution per zone ({len(prices)}, as prices)",
+                len(transits),
+            )
         for z, price in enumerate(prices):
             _non_negative(f"{mk}.price_usd_by_zone[{z}]", price)
         for z, dist in enumerate(transits):
@@ -129,7 +133,9 @@ def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
 
     for level in SERVICE_LEVELS:
         if level not in sc["service_mode"]:
-            raise ConfigError(f"{k}.service_mode.{level}", "the default mode for this service level")
+            raise ConfigError(
+                f"{k}.service_mode.{level}", "the default mode for this service level"
+            )
     for level, mode_name in sc["service_mode"].items():
         _known(f"{k}.service_mode.{level}", level, SERVICE_LEVELS, "service level")
         _known(f"{k}.service_mode.{level}", mode_name, modes, "mode")
@@ -164,16 +170,22 @@ def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
                 if stock[field_name] < 0:
                     raise ConfigError(f"{sk}.{field_name}", "an integer >= 0", stock[field_name])
             if stock["reorder_point"] >= stock["order_up_to"]:
-                raise ConfigError(f"{sk}.reorder_point",
-                                  f"less than order_up_to ({stock['order_up_to']})",
-                                  stock["reorder_point"])
+                raise ConfigError(
+                    f"{sk}.reorder_point",
+                    f"less than order_up_to ({stock['order_up_to']})",
+                    stock["reorder_point"],
+                )
         _positive(f"{wk}.replenish_lead_time_h", wh["replenish_lead_time_h"])
         for i, outage in enumerate(wh["outages"]):
             _non_negative(f"{wk}.outages[{i}].start_h", outage["start_h"])
             _positive(f"{wk}.outages[{i}].duration_h", outage["duration_h"])
 
-    _shares(f"{k}.product_classes", {p: v["share"] for p, v in sc["product_classes"].items()},
-            products, "product class")
+    _shares(
+        f"{k}.product_classes",
+        {p: v["share"] for p, v in sc["product_classes"].items()},
+        products,
+        "product class",
+    )
     for name, pc in sc["product_classes"].items():
         pk = f"{k}.product_classes.{name}"
         _positive(f"{pk}.value_mean_usd", pc["value_mean_usd"])
@@ -181,8 +193,9 @@ def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
         _probability(f"{pk}.margin_mean", pc["margin_mean"])
         _probability(f"{pk}.return_p", pc["return_p"])
 
-    _shares(f"{k}.channels", {c: v["share"] for c, v in sc["channels"].items()}, channels,
-            "channel")
+    _shares(
+        f"{k}.channels", {c: v["share"] for c, v in sc["channels"].items()}, channels, "channel"
+    )
     for name, ch in sc["channels"].items():
         _probability(f"{k}.channels.{name}.express_p", ch["express_p"])
         _positive(f"{k}.channels.{name}.value_multiplier", ch["value_multiplier"])
@@ -193,8 +206,12 @@ def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
 
     inv = sc["inventory"]
     _non_negative(f"{k}.inventory.sync_interval_h", inv["sync_interval_h"])
-    _known(f"{k}.inventory.on_stockout", inv["on_stockout"], ("reroute", "backorder", "cancel"),
-           "stock-out action")
+    _known(
+        f"{k}.inventory.on_stockout",
+        inv["on_stockout"],
+        ("reroute", "backorder", "cancel"),
+        "stock-out action",
+    )
     if inv["max_reroutes"] < 0:
         raise ConfigError(f"{k}.inventory.max_reroutes", "an integer >= 0", inv["max_reroutes"])
     _non_negative(f"{k}.inventory.reroute_delay_h", inv["reroute_delay_h"])
@@ -203,8 +220,9 @@ def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
     _non_negative(f"{k}.allocation_wave_h", sc["allocation_wave_h"])
 
 
-def _validate_demand(d: Mapping[str, Any], k: str, products: list[str], regions: list[str],
-                     channels: list[str]) -> None:
+def _validate_demand(
+    d: Mapping[str, Any], k: str, products: list[str], regions: list[str], channels: list[str]
+) -> None:
     _positive(f"{k}.base_rate_per_h", d["base_rate_per_h"])
     for key, length in (("hourly_profile", 24), ("weekly_profile", 7)):
         profile = d[key]
@@ -221,8 +239,9 @@ def _validate_demand(d: Mapping[str, Any], k: str, products: list[str], regions:
         _non_negative(f"{bk}.start_h", burst["start_h"])
         _non_negative(f"{bk}.ramp_h", burst["ramp_h"])
         if burst["peak_multiplier"] < 1:
-            raise ConfigError(f"{bk}.peak_multiplier", "a multiplier >= 1",
-                              burst["peak_multiplier"])
+            raise ConfigError(
+                f"{bk}.peak_multiplier", "a multiplier >= 1", burst["peak_multiplier"]
+            )
         _positive(f"{bk}.decay_tau_h", burst["decay_tau_h"])
         _positive(f"{bk}.duration_h", burst["duration_h"])
         _known(f"{bk}.channel", burst["channel"], channels, "channel")
@@ -243,18 +262,21 @@ def _validate_customer(c: Mapping[str, Any], k: str) -> None:
     _non_negative(f"{k}.signal_separation", c["signal_separation"])
     lateness = c["nps_lateness_days"]
     if len(lateness) < 2 or any(b <= a for a, b in zip(lateness, lateness[1:], strict=False)):
-        raise ConfigError(f"{k}.nps_lateness_days", "two or more increasing lateness points",
-                          lateness)
+        raise ConfigError(
+            f"{k}.nps_lateness_days", "two or more increasing lateness points", lateness
+        )
     for key in ("nps_promoter_p", "nps_detractor_p"):
         if len(c[key]) != len(lateness):
-            raise ConfigError(f"{k}.{key}", f"{len(lateness)} values, one per lateness point",
-                              len(c[key]))
+            raise ConfigError(
+                f"{k}.{key}", f"{len(lateness)} values, one per lateness point", len(c[key])
+            )
         for i, p in enumerate(c[key]):
             _probability(f"{k}.{key}[{i}]", p)
     for i, (pro, det) in enumerate(zip(c["nps_promoter_p"], c["nps_detractor_p"], strict=True)):
         if pro + det > 1 + SHARE_TOLERANCE:
-            raise ConfigError(f"{k}.nps_detractor_p[{i}]",
-                              f"at most 1 - promoter ({1 - pro:.2f})", det)
+            raise ConfigError(
+                f"{k}.nps_detractor_p[{i}]", f"at most 1 - promoter ({1 - pro:.2f})", det
+            )
     for key in ("cancelled_promoter_p", "cancelled_detractor_p"):
         _probability(f"{k}.{key}", c[key])
     _non_negative(f"{k}.early_return_uplift_per_day", c["early_return_uplift_per_day"])
@@ -266,8 +288,9 @@ def _validate_weather(w: Mapping[str, Any], k: str, regions: list[str]) -> None:
     _probability(f"{k}.severity_min", w["severity_min"])
     _probability(f"{k}.severity_max", w["severity_max"])
     if w["severity_min"] > w["severity_max"]:
-        raise ConfigError(f"{k}.severity_min", f"at most severity_max ({w['severity_max']})",
-                          w["severity_min"])
+        raise ConfigError(
+            f"{k}.severity_min", f"at most severity_max ({w['severity_max']})", w["severity_min"]
+        )
     _non_negative(f"{k}.warehouse_slowdown", w["warehouse_slowdown"])
     _non_negative(f"{k}.forecast_lead_h", w["forecast_lead_h"])
     _probability(f"{k}.forecast_hit_p", w["forecast_hit_p"])

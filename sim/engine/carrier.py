@@ -23,16 +23,24 @@ from sim.engine.weather import StormTimeline
 
 
 class CarrierOps:
-    def __init__(self, env: simpy.Environment, world: World, book: OrderBook,
-                 orders: OrderStream, storms: StormTimeline, horizon_h: float) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        world: World,
+        book: OrderBook,
+        orders: OrderStream,
+        storms: StormTimeline,
+        horizon_h: float,
+    ) -> None:
         self.env = env
         self.world = world
         self.book = book
         self.orders = orders
         self.storms = storms
         n_wh, n_modes = len(world.warehouses), len(world.modes)
-        self.docks: list[list[deque[int]]] = [[deque() for _ in range(n_modes)]
-                                              for _ in range(n_wh)]
+        self.docks: list[list[deque[int]]] = [
+            [deque() for _ in range(n_modes)] for _ in range(n_wh)
+        ]
         self.shipped_today = np.zeros((n_wh, n_modes), dtype=np.int64)
         self.capacity = np.array([[m.daily_capacity for m in world.modes]] * n_wh, dtype=np.int64)
         self.price = world.price_table_usd()
@@ -65,7 +73,8 @@ class CarrierOps:
                     continue
                 yield env.timeout(t - env.now)
                 if any(start <= t < end for start, end in spec.outages) or (
-                        self.storms.severity_at(spec.region, t) >= mode.storm_stop_severity > 0):
+                    self.storms.severity_at(spec.region, t) >= mode.storm_stop_severity > 0
+                ):
                     self.pickups_skipped += 1
                     continue
                 self._collect(w, m, mode)
@@ -100,8 +109,9 @@ class CarrierOps:
         delay = severity * mode.storm_delay_h
         stopped = (severity >= mode.storm_stop_severity) & (mode.storm_stop_severity > 0)
         # a stopping storm holds deliveries until it has passed
-        arrive = np.where(stopped, np.fmax(arrive, storm_end), arrive) + delay
-        book.storm_delay_h[parcels] = arrive - now - transit
+        held = np.where(stopped, np.fmax(storm_end - arrive, 0.0), 0.0)
+        arrive = arrive + held + delay
+        book.storm_delay_h[parcels] = held + delay
         lost = orders.u_loss[parcels] < mode.loss_p
         if lost.any():
             # the loss is noticed after a wait past the due date; a replacement ships then
@@ -112,7 +122,8 @@ class CarrierOps:
             book.cost_exception_usd[parcels[lost]] += extra
         gap = orders.u_scan_gap[parcels] < mode.scan_gap_p
         book.track_gap_start_h[parcels[gap]] = now + orders.u_gap_start[parcels[gap]] * (
-            arrive[gap] - now)
+            arrive[gap] - now
+        )
         book.stage[parcels] = Stage.IN_TRANSIT
         book.shipped_h[parcels] = now
         book.delivered_h[parcels] = arrive

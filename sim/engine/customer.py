@@ -29,8 +29,12 @@ class ExperienceModel:
     def detractor_p(self, lateness_days: np.ndarray) -> np.ndarray:
         return self._curve(self._detractor, self.model.nps_detractor_p, lateness_days)
 
-    def _curve(self, curve: PchipInterpolator, anchors: np.ndarray, lateness_days: np.ndarray,
-               ) -> np.ndarray:
+    def _curve(
+        self,
+        curve: PchipInterpolator,
+        anchors: np.ndarray,
+        lateness_days: np.ndarray,
+    ) -> np.ndarray:
         x = self.model.nps_lateness_days
         clipped = np.clip(np.asarray(lateness_days, dtype=float), x[0], x[-1])
         out = np.asarray(curve(clipped), dtype=float)

@@ -62,8 +62,11 @@ def base_arrival_times(world: World, horizon_h: float, rng: np.random.Generator)
     return np.sort(times[times < horizon_h])
 
 
-def burst_arrival_times(world: World, horizon_h: float, rng: np.random.Generator,
-                        ) -> list[np.ndarray]:
+def burst_arrival_times(
+    world: World,
+    horizon_h: float,
+    rng: np.random.Generator,
+) -> list[np.ndarray]:
     """Extra arrivals of each burst, by thinning a homogeneous process at the peak extra rate."""
     out = []
     for burst in world.demand.bursts:
@@ -109,8 +112,9 @@ def generate_orders(world: World, horizon_h: float, streams: RandomStreams) -> O
     sd = d.product_value_sd_usd[product] * d.channel_value_multiplier[channel]
     sigma2 = np.log1p((sd / mean) ** 2)
     value = np.exp(np.log(mean) - sigma2 / 2 + np.sqrt(sigma2) * rng.standard_normal(n))
-    margin_share = rng.beta(20 * d.product_margin_mean[product] + 1e-9,
-                            20 * (1 - d.product_margin_mean[product]) + 1e-9)
+    margin_share = rng.beta(
+        20 * d.product_margin_mean[product] + 1e-9, 20 * (1 - d.product_margin_mean[product]) + 1e-9
+    )
     service_level = (rng.random(n) < d.channel_express_p[channel]).astype(np.int64)
     vip = rng.random(n) < d.vip_p
 
@@ -118,8 +122,9 @@ def generate_orders(world: World, horizon_h: float, streams: RandomStreams) -> O
     pseudo = (service_level == 1) & (rng.random(n) < c.pseudo_urgent_p)
     extra = np.where(
         pseudo,
-        np.maximum(c.pseudo_urgent_extra_h + c.pseudo_urgent_extra_sd_h * rng.standard_normal(n),
-                   0.0),
+        np.maximum(
+            c.pseudo_urgent_extra_h + c.pseudo_urgent_extra_sd_h * rng.standard_normal(n), 0.0
+        ),
         0.0,
     )
     latent = np.where(pseudo, 0.5, -0.5) * c.signal_separation + rng.standard_normal(n)
@@ -134,10 +139,23 @@ def generate_orders(world: World, horizon_h: float, streams: RandomStreams) -> O
     u_gap, u_gap_start = uniforms("scans", 2)
     (u_return,) = uniforms("returns")
     return OrderStream(
-        created_h=created, burst=burst, region=region, product=product, items=items,
-        value_usd=value, margin_usd=value * margin_share, channel=channel,
-        service_level=service_level, vip=vip, signal=signal,
-        expectation_extra_h=extra, pseudo_urgent=pseudo,
-        u_pick=u_pick, u_transit=u_transit, u_scan_gap=u_gap, u_gap_start=u_gap_start,
-        u_loss=u_loss, u_return=u_return,
+        created_h=created,
+        burst=burst,
+        region=region,
+        product=product,
+        items=items,
+        value_usd=value,
+        margin_usd=value * margin_share,
+        channel=channel,
+        service_level=service_level,
+        vip=vip,
+        signal=signal,
+        expectation_extra_h=extra,
+        pseudo_urgent=pseudo,
+        u_pick=u_pick,
+        u_transit=u_transit,
+        u_scan_gap=u_gap,
+        u_gap_start=u_gap_start,
+        u_loss=u_loss,
+        u_return=u_return,
     )

@@ -13,8 +13,11 @@ def _mean(values: np.ndarray) -> float:
     return float(np.mean(values)) if len(values) else float("nan")
 
 
-def compute_kpis(columns: Mapping[str, np.ndarray], warmup_h: float, horizon_h: float,
-                 ) -> dict[str, float]:
+def compute_kpis(
+    columns: Mapping[str, np.ndarray],
+    warmup_h: float,
+    horizon_h: float,
+) -> dict[str, float]:
     """Flat KPI mapping over orders created at or after ``warmup_h``."""
     counted = columns["created_h"] >= warmup_h
     c = {k: v[counted] for k, v in columns.items()}
@@ -37,8 +40,9 @@ def compute_kpis(columns: Mapping[str, np.ndarray], warmup_h: float, horizon_h: 
         "cost_transport_per_order": float(c["cost_transport_usd"].sum() / n) if n else float("nan"),
         "cost_exception_per_order": float(c["cost_exception_usd"].sum() / n) if n else float("nan"),
         "delivery_time_mean_h": _mean(delivery_h),
-        "delivery_time_p90_h": float(np.percentile(delivery_h, 90)) if len(delivery_h) else
-        float("nan"),
+        "delivery_time_p90_h": float(np.percentile(delivery_h, 90))
+        if len(delivery_h)
+        else float("nan"),
         "on_time_rate": float(on_time[due].mean()) if due.any() else float("nan"),
         "late_rate": float(1.0 - on_time[due].mean()) if due.any() else float("nan"),
         "nps": 100.0 * (_mean(c["promoter_p"][rated]) - _mean(c["detractor_p"][rated])),

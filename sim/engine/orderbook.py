@@ -12,7 +12,7 @@ import numpy as np
 
 
 class Stage(IntEnum):
-    """Where an order is in its life cycle. ``IN_TRANSIT`` orders get delivered at ``delivered_h``."""
+    """Where an order is in its life cycle (``IN_TRANSIT`` ends at ``delivered_h``)."""
 
     NOT_ARRIVED = 0
     WAITING_ROUTE = 1  # arrived, waiting for the allocation wave (or a re-route)
@@ -22,13 +22,6 @@ class Stage(IntEnum):
     PACKED = 5  # at the dock, waiting for the carrier pickup
     IN_TRANSIT = 6
     CANCELLED = 7
-
-
-STATUS_NAMES = {
-    "delivered": "delivered",
-    "cancelled": "cancelled",
-    "open": "open",
-}
 
 
 class OrderBook:

@@ -20,8 +20,14 @@ from sim.engine.orderbook import Stage
 if TYPE_CHECKING:
     from sim.engine.simulation import Simulation
 
-WAREHOUSE_SERIES = ("backlog", "picking", "at_dock", "backordered", "stock_units",
-                    "pickers_on_shift")
+WAREHOUSE_SERIES = (
+    "backlog",
+    "picking",
+    "at_dock",
+    "backordered",
+    "stock_units",
+    "pickers_on_shift",
+)
 
 
 class InvariantError(RuntimeError):
@@ -35,8 +41,9 @@ class TimeSeries:
         self.interval_h = interval_h
         n_samples = int(np.floor(horizon_h / interval_h)) + 1
         self.time_h = np.arange(n_samples) * interval_h
-        self.values = {k: np.zeros((n_samples, n_warehouses), dtype=np.int64)
-                       for k in WAREHOUSE_SERIES}
+        self.values = {
+            k: np.zeros((n_samples, n_warehouses), dtype=np.int64) for k in WAREHOUSE_SERIES
+        }
 
     def record(self, warehouse: int, now_h: float, **values: int) -> None:
         row = int(round(now_h / self.interval_h))
@@ -80,8 +87,11 @@ class RunResult:
         promoter[cancelled] = world.customer.cancelled_promoter_p
         detractor[cancelled] = world.customer.cancelled_detractor_p
         early_days = np.where(delivered, (expected_h - delivered_h) / 24.0, 0.0)
-        return_p = np.where(delivered, experience.return_p(
-            world.demand.product_return_p[o.product], early_days), np.nan)
+        return_p = np.where(
+            delivered,
+            experience.return_p(world.demand.product_return_p[o.product], early_days),
+            np.nan,
+        )
 
         late_h = np.where(delivered, np.maximum(delivered_h - sim.promised_h, 0.0), np.nan)
         late_h[open_] = np.maximum(horizon - sim.promised_h[open_], 0.0)
@@ -134,15 +144,26 @@ class RunResult:
             "warehouse": np.tile(np.asarray(world.warehouse_names, dtype=object), len(ts.time_h)),
             **{k: v.reshape(-1) for k, v in ts.values.items()},
         }
-        mode_series = _mode_series(ts.time_h, book.mode, book.shipped_h, book.delivered_h,
-                                   world.mode_names)
-        result = cls(columns, warehouse_series, mode_series, kpis, meta={
-            "seed": sim.seed, "scenario": world.name, "horizon_h": horizon,
-            "warmup_h": sim.warmup_h, "events": _events_scheduled(sim),
-            "replenishments": sum(w.replenishments for w in sim.warehouses),
-            "pickups_skipped": sim.carriers.pickups_skipped,
-            "storms": len(sim.storms.region), "forecasts": len(sim.forecasts.region),
-        })
+        mode_series = _mode_series(
+            ts.time_h, book.mode, book.shipped_h, book.delivered_h, world.mode_names
+        )
+        result = cls(
+            columns,
+            warehouse_series,
+            mode_series,
+            kpis,
+            meta={
+                "seed": sim.seed,
+                "scenario": world.name,
+                "horizon_h": horizon,
+                "warmup_h": sim.warmup_h,
+                "events": _events_scheduled(sim),
+                "replenishments": sum(w.replenishments for w in sim.warehouses),
+                "pickups_skipped": sim.carriers.pickups_skipped,
+                "storms": len(sim.storms.region),
+                "forecasts": len(sim.forecasts.region),
+            },
+        )
         result.check_invariants(min_stock=min(int(w.min_on_hand.min()) for w in sim.warehouses))
         return result
 
@@ -166,8 +187,13 @@ def names(table: tuple[str, ...] | list[str], idx: np.ndarray) -> np.ndarray:
     return np.asarray(["", *table], dtype=object)[idx + 1]
 
 
-def _mode_series(time_h: np.ndarray, mode: np.ndarray, shipped_h: np.ndarray,
-                 delivered_h: np.ndarray, mode_names: tuple[str, ...]) -> dict[str, np.ndarray]:
+def _mode_series(
+    time_h: np.ndarray,
+    mode: np.ndarray,
+    shipped_h: np.ndarray,
+    delivered_h: np.ndarray,
+    mode_names: tuple[str, ...],
+) -> dict[str, np.ndarray]:
     """Per mode and sample time: parcels shipped since the previous sample, and in transit."""
     rows_t, rows_m, shipped, in_transit = [], [], [], []
     edges = np.append(time_h, np.inf)

@@ -43,10 +43,17 @@ class PolicyError(RuntimeError):
 class Simulation:
     """Build with a world, two policies and a seed; :meth:`run` returns the records."""
 
-    def __init__(self, world: World, routing: RoutingPolicy, monitoring: MonitoringPolicy,
-                 seed: int, horizon_days: float, warmup_days: float = 0.0,
-                 timeseries_interval_h: float = 1.0,
-                 progress: ProgressCallback | None = None) -> None:
+    def __init__(
+        self,
+        world: World,
+        routing: RoutingPolicy,
+        monitoring: MonitoringPolicy,
+        seed: int,
+        horizon_days: float,
+        warmup_days: float = 0.0,
+        timeseries_interval_h: float = 1.0,
+        progress: ProgressCallback | None = None,
+    ) -> None:
         self.world = world
         self.routing = routing
         self.monitoring = monitoring
@@ -59,14 +66,24 @@ class Simulation:
         self.storms, self.forecasts = generate_weather(world, self.horizon_h, self.streams)
         n = len(self.orders)
         self.book = OrderBook(n)
-        self.promised_h = self.orders.created_h + world.customer.promise_h[
-            self.orders.service_level]
+        self.promised_h = (
+            self.orders.created_h + world.customer.promise_h[self.orders.service_level]
+        )
         self.env = simpy.Environment()
-        self.carriers = CarrierOps(self.env, world, self.book, self.orders, self.storms,
-                                   self.horizon_h)
+        self.carriers = CarrierOps(
+            self.env, world, self.book, self.orders, self.storms, self.horizon_h
+        )
         self.warehouses = [
-            WarehouseOps(self.env, i, spec, self.book, self.orders, self.storms,
-                         world.weather.warehouse_slowdown, self._packed)
+            WarehouseOps(
+                self.env,
+                i,
+                spec,
+                self.book,
+                self.orders,
+                self.storms,
+                world.weather.warehouse_slowdown,
+                self._packed,
+            )
             for i, spec in enumerate(world.warehouses)
         ]
         self._synced_stock = np.stack([w.on_hand for w in self.warehouses]).astype(np.int64)
@@ -74,8 +91,9 @@ class Simulation:
         self._excluded: dict[int, set[int]] = {}
         self._arrived = 0  # orders with index below this have arrived
         self._oldest_open = 0
-        self._pick_cost = (world.costs.pick_pack_usd
-                           + world.costs.extra_item_usd * (self.orders.items - 1))
+        self._pick_cost = world.costs.pick_pack_usd + world.costs.extra_item_usd * (
+            self.orders.items - 1
+        )
         self.routing_view = RoutingView(self)
         self.monitor_view = MonitorView(self)
         self.actions = EngineActions(self)
@@ -127,12 +145,16 @@ class Simulation:
         while True:
             now = self.env.now
             for w, ops in enumerate(self.warehouses):
-                ts.record(w, now, backlog=ops.backlog, picking=ops.busy,
-                          at_dock=self.carriers.dock_size(w),
-                          backordered=int(sum(len(q) for q in ops.backorders)),
-                          stock_units=int(ops.on_hand.sum()) if self.world.inventory.enabled
-                          else -1,
-                          pickers_on_shift=ops.pickers_on(now))
+                ts.record(
+                    w,
+                    now,
+                    backlog=ops.backlog,
+                    picking=ops.busy,
+                    at_dock=self.carriers.dock_size(w),
+                    backordered=int(sum(len(q) for q in ops.backorders)),
+                    stock_units=int(ops.on_hand.sum()) if self.world.inventory.enabled else -1,
+                    pickers_on_shift=ops.pickers_on(now),
+                )
             yield self.env.timeout(ts.interval_h)
 
     def _progress(self) -> Generator[Any, Any, None]:
@@ -163,10 +185,18 @@ class Simulation:
                 for w in self._excluded.get(int(order), ()):
                     excluded[k, w] = True
         return OrderBatch(
-            order_id=idx, created_h=o.created_h[idx], promised_h=self.promised_h[idx],
-            region=o.region[idx], product=o.product[idx], items=o.items[idx],
-            value_usd=o.value_usd[idx], margin_usd=o.margin_usd[idx], channel=o.channel[idx],
-            service_level=o.service_level[idx], vip=o.vip[idx], signal=o.signal[idx],
+            order_id=idx,
+            created_h=o.created_h[idx],
+            promised_h=self.promised_h[idx],
+            region=o.region[idx],
+            product=o.product[idx],
+            items=o.items[idx],
+            value_usd=o.value_usd[idx],
+            margin_usd=o.margin_usd[idx],
+            channel=o.channel[idx],
+            service_level=o.service_level[idx],
+            vip=o.vip[idx],
+            signal=o.signal[idx],
             excluded=excluded,
         )
 
@@ -191,10 +221,13 @@ class Simulation:
     def _check_decision(self, idx: np.ndarray, warehouse: np.ndarray, mode: np.ndarray) -> None:
         name = getattr(self.routing, "name", type(self.routing).__name__)
         if warehouse.shape != idx.shape or mode.shape != idx.shape:
-            raise PolicyError(f"routing {name!r} returned {warehouse.shape}/{mode.shape} "
-                              f"decisions for {len(idx)} orders")
+            raise PolicyError(
+                f"routing {name!r} returned {warehouse.shape}/{mode.shape} "
+                f"decisions for {len(idx)} orders"
+            )
         if ((warehouse < 0) | (warehouse >= len(self.warehouses))).any() or (
-                (mode < 0) | (mode >= len(self.world.modes))).any():
+            (mode < 0) | (mode >= len(self.world.modes))
+        ).any():
             raise PolicyError(f"routing {name!r} chose an unknown warehouse or mode")
         if (self.world.zone[self.orders.region[idx], warehouse] == 0).any():
             raise PolicyError(f"routing {name!r} chose a warehouse that does not serve the region")
@@ -233,7 +266,8 @@ class Simulation:
         lo, hi = self._oldest_open, self._arrived
         stage = book.stage[lo:hi]
         done = (stage == Stage.CANCELLED) | (
-            (stage == Stage.IN_TRANSIT) & (book.delivered_h[lo:hi] <= now))
+            (stage == Stage.IN_TRANSIT) & (book.delivered_h[lo:hi] <= now)
+        )
         if len(done) and done.all():
             self._oldest_open = hi
         elif len(done):
@@ -250,8 +284,15 @@ class Simulation:
     def expedite(self, idx: np.ndarray, mode: int) -> int:
         book = self.book
         stage = book.stage[idx]
-        movable = idx[((stage == Stage.QUEUED) | (stage == Stage.PICKING) | (stage == Stage.PACKED)
-                       | (stage == Stage.BACKORDERED)) & (book.mode[idx] != mode)]
+        movable = idx[
+            (
+                (stage == Stage.QUEUED)
+                | (stage == Stage.PICKING)
+                | (stage == Stage.PACKED)
+                | (stage == Stage.BACKORDERED)
+            )
+            & (book.mode[idx] != mode)
+        ]
         book.mode[movable] = mode
         book.expedited[movable] = True
         for order in movable[book.stage[movable] == Stage.PACKED].tolist():
@@ -284,9 +325,17 @@ class Simulation:
         return RunResult.from_simulation(self)
 
 
-def run(world: World, routing: RoutingPolicy, monitoring: MonitoringPolicy, seed: int,
-        horizon_days: float, warmup_days: float = 0.0, timeseries_interval_h: float = 1.0,
-        progress: ProgressCallback | None = None) -> RunResult:
+def run(
+    world: World,
+    routing: RoutingPolicy,
+    monitoring: MonitoringPolicy,
+    seed: int,
+    horizon_days: float,
+    warmup_days: float = 0.0,
+    timeseries_interval_h: float = 1.0,
+    progress: ProgressCallback | None = None,
+) -> RunResult:
     """Simulate one replication and return its records (invariants already checked)."""
-    return Simulation(world, routing, monitoring, seed, horizon_days, warmup_days,
-                      timeseries_interval_h, progress).run()
+    return Simulation(
+        world, routing, monitoring, seed, horizon_days, warmup_days, timeseries_interval_h, progress
+    ).run()

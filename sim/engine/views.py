@@ -65,7 +65,8 @@ class RoutingView:
         self.transit_mean_h = _frozen(sim.world.transit_mean_table_h())  # [mode, zone]
         self.default_mode = _frozen(sim.world.service_mode)  # by service level
         self.pick_time_mean_h = _frozen(
-            np.array([w.pick_time.mean_h for w in sim.world.warehouses]))
+            np.array([w.pick_time.mean_h for w in sim.world.warehouses])
+        )
         self.rng = sim.streams["policy"]
 
     @property
@@ -133,12 +134,20 @@ class MonitorView(RoutingView):
         dark = book.track_gap_start_h[idx]
         last_scan = np.where(dark <= now, np.fmax(shipped, np.fmin(last_scan, dark)), last_scan)
         return OpenOrders(
-            order_id=idx, stage=book.stage[idx].copy(), created_h=orders.created_h[idx],
-            promised_h=sim.promised_h[idx], region=orders.region[idx],
-            warehouse=book.warehouse[idx].copy(), mode=mode.copy(),
-            value_usd=orders.value_usd[idx], vip=orders.vip[idx],
-            service_level=orders.service_level[idx], queued_h=book.queued_h[idx].copy(),
-            picked_h=book.picked_h[idx].copy(), shipped_h=shipped.copy(), last_scan_h=last_scan,
+            order_id=idx,
+            stage=book.stage[idx].copy(),
+            created_h=orders.created_h[idx],
+            promised_h=sim.promised_h[idx],
+            region=orders.region[idx],
+            warehouse=book.warehouse[idx].copy(),
+            mode=mode.copy(),
+            value_usd=orders.value_usd[idx],
+            vip=orders.vip[idx],
+            service_level=orders.service_level[idx],
+            queued_h=book.queued_h[idx].copy(),
+            picked_h=book.picked_h[idx].copy(),
+            shipped_h=shipped.copy(),
+            last_scan_h=last_scan,
         )
 
 
@@ -154,8 +163,9 @@ class EngineActions:
 
     def expedite(self, order_ids: np.ndarray, mode: str) -> int:
         """Switch unshipped orders to a faster mode (the price difference is paid at pickup)."""
-        return self._sim.expedite(np.asarray(order_ids, dtype=np.int64),
-                                  self._sim.world.mode_index(mode))
+        return self._sim.expedite(
+            np.asarray(order_ids, dtype=np.int64), self._sim.world.mode_index(mode)
+        )
 
     def reallocate(self, order_ids: np.ndarray, warehouse: str) -> int:
         """Transfer queued, not yet picked orders to another warehouse, if its stock allows."""

@@ -27,9 +27,17 @@ HIGH_PRIORITY = 0
 
 
 class WarehouseOps:
-    def __init__(self, env: simpy.Environment, index: int, spec: Warehouse, book: OrderBook,
-                 orders: OrderStream, storms: StormTimeline, slowdown_per_severity: float,
-                 on_packed: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        index: int,
+        spec: Warehouse,
+        book: OrderBook,
+        orders: OrderStream,
+        storms: StormTimeline,
+        slowdown_per_severity: float,
+        on_packed: Callable[[int], None],
+    ) -> None:
         self.env = env
         self.index = index
         self.spec = spec
@@ -83,8 +91,7 @@ class WarehouseOps:
 
     def _maybe_replenish(self, product: int) -> None:
         s_point = self.spec.reorder_point[product]
-        position = (self.on_hand[product] + self.on_order[product]
-                    - self.backordered_units[product])
+        position = self.on_hand[product] + self.on_order[product] - self.backordered_units[product]
         if s_point >= 0 and position <= s_point:
             quantity = int(self.spec.order_up_to[product] - position)
             self.on_order[product] += quantity
@@ -137,8 +144,10 @@ class WarehouseOps:
         if not self.spec.shifts:
             return []
         n = max(s.pickers for s in self.spec.shifts)
-        return [[(s.start_h, s.start_h + s.length_h) for s in self.spec.shifts if k < s.pickers]
-                for k in range(n)]
+        return [
+            [(s.start_h, s.start_h + s.length_h) for s in self.spec.shifts if k < s.pickers]
+            for k in range(n)
+        ]
 
     def hours_until_on(self, picker: int, t_h: float) -> float:
         """0 if the picker works at ``t_h``, otherwise hours until it next does."""

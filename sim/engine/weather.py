@@ -31,8 +31,12 @@ class StormTimeline:
         hit = (self.region == region) & (self.start_h <= t_h) & (self.end_h > t_h)
         return float(self.severity[hit].max()) if hit.any() else 0.0
 
-    def worst_overlap(self, regions: np.ndarray, t0_h: np.ndarray, t1_h: np.ndarray,
-                      ) -> tuple[np.ndarray, np.ndarray]:
+    def worst_overlap(
+        self,
+        regions: np.ndarray,
+        t0_h: np.ndarray,
+        t1_h: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Per parcel: worst severity of storms over its region overlapping [t0, t1], and the
         latest end of those storms (NaN if none)."""
         worst = np.zeros(len(regions))
@@ -63,8 +67,11 @@ class Forecasts:
         return out
 
 
-def generate_weather(world: World, horizon_h: float, streams: RandomStreams,
-                     ) -> tuple[StormTimeline, Forecasts]:
+def generate_weather(
+    world: World,
+    horizon_h: float,
+    streams: RandomStreams,
+) -> tuple[StormTimeline, Forecasts]:
     w = world.weather
     rng = streams["weather"]
     regions, starts, durations, severities, forecastable = [], [], [], [], []
@@ -91,13 +98,14 @@ def generate_weather(world: World, horizon_h: float, streams: RandomStreams,
 
     frng = streams["forecast"]
     scripted = np.zeros(len(region), dtype=bool)
-    scripted[len(region) - len(w.scripted):] = True
+    scripted[len(region) - len(w.scripted) :] = True
     hit = can_forecast & ((frng.random(len(region)) < w.forecast_hit_p) | scripted)
     hit = hit[order]
     hits = np.flatnonzero(hit)
     # false alarms: FAR = false / (false + hits)  =>  false rate = hit rate x FAR / (1 - FAR)
-    false_rate = w.storm_rate_per_day * w.forecast_hit_p * w.false_alarm_ratio / (
-        1.0 - w.false_alarm_ratio)
+    false_rate = (
+        w.storm_rate_per_day * w.forecast_hit_p * w.false_alarm_ratio / (1.0 - w.false_alarm_ratio)
+    )
     fa_region, fa_start = [], []
     for r, rate_per_day in enumerate(false_rate):
         n = frng.poisson(rate_per_day * horizon_h / 24.0)
