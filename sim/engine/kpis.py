@@ -17,6 +17,7 @@ def compute_kpis(
     columns: Mapping[str, np.ndarray],
     warmup_h: float,
     horizon_h: float,
+    mode_names: tuple[str, ...] = (),
 ) -> dict[str, float]:
     """Flat KPI mapping over orders created at or after ``warmup_h``."""
     counted = columns["created_h"] >= warmup_h
@@ -53,6 +54,7 @@ def compute_kpis(
         "backorder_rate": float(c["backordered"].mean()) if n else float("nan"),
         "lost_rate": float(c["lost"].mean()) if n else float("nan"),
         "express_share": float(express.mean()) if n else float("nan"),
-        "air_share": float((c["mode"] == "air").mean()) if n else float("nan"),
     }
+    for mode in mode_names:
+        kpis[f"mode_share_{mode}"] = float((c["mode"] == mode).mean()) if n else float("nan")
     return kpis

@@ -136,7 +136,7 @@ class RunResult:
             "detractor_p": detractor,
             "return_p": return_p,
         }
-        kpis = compute_kpis(columns, sim.warmup_h, horizon)
+        kpis = compute_kpis(columns, sim.warmup_h, horizon, world.mode_names)
         ts = sim.timeseries
         n_wh = len(world.warehouses)
         warehouse_series = {
