@@ -6,13 +6,15 @@ into ``orders.parquet`` in one step.
 
 from __future__ import annotations
 
-from enum import IntEnum
-
 import numpy as np
 
 
-class Stage(IntEnum):
-    """Where an order is in its life cycle (``IN_TRANSIT`` ends at ``delivered_h``)."""
+class Stage:
+    """Where an order is in its life cycle (``IN_TRANSIT`` ends at ``delivered_h``).
+
+    Plain int constants, not an Enum: they are read on the per-order path, where Enum attribute
+    lookup costs more than the rest of the bookkeeping.
+    """
 
     NOT_ARRIVED = 0
     WAITING_ROUTE = 1  # arrived, waiting for the allocation wave (or a re-route)

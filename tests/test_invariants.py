@@ -1,0 +1,58 @@
+"""Every shipped scenario runs, accounts for every order, and never takes stock below zero."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.engine.result import InvariantError, RunResult
+from tests.helpers import run_config, scenario_names
+
+SHORT = ("horizon_days=6", "warmup_days=1")
+
+
+@pytest.fixture(scope="module", params=scenario_names())
+def short_run(request: pytest.FixtureRequest) -> RunResult:
+    return run_config(f"scenario={request.param}", *SHORT)
+
+
+def test_every_order_is_accounted_for(short_run: RunResult) -> None:
+    k = short_run.kpis
+    assert k["orders_created"] > 0
+    assert k["orders_created"] == k["orders_delivered"] + k["orders_open"] + k["orders_cancelled"]
+    status = short_run.orders["status"]
+    assert set(np.unique(status)) <= {"delivered", "open", "cancelled"}
+
+
+def test_stock_never_negative(short_run: RunResult) -> None:
+    stock = short_run.warehouse_series["stock_units"]
+    assert stock.min() >= -1  # -1 marks a scenario without stock
+
+
+def test_life_cycle_times_are_ordered(short_run: RunResult) -> None:
+    o = short_run.orders
+    shipped = ~np.isnan(o["shipped_h"])
+    for earlier, later in (("created_h", "routed_h"), ("routed_h", "queued_h"),
+                           ("queued_h", "picked_h"), ("picked_h", "shipped_h")):
+        both = ~np.isnan(o[earlier]) & ~np.isnan(o[later])
+        assert (o[later][both] >= o[earlier][both] - 1e-9).all(), f"{earlier} after {later}"
+    delivered = o["status"] == "delivered"
+    assert (o["delivered_h"][delivered] > o["shipped_h"][delivered]).all()
+    assert shipped[delivered].all()
+    assert (o["pick_wait_h"][~np.isnan(o["pick_wait_h"])] >= 0).all()
+    cancelled = o["status"] == "cancelled"
+    assert np.isnan(o["shipped_h"][cancelled]).all()
+
+
+def test_probabilities_and_costs_are_sane(short_run: RunResult) -> None:
+    o = short_run.orders
+    rated = ~np.isnan(o["promoter_p"])
+    assert ((o["promoter_p"][rated] >= 0) & (o["promoter_p"][rated] + o["detractor_p"][rated]
+                                             <= 1 + 1e-9)).all()
+    assert (o["cost"] >= 0).all()
+    assert -100 <= short_run.kpis["nps"] <= 100
+
+
+def test_invariant_breach_fails_loudly(short_run: RunResult) -> None:
+    with pytest.raises(InvariantError):
+        short_run.check_invariants(min_stock=-1)
