@@ -12,8 +12,19 @@ from sim.output import write_run
 from tests.helpers import run_config
 
 SHORT = ("horizon_days=5", "warmup_days=1")
-ORDER_STREAM = ("order_id", "created_h", "region", "product_class", "channel", "items", "value",
-                "margin", "vip", "service_level", "promised_h")
+ORDER_STREAM = (
+    "order_id",
+    "created_h",
+    "region",
+    "product_class",
+    "channel",
+    "items",
+    "value",
+    "margin",
+    "vip",
+    "service_level",
+    "promised_h",
+)
 
 
 def _digest(path: Path) -> str:

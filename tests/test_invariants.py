@@ -32,8 +32,12 @@ def test_stock_never_negative(short_run: RunResult) -> None:
 def test_life_cycle_times_are_ordered(short_run: RunResult) -> None:
     o = short_run.orders
     shipped = ~np.isnan(o["shipped_h"])
-    for earlier, later in (("created_h", "routed_h"), ("routed_h", "queued_h"),
-                           ("queued_h", "picked_h"), ("picked_h", "shipped_h")):
+    for earlier, later in (
+        ("created_h", "routed_h"),
+        ("routed_h", "queued_h"),
+        ("queued_h", "picked_h"),
+        ("picked_h", "shipped_h"),
+    ):
         both = ~np.isnan(o[earlier]) & ~np.isnan(o[later])
         assert (o[later][both] >= o[earlier][both] - 1e-9).all(), f"{earlier} after {later}"
     delivered = o["status"] == "delivered"
@@ -47,8 +51,10 @@ def test_life_cycle_times_are_ordered(short_run: RunResult) -> None:
 def test_probabilities_and_costs_are_sane(short_run: RunResult) -> None:
     o = short_run.orders
     rated = ~np.isnan(o["promoter_p"])
-    assert ((o["promoter_p"][rated] >= 0) & (o["promoter_p"][rated] + o["detractor_p"][rated]
-                                             <= 1 + 1e-9)).all()
+    assert (
+        (o["promoter_p"][rated] >= 0)
+        & (o["promoter_p"][rated] + o["detractor_p"][rated] <= 1 + 1e-9)
+    ).all()
     assert (o["cost"] >= 0).all()
     assert -100 <= short_run.kpis["nps"] <= 100
 

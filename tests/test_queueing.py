@@ -44,8 +44,14 @@ def replicate_waits(rate: float, servers: int, mean_h: float) -> np.ndarray:
     horizon_days = float(np.clip(ORDERS_PER_CASE / (REPLICATIONS * 24 * rate), 10, 40))
     means = []
     for seed in range(REPLICATIONS):
-        result = run(world, NearestRouting(), NoMonitoring(), seed=seed,
-                     horizon_days=horizon_days, warmup_days=WARMUP_DAYS)
+        result = run(
+            world,
+            NearestRouting(),
+            NoMonitoring(),
+            seed=seed,
+            horizon_days=horizon_days,
+            warmup_days=WARMUP_DAYS,
+        )
         o = result.orders
         counted = (o["created_h"] >= WARMUP_DAYS * 24) & ~np.isnan(o["pick_wait_h"])
         means.append(o["pick_wait_h"][counted].mean())
@@ -70,18 +76,28 @@ def test_mean_pick_wait_matches_erlang_c(rate: float, servers: int, mean_h: floa
     waits = replicate_waits(rate, servers, mean_h)
     mean = waits.mean()
     half = stats.t.ppf(0.975, len(waits) - 1) * waits.std(ddof=1) / np.sqrt(len(waits))
-    print(f"Erlang C rho={rate * mean_h / servers:.3f} c={servers}: theory {theory:.4f} h, "
-          f"simulated {mean:.4f} +/- {half:.4f} h")
+    print(
+        f"Erlang C rho={rate * mean_h / servers:.3f} c={servers}: theory {theory:.4f} h, "
+        f"simulated {mean:.4f} +/- {half:.4f} h"
+    )
     assert mean - half <= theory <= mean + half, (
-        f"Erlang C Wq={theory:.4f} h outside the 95% CI {mean:.4f} +/- {half:.4f} h")
+        f"Erlang C Wq={theory:.4f} h outside the 95% CI {mean:.4f} +/- {half:.4f} h"
+    )
 
 
 def test_littles_law_on_sampled_queue_length() -> None:
     """Time-average queue length from the hourly samples equals lambda x Wq from the records."""
     rate, servers, mean_h = 18.0, 2, 0.1
     world = mmc_world(rate, servers, mean_h)
-    result = run(world, NearestRouting(), NoMonitoring(), seed=11, horizon_days=60.0,
-                 warmup_days=5.0, timeseries_interval_h=0.25)
+    result = run(
+        world,
+        NearestRouting(),
+        NoMonitoring(),
+        seed=11,
+        horizon_days=60.0,
+        warmup_days=5.0,
+        timeseries_interval_h=0.25,
+    )
     ts = result.warehouse_series
     after = ts["time_h"] >= 5 * 24
     queue_length = ts["backlog"][after].mean()
