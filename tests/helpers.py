@@ -3,44 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from hydra import compose, initialize_config_module
-from omegaconf import OmegaConf
-
-from policies.protocols import MonitoringPolicy, RoutingPolicy
 from scenarios.build import build
-from scenarios.world import World
-from sim.config.policy import build_policy
-from sim.config.store import register_configs
-from sim.config.validate import validate
+from sim.config.compose import load_config, load_policies, load_world
 from sim.engine import RunResult, run
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
-register_configs()
-
-
-def compose_config(*overrides: str) -> dict[str, Any]:
-    """The composed, validated run config as plain data."""
-    with initialize_config_module("sim.conf", version_base="1.3"):
-        cfg = compose("config", overrides=list(overrides))
-    plain = OmegaConf.to_container(cfg, resolve=True)
-    assert isinstance(plain, dict)
-    validate(plain)
-    return plain
-
-
-def world_of(*overrides: str) -> World:
-    return build(compose_config(*overrides)["scenario"])
+compose_config = load_config
+world_of = load_world
 
 
 def run_config(*overrides: str) -> RunResult:
     """Compose, build and simulate one run as the CLI would, without writing files."""
-    cfg = compose_config(*overrides)
+    cfg = load_config(*overrides)
+    routing, monitoring = load_policies(cfg)
     return run(
         build(cfg["scenario"]),
-        build_policy(cfg["routing"], "routing", RoutingPolicy),
-        build_policy(cfg["monitoring"], "monitoring", MonitoringPolicy),
+        routing,
+        monitoring,
         seed=cfg["seed"],
         horizon_days=cfg["horizon_days"],
         warmup_days=cfg["warmup_days"],

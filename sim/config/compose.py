@@ -1,0 +1,38 @@
+"""Compose the packaged config from Python (tests, benchmarks, notebooks) without the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hydra import compose, initialize_config_module
+from omegaconf import OmegaConf
+
+from policies.protocols import MonitoringPolicy, RoutingPolicy
+from scenarios.build import build
+from scenarios.world import World
+from sim.config.policy import build_policy
+from sim.config.store import register_configs
+from sim.config.validate import validate
+
+
+def load_config(*overrides: str) -> dict[str, Any]:
+    """The composed and validated run config as plain data, e.g. ``load_config("scenario=mmc")``."""
+    register_configs()
+    with initialize_config_module("sim.conf", version_base="1.3"):
+        cfg = compose("config", overrides=list(overrides))
+    container = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(container, dict)
+    plain = {str(k): v for k, v in container.items()}
+    validate(plain)
+    return plain
+
+
+def load_world(*overrides: str) -> World:
+    return build(load_config(*overrides)["scenario"])
+
+
+def load_policies(cfg: dict[str, Any]) -> tuple[RoutingPolicy, MonitoringPolicy]:
+    return (
+        build_policy(cfg["routing"], "routing", RoutingPolicy),
+        build_policy(cfg["monitoring"], "monitoring", MonitoringPolicy),
+    )
