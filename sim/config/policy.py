@@ -7,6 +7,7 @@ key or a value of the wrong type is reported as ``routing.<key>`` with what was 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import importlib
 import typing
 from collections.abc import Mapping
@@ -37,8 +38,12 @@ def build_policy(conf: Mapping[str, Any], group: str, protocol: type) -> Any:
         hints = typing.get_type_hints(cls)
         for key, value in params.items():
             if key not in fields:
+                close = difflib.get_close_matches(key, list(fields), n=1)
                 raise ConfigError(
-                    f"{group}.{key}", f"a parameter of {cls.__name__} ({', '.join(fields)})"
+                    f"{group}.{key}",
+                    f"a parameter of {cls.__name__} (one of {', '.join(fields)})",
+                    key,
+                    f"did you mean {close[0]!r}?" if close else "",
                 )
             expected = _SIMPLE.get(getattr(hints[key], "__name__", ""))
             if expected and (

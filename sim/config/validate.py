@@ -1,19 +1,25 @@
 """Range and cross-field checks on a composed config, run before anything simulates.
 
-Types and unknown keys are caught by the schemas at compose time; this module checks what a type
-cannot say (rates > 0, probabilities in [0, 1], shares sum to 1, lanes name known warehouses,
-warm-up shorter than horizon). The first problem raises :class:`ConfigError` naming the full key
+Types and unknown keys are caught by the schemas at compose time, except keys added with Hydra's
+``+key=value``, which :func:`check_keys` catches. This module also checks what a type cannot say
+(rates > 0, probabilities in [0, 1], shares sum to 1, lanes name known warehouses, warm-up
+shorter than horizon). The first problem raises :class:`ConfigError` naming the full key
 and what was expected.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import math
+import types
+import typing
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from scenarios.distributions import FAMILIES, NEEDS_SD
 from scenarios.world import SERVICE_LEVELS
+from sim.config.schema import RunConf
 
 SHARE_TOLERANCE = 1e-6
 
@@ -21,12 +27,51 @@ SHARE_TOLERANCE = 1e-6
 class ConfigError(ValueError):
     """A config value out of range or inconsistent; ``key`` is the full dotted key."""
 
-    def __init__(self, key: str, expected: str, got: Any = None) -> None:
+    def __init__(self, key: str, expected: str, got: Any = None, hint: str = "") -> None:
         self.key = key
         self.expected = expected
         self.got = got
         shown = "" if got is None else f", got {got!r}"
-        super().__init__(f"{key}: expected {expected}{shown}")
+        note = f" ({hint})" if hint else ""
+        super().__init__(f"{key}: expected {expected}{shown}{note}")
+
+
+def unknown_key(key: str, name: str, known: Iterable[str]) -> ConfigError:
+    """The error for a key that its schema does not have, with a close match if there is one."""
+    names = list(known)
+    close = difflib.get_close_matches(name, names, n=1)
+    hint = f"did you mean {close[0]!r}?" if close else ""
+    return ConfigError(key, f"a known key (one of {', '.join(names)})", name, hint)
+
+
+def check_keys(value: Any, schema: Any, key: str = "") -> None:
+    """Every key of ``value`` (plain data) is a field of its dataclass in ``schema``.
+
+    The composed config is typed, but Hydra's ``+key=value`` adds keys even to typed nodes, so an
+    unknown key would otherwise be silently ignored.
+    """
+    origin, args = typing.get_origin(schema), typing.get_args(schema)
+    if origin in (typing.Union, types.UnionType):
+        for option in args:
+            if option is not type(None):
+                check_keys(value, option, key)
+        return
+    if dataclasses.is_dataclass(schema) and isinstance(schema, type):
+        if not isinstance(value, Mapping):
+            return
+        hints = typing.get_type_hints(schema)
+        fields = [f.name for f in dataclasses.fields(schema)]
+        for name, item in value.items():
+            item_key = f"{key}.{name}" if key else str(name)
+            if name not in fields:
+                raise unknown_key(item_key, str(name), fields)
+            check_keys(item, hints[name], item_key)
+    elif origin is dict and isinstance(value, Mapping) and len(args) == 2:
+        for name, item in value.items():
+            check_keys(item, args[1], f"{key}.{name}")
+    elif origin is list and isinstance(value, list) and len(args) == 1:
+        for i, item in enumerate(value):
+            check_keys(item, args[0], f"{key}[{i}]")
 
 
 def _positive(key: str, value: float) -> None:
@@ -83,6 +128,7 @@ def check_distribution(key: str, dist: Mapping[str, Any]) -> None:
 
 def validate(cfg: Mapping[str, Any]) -> None:
     """Check a whole run config (a plain nested mapping); raise ConfigError on the first problem."""
+    check_keys(cfg, RunConf)
     if cfg["seed"] < 0:
         raise ConfigError("seed", "an integer >= 0", cfg["seed"])
     _positive("horizon_days", cfg["horizon_days"])
