@@ -172,6 +172,7 @@ def build(sc: Mapping[str, Any]) -> World:
         cancelled_promoter_p=float(c["cancelled_promoter_p"]),
         cancelled_detractor_p=float(c["cancelled_detractor_p"]),
         early_return_uplift_per_day=float(c["early_return_uplift_per_day"]),
+        claim_lateness_credit_days=float(c["claim_lateness_credit_days"]),
     )
 
     w = sc["weather"]

@@ -108,6 +108,7 @@ class CustomerModel:
     cancelled_promoter_p: float
     cancelled_detractor_p: float
     early_return_uplift_per_day: float
+    claim_lateness_credit_days: float
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,9 @@ class Costs:
     backorder_usd: float
     cancel_usd: float
     lost_parcel_detect_h: float
+    staff_usd_per_h: float
+    claim_usd: float
+    held_order_margin_loss_p: float
 
 
 @dataclass(frozen=True)

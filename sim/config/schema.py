@@ -142,6 +142,7 @@ class CustomerConf:
     cancelled_promoter_p: float = 0.03
     cancelled_detractor_p: float = 0.85
     early_return_uplift_per_day: float = 0.05  # relative return uplift per day early
+    claim_lateness_credit_days: float = 1.0  # proactive contact softens perceived lateness
 
 
 @dataclass
@@ -187,6 +188,9 @@ class CostConf:
     backorder_usd: float = 8.0
     cancel_usd: float = 25.0  # oversell event
     lost_parcel_detect_h: float = 72.0  # after the due date, a replacement ships
+    staff_usd_per_h: float = 40.0  # monitoring team time
+    claim_usd: float = 6.0  # claims pre-review and customer contact
+    held_order_margin_loss_p: float = 0.2  # share of a held order's margin lost (walk-aways)
 
 
 @dataclass
@@ -218,6 +222,18 @@ class PolicyConf:
 
 
 @dataclass
+class ExportConf:
+    """Write the run's orders as an order log (the format ``ordertwin-calibrate`` reads)."""
+
+    order_log: bool = False
+    format: str = "csv"  # csv | parquet
+    time_zone: str = "UTC"  # IANA name; times are written with their UTC offset
+    start: str = "2026-01-05T00:00:00"  # local wall time of hour 0: a Monday, 00:00
+    test_order_p: float = 0.0  # share of extra test orders mixed in (flagged is_test)
+    duplicate_p: float = 0.0  # share of rows written twice
+
+
+@dataclass
 class RunConf:
     seed: int = 1
     horizon_days: float = 28.0
@@ -227,3 +243,4 @@ class RunConf:
     scenario: ScenarioConf = MISSING
     routing: Any = MISSING
     monitoring: Any = MISSING
+    export: ExportConf = field(default_factory=ExportConf)

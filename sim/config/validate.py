@@ -10,10 +10,12 @@ and what was expected.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import difflib
 import math
 import types
 import typing
+import zoneinfo
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -139,6 +141,8 @@ def validate(cfg: Mapping[str, Any]) -> None:
         )
     _positive("timeseries_interval_h", cfg["timeseries_interval_h"])
     validate_scenario(cfg["scenario"])
+    if "export" in cfg:  # older callers may pass a config without the export group
+        _validate_export(cfg["export"], "export")
 
 
 def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
@@ -261,6 +265,7 @@ def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
     if inv["max_reroutes"] < 0:
         raise ConfigError(f"{k}.inventory.max_reroutes", "an integer >= 0", inv["max_reroutes"])
     _non_negative(f"{k}.inventory.reroute_delay_h", inv["reroute_delay_h"])
+    _probability(f"{k}.costs.held_order_margin_loss_p", sc["costs"]["held_order_margin_loss_p"])
     for name, value in sc["costs"].items():
         _non_negative(f"{k}.costs.{name}", value)
     _non_negative(f"{k}.allocation_wave_h", sc["allocation_wave_h"])
@@ -326,6 +331,7 @@ def _validate_customer(c: Mapping[str, Any], k: str) -> None:
     for key in ("cancelled_promoter_p", "cancelled_detractor_p"):
         _probability(f"{k}.{key}", c[key])
     _non_negative(f"{k}.early_return_uplift_per_day", c["early_return_uplift_per_day"])
+    _non_negative(f"{k}.claim_lateness_credit_days", c["claim_lateness_credit_days"])
 
 
 def _validate_weather(w: Mapping[str, Any], k: str, regions: list[str]) -> None:
@@ -347,3 +353,24 @@ def _validate_weather(w: Mapping[str, Any], k: str, regions: list[str]) -> None:
         _non_negative(f"{sk}.start_h", storm["start_h"])
         _positive(f"{sk}.duration_h", storm["duration_h"])
         _probability(f"{sk}.severity", storm["severity"])
+
+
+def _validate_export(e: Mapping[str, Any], k: str) -> None:
+    """The order-log export: a known format and zone, hour 0 on a Monday at 00:00."""
+    _known(f"{k}.format", e["format"], ("csv", "parquet"), "format")
+    try:
+        zoneinfo.ZoneInfo(e["time_zone"])
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{k}.time_zone", "an IANA time zone such as UTC or Europe/Berlin", e["time_zone"]
+        ) from None
+    try:
+        start = datetime.datetime.fromisoformat(e["start"])
+    except ValueError:
+        raise ConfigError(
+            f"{k}.start", "a local time like 2026-01-05T00:00:00", e["start"]
+        ) from None
+    if start.tzinfo is not None or start.weekday() != 0 or start.time() != datetime.time(0):
+        raise ConfigError(f"{k}.start", "a Monday at 00:00, without offset", e["start"])
+    _probability(f"{k}.test_order_p", e["test_order_p"])
+    _probability(f"{k}.duplicate_p", e["duplicate_p"])

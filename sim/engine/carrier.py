@@ -112,6 +112,7 @@ class CarrierOps:
         held = np.where(stopped, np.fmax(storm_end - arrive, 0.0), 0.0)
         arrive = arrive + held + delay
         book.storm_delay_h[parcels] = held + delay
+        book.transit_h[parcels] = arrive - now
         lost = orders.u_loss[parcels] < mode.loss_p
         if lost.any():
             # the loss is noticed after a wait past the due date; a replacement ships then

@@ -53,6 +53,14 @@ class OrderBook:
         self.prioritised = np.zeros(n, dtype=bool)
         self.lost = np.zeros(n, dtype=bool)
         self.storm_delay_h = np.zeros(n)
+        self.transit_h = nan.copy()  # carrier transit of the (first) parcel, storms included
+        self.released_h = nan.copy()  # when the order entered the system (later if held back)
+        self.held = np.zeros(n, dtype=bool)  # held back while its promotion was paused
+        self.alert_level = np.zeros(n, dtype=np.int8)  # highest raised: 0 none, 1-3 blue-red
+        self.alert_first_h = nan.copy()
+        self.alert_mask = np.zeros(n, dtype=np.int8)  # bit 0 blue, 1 yellow, 2 red
+        self.claim_h = nan.copy()
+        self.cost_monitoring_usd = np.zeros(n)
         self.queue_token = np.zeros(n, dtype=np.int64)  # invalidates stale pick-queue entries
 
     def __len__(self) -> int:

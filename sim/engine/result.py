@@ -81,6 +81,9 @@ class RunResult:
         lateness_days = np.where(delivered, (delivered_h - expected_h) / 24.0, np.nan)
         overdue_open = open_ & (expected_h < horizon)
         lateness_days[overdue_open] = (horizon - expected_h[overdue_open]) / 24.0
+        # a claim opened before delivery (proactive contact) softens the perceived lateness
+        contacted = book.claim_h < np.where(delivered, delivered_h, horizon)
+        lateness_days[contacted] -= world.customer.claim_lateness_credit_days
         lateness_days = np.maximum(lateness_days, 0.0)
         promoter = experience.promoter_p(lateness_days)
         detractor = experience.detractor_p(lateness_days)
@@ -95,7 +98,12 @@ class RunResult:
 
         late_h = np.where(delivered, np.maximum(delivered_h - sim.promised_h, 0.0), np.nan)
         late_h[open_] = np.maximum(horizon - sim.promised_h[open_], 0.0)
-        cost = book.cost_pick_usd + book.cost_transport_usd + book.cost_exception_usd
+        cost = (
+            book.cost_pick_usd
+            + book.cost_transport_usd
+            + book.cost_exception_usd
+            + book.cost_monitoring_usd
+        )
         columns = {
             "order_id": np.arange(n, dtype=np.int64),
             "created_h": o.created_h,
@@ -131,7 +139,14 @@ class RunResult:
             "expedited": book.expedited,
             "prioritised": book.prioritised,
             "lost": book.lost,
+            "cost_monitoring_usd": book.cost_monitoring_usd,
             "storm_delay_h": book.storm_delay_h,
+            "released_h": book.released_h,
+            "held": book.held,
+            "alert_level": book.alert_level,
+            "alert_mask": book.alert_mask,
+            "alert_first_h": book.alert_first_h,
+            "claim_h": book.claim_h,
             "promoter_p": promoter,
             "detractor_p": detractor,
             "return_p": return_p,

@@ -18,6 +18,7 @@ import simpy
 from scenarios.world import World
 from sim.engine.carrier import CarrierOps
 from sim.engine.demand import generate_orders
+from sim.engine.interventions import Interventions
 from sim.engine.orderbook import OrderBook, Stage
 from sim.engine.result import RunResult, TimeSeries
 from sim.engine.streams import RandomStreams
@@ -27,7 +28,7 @@ from sim.engine.views import (
     OrderBatch,
     RoutingView,
 )
-from sim.engine.warehouse import HIGH_PRIORITY, WarehouseOps
+from sim.engine.warehouse import HIGH_PRIORITY, NORMAL_PRIORITY, WarehouseOps
 from sim.engine.weather import generate_weather
 
 if TYPE_CHECKING:
@@ -88,12 +89,17 @@ class Simulation:
         ]
         self._synced_stock = np.stack([w.on_hand for w in self.warehouses]).astype(np.int64)
         self.stock_synced_h = 0.0
+        self.allocated_since_sync = np.zeros_like(self._synced_stock)
+        self._lagging_stock = world.inventory.enabled and world.inventory.sync_interval_h > 0
+        self.paused_until_h: dict[int, float] = {}  # burst -> hour its promotion resumes
+        self._held: dict[int, list[int]] = {}  # burst -> orders held back meanwhile
         self._excluded: dict[int, set[int]] = {}
         self._arrived = 0  # orders with index below this have arrived
         self._oldest_open = 0
         self._pick_cost = world.costs.pick_pack_usd + world.costs.extra_item_usd * (
             self.orders.items - 1
         )
+        self.interventions = Interventions(self, int(getattr(monitoring, "team_size", 0)))
         self.routing_view = RoutingView(self)
         self.monitor_view = MonitorView(self)
         self.actions = EngineActions(self)
@@ -125,14 +131,49 @@ class Simulation:
             if j > i:
                 self._arrived = j
                 self.book.stage[i:j] = Stage.WAITING_ROUTE
-                self._route(np.arange(i, j))
+                arrivals = np.arange(i, j)
+                if self.paused_until_h:
+                    arrivals = self._hold_paused(arrivals)
+                self.book.released_h[arrivals] = env.now
+                if len(arrivals):
+                    self._route(arrivals)
                 i = j
+
+    def _hold_paused(self, arrivals: np.ndarray) -> np.ndarray:
+        """Keep back orders of paused promotions; return the ones that enter now."""
+        now, burst = self.env.now, self.orders.burst[arrivals]
+        enter = np.ones(len(arrivals), dtype=bool)
+        for b, until in self.paused_until_h.items():
+            if until > now:
+                mine = burst == b
+                self._held.setdefault(b, []).extend(arrivals[mine].tolist())
+                enter &= ~mine
+        return arrivals[enter]
+
+    def release_held(self, burst: int, until_h: float) -> Generator[Any, Any, None]:
+        """At the end of a pause, held orders enter, promised from now."""
+        yield self.env.timeout(until_h - self.env.now)
+        if self.paused_until_h.get(burst) != until_h:
+            return  # the pause was extended; a later release takes them
+        del self.paused_until_h[burst]
+        held = np.asarray(self._held.pop(burst, []), dtype=np.int64)
+        if len(held):
+            now, book = self.env.now, self.book
+            book.held[held] = True
+            book.released_h[held] = now
+            self.promised_h[held] = (
+                now + self.world.customer.promise_h[self.orders.service_level[held]]
+            )
+            margin_loss = self.world.costs.held_order_margin_loss_p * self.orders.margin_usd[held]
+            book.cost_monitoring_usd[held] += margin_loss
+            self._route(held)
 
     def _stock_sync(self) -> Generator[Any, Any, None]:
         while True:
             yield self.env.timeout(self.world.inventory.sync_interval_h)
             for w, ops in enumerate(self.warehouses):
                 self._synced_stock[w] = ops.on_hand
+            self.allocated_since_sync[:] = 0
             self.stock_synced_h = self.env.now
 
     def _monitoring(self) -> Generator[Any, Any, None]:
@@ -211,12 +252,24 @@ class Simulation:
         book.zone[idx] = self.world.zone[self.orders.region[idx], warehouse]
         first = np.isnan(book.routed_h[idx])
         book.routed_h[idx[first]] = now
-        for order, w in zip(idx.tolist(), warehouse.tolist(), strict=True):
+        if decision.priority is None:
+            priority = [NORMAL_PRIORITY] * len(idx)
+        else:
+            urgent = np.asarray(decision.priority, dtype=bool)
+            priority = np.where(urgent, HIGH_PRIORITY, NORMAL_PRIORITY).tolist()
+            book.prioritised[idx[urgent]] = True
+        for order, w, rank in zip(idx.tolist(), warehouse.tolist(), priority, strict=True):
             ops = self.warehouses[w]
             if ops.try_reserve(order):
-                ops.enqueue(order)
+                self.note_allocation(order, w)
+                ops.enqueue(order, rank)
             else:
                 self._stockout(order, w)
+
+    def note_allocation(self, order: int, w: int) -> None:
+        """The OMS's own record of units it sent since the last sync (observable to policies)."""
+        if self._lagging_stock:
+            self.allocated_since_sync[w, self.orders.product[order]] += self.orders.items[order]
 
     def _check_decision(self, idx: np.ndarray, warehouse: np.ndarray, mode: np.ndarray) -> None:
         name = getattr(self.routing, "name", type(self.routing).__name__)
@@ -273,51 +326,6 @@ class Simulation:
         elif len(done):
             self._oldest_open = lo + int(np.argmin(done))
         return lo + np.flatnonzero(~done)
-
-    def prioritise(self, idx: np.ndarray) -> int:
-        queued = idx[self.book.stage[idx] == Stage.QUEUED]
-        for order in queued.tolist():
-            self.warehouses[self.book.warehouse[order]].enqueue(order, HIGH_PRIORITY)
-        self.book.prioritised[queued] = True
-        return len(queued)
-
-    def expedite(self, idx: np.ndarray, mode: int) -> int:
-        book = self.book
-        stage = book.stage[idx]
-        movable = idx[
-            (
-                (stage == Stage.QUEUED)
-                | (stage == Stage.PICKING)
-                | (stage == Stage.PACKED)
-                | (stage == Stage.BACKORDERED)
-            )
-            & (book.mode[idx] != mode)
-        ]
-        book.mode[movable] = mode
-        book.expedited[movable] = True
-        for order in movable[book.stage[movable] == Stage.PACKED].tolist():
-            self.carriers.add_packed(order)
-        return len(movable)
-
-    def reallocate(self, idx: np.ndarray, w: int) -> int:
-        book, moved = self.book, 0
-        target = self.warehouses[w]
-        for order in idx[book.stage[idx] == Stage.QUEUED].tolist():
-            old = int(book.warehouse[order])
-            if old == w or self.world.zone[self.orders.region[order], w] == 0:
-                continue
-            if not target.try_reserve(order):
-                continue
-            self.warehouses[old].dequeue(order)
-            self.warehouses[old].release(order)
-            book.stage[order] = Stage.WAITING_ROUTE
-            book.warehouse[order] = w
-            book.zone[order] = self.world.zone[self.orders.region[order], w]
-            book.transferred[order] = True
-            book.cost_exception_usd[order] += self.world.costs.reroute_usd
-            target.enqueue(order, HIGH_PRIORITY)
-            moved += 1
-        return moved
 
     # -- run -------------------------------------------------------------------------------------
     def run(self) -> RunResult:

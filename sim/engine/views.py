@@ -48,10 +48,11 @@ class OrderBatch:
 
 @dataclass(frozen=True)
 class RoutingDecision:
-    """Per order of the batch: warehouse index and mode index."""
+    """Per order of the batch: warehouse index, mode index, and optionally pick priority."""
 
     warehouse: np.ndarray
     mode: np.ndarray
+    priority: np.ndarray | None = None  # True: to the front of the pick queue
 
 
 class RoutingView:
@@ -80,6 +81,13 @@ class RoutingView:
     @property
     def stock_synced_h(self) -> float:
         return self._sim.stock_synced_h
+
+    def allocated_since_sync(self) -> np.ndarray:
+        """Units the order-management system itself sent to [warehouse, product] since the sync:
+        its own bookkeeping, so visible stock minus this is its best estimate of what is left."""
+        out = self._sim.allocated_since_sync.copy()
+        out.setflags(write=False)
+        return out
 
     def backlog(self) -> np.ndarray:
         """Orders waiting for a picker, by warehouse."""
@@ -117,6 +125,8 @@ class OpenOrders:
     picked_h: np.ndarray
     shipped_h: np.ndarray
     last_scan_h: np.ndarray  # NaN until shipped
+    alert_level: np.ndarray  # highest level raised so far (0 none, 1 blue, 2 yellow, 3 red)
+    claim_open: np.ndarray
 
 
 class MonitorView(RoutingView):
@@ -148,26 +158,74 @@ class MonitorView(RoutingView):
             picked_h=book.picked_h[idx].copy(),
             shipped_h=shipped.copy(),
             last_scan_h=last_scan,
+            alert_level=book.alert_level[idx].copy(),
+            claim_open=~np.isnan(book.claim_h[idx]),
         )
+
+    def promotions(self) -> dict[str, tuple[bool, float]]:
+        """By burst name: (running now per the plan, paused until hour or NaN)."""
+        sim, now = self._sim, self.now_h
+        return {
+            b.name: (
+                b.start_h <= now < b.start_h + b.duration_h,
+                sim.paused_until_h.get(i, float("nan")),
+            )
+            for i, b in enumerate(self.world.demand.bursts)
+            if b.promotion
+        }
+
+
+ALERT_LEVELS = {"blue": 1, "yellow": 2, "red": 3}
 
 
 class EngineActions:
     """The few things a monitoring policy may do; each returns how many orders it changed."""
 
     def __init__(self, sim: Simulation) -> None:
-        self._sim = sim
+        self._world = sim.world
+        self._do = sim.interventions
+
+    def alert(self, order_ids: np.ndarray, level: str) -> int:
+        """Record an alert (once per order and level), for the alert-quality KPIs."""
+        return self._do.record_alert(_ids(order_ids), ALERT_LEVELS[level])
 
     def prioritise(self, order_ids: np.ndarray) -> int:
         """Move queued orders to the front of their warehouse's pick queue."""
-        return self._sim.prioritise(np.asarray(order_ids, dtype=np.int64))
+        return self._do.prioritise(_ids(order_ids))
 
     def expedite(self, order_ids: np.ndarray, mode: str) -> int:
-        """Switch unshipped orders to a faster mode (the price difference is paid at pickup)."""
-        return self._sim.expedite(
-            np.asarray(order_ids, dtype=np.int64), self._sim.world.mode_index(mode)
-        )
+        """Switch unshipped orders to another mode (its price is paid at pickup)."""
+        return self._do.expedite(_ids(order_ids), self._world.mode_index(mode))
 
     def reallocate(self, order_ids: np.ndarray, warehouse: str) -> int:
-        """Transfer queued, not yet picked orders to another warehouse, if its stock allows."""
-        w = self._sim.world.warehouse_names.index(warehouse)
-        return self._sim.reallocate(np.asarray(order_ids, dtype=np.int64), w)
+        """Transfer orders not yet picked to another warehouse, if its stock allows."""
+        return self._do.reallocate(_ids(order_ids), self._world.warehouse_names.index(warehouse))
+
+    def notify(
+        self,
+        order_ids: np.ndarray,
+        then: str,
+        handling_h: float,
+        backup_warehouse: str | None = None,
+    ) -> int:
+        """Hand orders to the human team (the policy's ``team_size`` people): after
+        ``handling_h`` of a free person's time, ``then`` happens: ``prioritise``, ``expedite``
+        (to the fastest mode) or ``reallocate`` (to ``backup_warehouse``, else the nearest other
+        warehouse showing stock). Staff time is charged to the orders."""
+        backup = None
+        if backup_warehouse is not None:
+            backup = self._world.warehouse_names.index(backup_warehouse)
+        return self._do.notify(_ids(order_ids), then, handling_h, backup)
+
+    def open_claim(self, order_ids: np.ndarray) -> int:
+        """Open a claims pre-review on shipped orders: contact the customer, and if the parcel is
+        really lost, ship the replacement now instead of after the carrier notices."""
+        return self._do.open_claim(_ids(order_ids))
+
+    def pause_promotion(self, name: str, hours: float) -> bool:
+        """Hold back a promotion's burst orders for ``hours``; they enter when it resumes."""
+        return self._do.pause_promotion(name, hours)
+
+
+def _ids(order_ids: np.ndarray) -> np.ndarray:
+    return np.unique(np.asarray(order_ids, dtype=np.int64))

@@ -89,6 +89,12 @@ class WarehouseOps:
         self.book.stage[order] = Stage.BACKORDERED
         self._maybe_replenish(product)
 
+    def withdraw_backorder(self, order: int) -> None:
+        """Take a back-ordered order off the waiting list (it was moved elsewhere)."""
+        product = self.orders.product[order]
+        self.backorders[product].remove(order)
+        self.backordered_units[product] -= self.orders.items[order]
+
     def _maybe_replenish(self, product: int) -> None:
         s_point = self.spec.reorder_point[product]
         position = self.on_hand[product] + self.on_order[product] - self.backordered_units[product]

@@ -1,0 +1,160 @@
+"""What monitoring can do to orders in flight, and what it costs.
+
+Alerts are recorded (first time per order and level) so alert precision and recall can be scored
+against what really happened. Actions either happen at once (prioritise, expedite, reallocate,
+open a claim, pause a promotion) or go through the policy's human team: a SimPy resource of
+``team_size`` people, each notification holding one person for ``handling_h`` before its action
+takes effect. Staff time and claims are charged to the orders as monitoring cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import simpy
+
+from sim.engine.orderbook import Stage
+from sim.engine.warehouse import HIGH_PRIORITY
+
+if TYPE_CHECKING:
+    from sim.engine.simulation import Simulation
+
+NOTIFY_ACTIONS = ("prioritise", "expedite", "reallocate")
+UNSHIPPED = (Stage.BACKORDERED, Stage.QUEUED, Stage.PICKING, Stage.PACKED)
+
+
+class Interventions:
+    def __init__(self, sim: Simulation, team_size: int) -> None:
+        self.sim = sim
+        self.team = simpy.Resource(sim.env, capacity=team_size) if team_size > 0 else None
+        self.fastest_mode = int(np.argmin(sim.world.transit_mean_table_h()[:, 1]))
+
+    # -- alerts --------------------------------------------------------------------------------
+    def record_alert(self, idx: np.ndarray, level: int) -> int:
+        book, now = self.sim.book, self.sim.env.now
+        bit = np.int8(1 << (level - 1))
+        new = idx[(book.alert_mask[idx] & bit) == 0]
+        book.alert_mask[new] |= bit
+        book.alert_level[new] = np.maximum(book.alert_level[new], level)
+        first = new[np.isnan(book.alert_first_h[new])]
+        book.alert_first_h[first] = now
+        return len(new)
+
+    # -- immediate actions ---------------------------------------------------------------------
+    def prioritise(self, idx: np.ndarray) -> int:
+        book = self.sim.book
+        queued = idx[(book.stage[idx] == Stage.QUEUED) & ~book.prioritised[idx]]
+        for order in queued.tolist():
+            self.sim.warehouses[book.warehouse[order]].enqueue(order, HIGH_PRIORITY)
+        book.prioritised[queued] = True
+        return len(queued)
+
+    def expedite(self, idx: np.ndarray, mode: int) -> int:
+        book = self.sim.book
+        movable = idx[np.isin(book.stage[idx], UNSHIPPED) & (book.mode[idx] != mode)]
+        book.mode[movable] = mode
+        book.expedited[movable] = True
+        for order in movable[book.stage[movable] == Stage.PACKED].tolist():
+            self.sim.carriers.add_packed(order)
+        return len(movable)
+
+    def reallocate(self, idx: np.ndarray, w: int) -> int:
+        """Move not-yet-picked orders (queued or back-ordered) to warehouse ``w`` if its true
+        stock allows; the move costs a re-route and the order goes to the front of the queue."""
+        sim, book = self.sim, self.sim.book
+        target, moved = sim.warehouses[w], 0
+        waiting = (book.stage[idx] == Stage.QUEUED) | (book.stage[idx] == Stage.BACKORDERED)
+        for order in idx[waiting].tolist():
+            old = int(book.warehouse[order])
+            if old == w or sim.world.zone[sim.orders.region[order], w] == 0:
+                continue
+            if not target.try_reserve(order):
+                continue
+            source = sim.warehouses[old]
+            if book.stage[order] == Stage.QUEUED:
+                source.dequeue(order)
+                source.release(order)
+            else:
+                source.withdraw_backorder(order)
+            book.stage[order] = Stage.WAITING_ROUTE
+            book.warehouse[order] = w
+            book.zone[order] = sim.world.zone[sim.orders.region[order], w]
+            book.transferred[order] = True
+            book.cost_monitoring_usd[order] += sim.world.costs.reroute_usd
+            sim.note_allocation(order, w)
+            target.enqueue(order, HIGH_PRIORITY)
+            moved += 1
+        return moved
+
+    def backup_for(self, order: int) -> int:
+        """Nearest other warehouse serving the order's region whose visible stock covers it."""
+        sim = self.sim
+        zones = sim.world.zone[sim.orders.region[order]].astype(float)
+        zones[zones == 0] = np.inf
+        zones[sim.book.warehouse[order]] = np.inf
+        estimate = (
+            sim.visible_stock()[:, sim.orders.product[order]]
+            - sim.allocated_since_sync[:, sim.orders.product[order]]
+        )
+        zones[estimate < sim.orders.items[order]] = np.inf
+        return int(np.argmin(zones)) if np.isfinite(zones).any() else -1
+
+    def open_claim(self, idx: np.ndarray) -> int:
+        sim, book, now = self.sim, self.sim.book, self.sim.env.now
+        fresh = idx[
+            (book.stage[idx] == Stage.IN_TRANSIT)
+            & (book.delivered_h[idx] > now)
+            & np.isnan(book.claim_h[idx])
+        ]
+        book.claim_h[fresh] = now
+        book.cost_monitoring_usd[fresh] += sim.world.costs.claim_usd
+        # a lost parcel's replacement ships now rather than after the carrier's detection delay
+        lost = fresh[book.lost[fresh]]
+        book.delivered_h[lost] = np.minimum(book.delivered_h[lost], now + book.transit_h[lost])
+        return len(fresh)
+
+    def pause_promotion(self, name: str, hours: float) -> bool:
+        sim = self.sim
+        names = [b.name for b in sim.world.demand.bursts]
+        if name not in names or hours <= 0:
+            return False
+        burst = names.index(name)
+        if not sim.world.demand.bursts[burst].promotion:
+            return False
+        until = sim.env.now + hours
+        if sim.paused_until_h.get(burst, -np.inf) >= until:
+            return False
+        sim.paused_until_h[burst] = until
+        sim.env.process(sim.release_held(burst, until))
+        return True
+
+    # -- through the human team ----------------------------------------------------------------
+    def notify(self, idx: np.ndarray, then: str, handling_h: float, backup: int | None) -> int:
+        if then not in NOTIFY_ACTIONS:
+            raise ValueError(f"notify(then={then!r}): expected one of {', '.join(NOTIFY_ACTIONS)}")
+        if self.team is None:
+            raise RuntimeError("notify() needs a monitoring policy with team_size > 0")
+        for order in idx.tolist():
+            self.sim.env.process(self._handle(order, then, handling_h, backup))
+        return len(idx)
+
+    def _handle(
+        self, order: int, then: str, handling_h: float, backup: int | None
+    ) -> Generator[Any, Any, None]:
+        assert self.team is not None
+        sim = self.sim
+        with self.team.request() as person:
+            yield person
+            yield sim.env.timeout(handling_h)
+        sim.book.cost_monitoring_usd[order] += handling_h * sim.world.costs.staff_usd_per_h
+        one = np.array([order])
+        if then == "prioritise":
+            self.prioritise(one)
+        elif then == "expedite":
+            self.expedite(one, self.fastest_mode)
+        else:
+            target = backup if backup is not None else self.backup_for(order)
+            if target >= 0:
+                self.reallocate(one, target)
