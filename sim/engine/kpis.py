@@ -29,14 +29,13 @@ def alert_quality(c: Mapping[str, np.ndarray]) -> dict[str, float]:
     failed_h = np.where(cancelled, c["cancelled_h"], c["promised_h"])
     in_time = alerted & failed & (c["alert_first_h"] <= failed_h)
     lead_h = (failed_h - c["alert_first_h"])[in_time]
+    by_level = {
+        f"alerts_{level}": int(((c["alert_mask"] & bit) > 0).sum())
+        for level, bit in ALERT_BITS.items()
+    }
     out = {
-        "alerts_total": int(
-            sum(((c["alert_mask"] & bit) > 0).sum() for bit in ALERT_BITS.values())
-        ),
-        **{
-            f"alerts_{level}": int(((c["alert_mask"] & bit) > 0).sum())
-            for level, bit in ALERT_BITS.items()
-        },
+        "alerts_total": sum(by_level.values()),
+        **by_level,
         "orders_alerted": int(alerted.sum()),
         "orders_failed": int(failed.sum()),
         "alert_precision": float(failed[alerted].mean()) if alerted.any() else NAN,
