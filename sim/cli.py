@@ -37,6 +37,7 @@ from sim.config.policy import build_policy
 from sim.config.store import register_configs
 from sim.config.validate import ConfigError, unknown_key, validate
 from sim.engine import run
+from sim.export import write_order_log
 from sim.output import write_run
 
 EXIT_BAD_INPUT = 2
@@ -102,6 +103,8 @@ def run_from_config(cfg: Mapping[str, Any], output_dir: str | Path) -> dict[str,
     finally:
         if progress_bar is not None:
             progress_bar.close()
+    if cfg.get("export", {}).get("order_log", False):  # before kpis.json marks the run done
+        write_order_log(result, cfg["export"], int(cfg["seed"]), output_dir)
     write_run(result, output_dir)
     return result.kpis
 
