@@ -25,8 +25,9 @@ from sim.engine.views import (
 class RoutingPolicy(Protocol):
     name: str
 
-    def start(self, world: World) -> None:
-        """Called once before the run: precompute what depends only on the network."""
+    def start(self, world: World, seed: int) -> None:
+        """Called once before the run (``seed`` is the run's): precompute what depends only on
+        the network, load or train a model, refuse seeds the policy was trained on."""
 
     def route(self, orders: OrderBatch, view: RoutingView) -> RoutingDecision:
         """Choose a warehouse serving each order's region, and a mode, for every order."""
@@ -38,7 +39,7 @@ class MonitoringPolicy(Protocol):
     name: str
     interval_h: float  # how often to inspect; math.inf: never
 
-    def start(self, world: World) -> None:
+    def start(self, world: World, seed: int) -> None:
         """Called once before the run."""
 
     def inspect(self, view: MonitorView, actions: EngineActions) -> None:

@@ -14,7 +14,7 @@ class NoMonitoring:
     name: str = "none"
     interval_h: float = math.inf
 
-    def start(self, world: World) -> None:
+    def start(self, world: World, seed: int) -> None:
         """Nothing to prepare."""
 
     def inspect(self, view: MonitorView, actions: EngineActions) -> None:

@@ -28,7 +28,7 @@ def candidate_mask(orders: OrderBatch, view: RoutingView) -> np.ndarray:
 class NearestRouting:
     name: str = "nearest"
 
-    def start(self, world: World) -> None:
+    def start(self, world: World, seed: int) -> None:
         """Nothing to precompute."""
 
     def route(self, orders: OrderBatch, view: RoutingView) -> RoutingDecision:

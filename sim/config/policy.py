@@ -53,6 +53,8 @@ def build_policy(conf: Mapping[str, Any], group: str, protocol: type) -> Any:
                 raise ConfigError(f"{group}.{key}", f"a {hints[key].__name__}", value)
     try:
         policy = cls(**params)
+    except ConfigError as err:  # the policy checked its own structured parameters
+        raise ConfigError(f"{group}.{err.key}", err.expected, err.got) from None
     except (TypeError, ValueError) as err:
         raise ConfigError(group, f"valid parameters for {cls.__name__} ({err})") from None
     if not isinstance(policy, protocol):

@@ -104,8 +104,8 @@ class Simulation:
         self.monitor_view = MonitorView(self)
         self.actions = EngineActions(self)
         self.timeseries = TimeSeries(len(world.warehouses), timeseries_interval_h, self.horizon_h)
-        routing.start(world)
-        monitoring.start(world)
+        routing.start(world, seed)
+        monitoring.start(world, seed)
         self.env.process(self._allocation())
         if world.inventory.enabled and world.inventory.sync_interval_h > 0:
             self.env.process(self._stock_sync())

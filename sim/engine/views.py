@@ -106,6 +106,10 @@ class RoutingView:
         """By region: a storm is forecast (issued and not yet over)."""
         return self._sim.forecasts.active(len(self.world.regions), self.now_h)
 
+    def storm_window(self) -> tuple[np.ndarray, np.ndarray]:
+        """By region: predicted (start, end) hour of the next forecast storm, inf if none."""
+        return self._sim.forecasts.window(len(self.world.regions), self.now_h)
+
 
 @dataclass(frozen=True)
 class OpenOrders:

@@ -66,6 +66,17 @@ class Forecasts:
         out[self.region[live]] = True
         return out
 
+    def window(self, n_regions: int, now_h: float) -> tuple[np.ndarray, np.ndarray]:
+        """Per region: predicted (start, end) hours of the earliest forecast storm not yet over;
+        (inf, inf) where none is forecast."""
+        start = np.full(n_regions, np.inf)
+        end = np.full(n_regions, np.inf)
+        live = np.flatnonzero((self.issued_h <= now_h) & (self.end_h > now_h))
+        for k in live[np.argsort(self.start_h[live], kind="stable")[::-1]]:
+            start[self.region[k]] = self.start_h[k]
+            end[self.region[k]] = self.end_h[k]
+        return start, end
+
 
 def generate_weather(
     world: World,

@@ -1,0 +1,125 @@
+"""What a router can estimate from its view, per order and candidate (warehouse, mode).
+
+Shared by the cost-, rule-, value- and model-based routers so they reason from the same
+observable facts: the OMS's stock estimate (last sync minus its own allocations since), when a
+candidate warehouse would finish picking given its backlog and shifts, the next carrier pickup
+after that, expected transit by zone, and forecast storms. Arrays are ``[order, warehouse, mode]``
+unless named otherwise; NaN marks a warehouse that does not serve the order's region.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from scenarios.world import World
+from sim.engine.views import OrderBatch, RoutingView
+
+ASSUMED_STORM_SEVERITY = 0.65  # forecasts carry no severity: plan for a typical storm (A)
+WAREHOUSE_STORM_LOOKAHEAD_H = 24.0  # a storm due at the warehouse within this long counts
+
+
+def estimated_stock(view: RoutingView) -> np.ndarray:
+    """[warehouse, product] units: last synced stock minus what the OMS allocated since."""
+    return view.visible_stock() - view.allocated_since_sync()
+
+
+def hours_until_staffed(world: World, now_h: float) -> np.ndarray:
+    """By warehouse: 0 if any shift is on, else hours until the next shift starts (plan only)."""
+    out = np.zeros(len(world.warehouses))
+    hour = now_h % 24.0
+    for w, spec in enumerate(world.warehouses):
+        if not spec.shifts:
+            continue
+        on = any(
+            (s.start_h <= hour < s.start_h + s.length_h)
+            or (s.start_h <= hour + 24.0 < s.start_h + s.length_h)
+            for s in spec.shifts
+        )
+        if not on:
+            out[w] = min((s.start_h - hour) % 24.0 for s in spec.shifts)
+    return out
+
+
+def next_pickup_h(world: World, ready_h: np.ndarray) -> np.ndarray:
+    """[warehouse, mode]: the first scheduled pickup at or after each warehouse's ready time."""
+    out = np.empty((len(ready_h), len(world.modes)))
+    for m, mode in enumerate(world.modes):
+        hours = np.asarray(mode.pickup_hours)
+        day = np.floor(ready_h / 24.0) * 24.0
+        today = day[:, None] + hours[None, :]
+        later = np.where(today >= ready_h[:, None], today, today + 24.0)
+        out[:, m] = later.min(axis=1)
+    return out
+
+
+@dataclass(frozen=True)
+class CandidateEstimates:
+    """Everything the routers compare, for one batch."""
+
+    zone: np.ndarray  # [order, warehouse], 0 = not served
+    pick_done_h: np.ndarray  # [warehouse]
+    eta_h: np.ndarray  # [order, warehouse, mode] expected delivery hour
+    transport_usd: np.ndarray  # [order, warehouse, mode]
+    stock_short: np.ndarray  # [order, warehouse] the stock estimate does not cover the order
+    storm_at_destination: np.ndarray  # [order, warehouse, mode] forecast storm meets the transit
+    storm_at_warehouse: np.ndarray  # [warehouse] forecast storm over it now or within a day
+    backlog_h: np.ndarray  # [warehouse] hours of work queued per picker on shift
+
+    @property
+    def served(self) -> np.ndarray:
+        return self.zone > 0
+
+
+def estimate(orders: OrderBatch, view: RoutingView) -> CandidateEstimates:
+    """Candidate estimates for a batch, from the view only."""
+    world, now = view.world, view.now_h
+    zone = view.zone[orders.region]
+    backlog = view.backlog().astype(float)
+    on_shift = view.pickers_on_shift().astype(float)
+    staffed = np.array([w.pickers for w in world.warehouses], dtype=float)
+    working = np.where(on_shift > 0, on_shift, staffed)
+    backlog_h = backlog * view.pick_time_mean_h / working
+    pick_done = now + hours_until_staffed(world, now) + backlog_h + view.pick_time_mean_h
+    storm_start, storm_end = view.storm_window()
+    wh_start = storm_start[[w.region for w in world.warehouses]]
+    wh_end = storm_end[[w.region for w in world.warehouses]]
+    storm_wh = wh_start < now + WAREHOUSE_STORM_LOOKAHEAD_H
+    pickup = next_pickup_h(world, pick_done)
+    # a storm over the warehouse may stop its pickups: plan for the first one after it
+    blocked = (pickup >= wh_start[:, None]) & (pickup < wh_end[:, None])
+    if blocked.any():
+        after = next_pickup_h(world, np.where(np.isfinite(wh_end), wh_end, pick_done))
+        pickup = np.where(blocked, after, pickup)
+    transit = view.transit_mean_h[:, zone].transpose(1, 2, 0)  # [order, warehouse, mode]
+    eta = pickup[None, :, :] + transit
+    d_start = storm_start[orders.region][:, None, None]
+    d_end = storm_end[orders.region][:, None, None]
+    storm_dest = (pickup[None, :, :] < d_end) & (eta > d_start)
+    storm_delay = np.array([m.storm_delay_h for m in world.modes]) * ASSUMED_STORM_SEVERITY
+    eta = eta + storm_delay[None, None, :] * storm_dest
+    eta[zone == 0] = np.nan
+    price = view.price_usd[:, zone].transpose(1, 2, 0)
+    stock = estimated_stock(view)[:, orders.product].T  # [order, warehouse]
+    return CandidateEstimates(
+        zone=zone,
+        pick_done_h=pick_done,
+        eta_h=eta,
+        transport_usd=price,
+        stock_short=stock < orders.items[:, None],
+        storm_at_destination=storm_dest,
+        storm_at_warehouse=storm_wh,
+        backlog_h=backlog_h,
+    )
+
+
+def nearest_choice(orders: OrderBatch, est: CandidateEstimates, allowed: np.ndarray) -> np.ndarray:
+    """By order: the lowest-zone allowed warehouse (ties: shorter backlog); if nothing is
+    allowed, the lowest-zone warehouse that serves the region and has not failed the order."""
+    fallback = est.served & ~orders.excluded
+    fallback[~fallback.any(axis=1)] = est.served[~fallback.any(axis=1)]
+    use = np.where(allowed.any(axis=1)[:, None], allowed, fallback)
+    tie = est.backlog_h / (est.backlog_h.max() + 1.0) * 0.5
+    score = np.where(use, est.zone + tie[None, :], np.inf)
+    return np.argmin(score, axis=1)

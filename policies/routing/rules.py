@@ -1,0 +1,82 @@
+"""Threshold rules written in YAML (see :mod:`policies.routing.rule_language`).
+
+The default set stands for what operations teams write by hand: a storm forecast over a warehouse
+moves its orders to the backup warehouse; a storm forecast over the order's region sends it by air
+with pick priority so it leaves ahead of the storm; a long pick backlog sends orders to the next
+warehouse; a warehouse whose stock estimate does not cover the order is avoided.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from policies.routing.estimates import CandidateEstimates, estimate, nearest_choice
+from policies.routing.rule_language import check_modes, holds, parse_rules
+from scenarios.world import World
+from sim.engine.views import OrderBatch, RoutingDecision, RoutingView
+
+DEFAULT_RULES: list[dict[str, Any]] = [
+    {
+        "name": "storm_at_warehouse",
+        "when": {"warehouse_storm_forecast": True},
+        "then": {"avoid_warehouse": True},
+    },
+    {
+        "name": "storm_at_destination",
+        "when": {"region_storm_forecast": True},
+        "then": {"mode": "air", "priority": True},
+    },
+    {"name": "backlog", "when": {"backlog_hours_above": 6.0}, "then": {"avoid_warehouse": True}},
+    {"name": "low_stock", "when": {"stock_short": True}, "then": {"avoid_warehouse": True}},
+]
+
+
+@dataclass
+class RulesRouting:
+    name: str = "rules"
+    rules: list[dict[str, Any]] = field(default_factory=lambda: list(DEFAULT_RULES))
+
+    def __post_init__(self) -> None:
+        self._rules = parse_rules(self.rules)
+
+    def start(self, world: World, seed: int) -> None:
+        check_modes(self._rules, world)
+        self._mode_index = {name: i for i, name in enumerate(world.mode_names)}
+
+    def route(self, orders: OrderBatch, view: RoutingView) -> RoutingDecision:
+        est = estimate(orders, view)
+        return self.decide(orders, view, est)
+
+    def decide(
+        self,
+        orders: OrderBatch,
+        view: RoutingView,
+        est: CandidateEstimates,
+    ) -> RoutingDecision:
+        """Apply the rule set to precomputed estimates (other policies fall through to this)."""
+        allowed = est.served & ~orders.excluded
+        for rule in self._rules:
+            if rule.then.get("avoid_warehouse"):
+                allowed &= ~holds(rule, orders, est, view.default_mode)
+        warehouse = nearest_choice(orders, est, allowed)
+        rows = np.arange(len(orders))
+        mode = view.default_mode[orders.service_level].copy()
+        priority = np.zeros(len(orders), dtype=bool)
+        mode_set = np.zeros(len(orders), dtype=bool)
+        priority_set = np.zeros(len(orders), dtype=bool)
+        for rule in self._rules:
+            if "mode" not in rule.then and "priority" not in rule.then:
+                continue
+            match = holds(rule, orders, est, view.default_mode)[rows, warehouse]
+            if "mode" in rule.then:
+                take = match & ~mode_set
+                mode[take] = self._mode_index[rule.then["mode"]]
+                mode_set |= take
+            if "priority" in rule.then:
+                take = match & ~priority_set
+                priority[take] = rule.then["priority"]
+                priority_set |= take
+        return RoutingDecision(warehouse, mode, priority)
