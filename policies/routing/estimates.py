@@ -17,7 +17,6 @@ from scenarios.world import World
 from sim.engine.views import OrderBatch, RoutingView
 
 ASSUMED_STORM_SEVERITY = 0.65  # forecasts carry no severity: plan for a typical storm (A)
-WAREHOUSE_STORM_LOOKAHEAD_H = 24.0  # a storm due at the warehouse within this long counts
 
 
 def estimated_stock(view: RoutingView) -> np.ndarray:
@@ -64,7 +63,7 @@ class CandidateEstimates:
     transport_usd: np.ndarray  # [order, warehouse, mode]
     stock_short: np.ndarray  # [order, warehouse] the stock estimate does not cover the order
     storm_at_destination: np.ndarray  # [order, warehouse, mode] forecast storm meets the transit
-    storm_at_warehouse: np.ndarray  # [warehouse] forecast storm over it now or within a day
+    storm_at_warehouse: np.ndarray  # [warehouse, mode] the next pickup falls in a forecast storm
     backlog_h: np.ndarray  # [warehouse] hours of work queued per picker on shift
 
     @property
@@ -85,10 +84,10 @@ def estimate(orders: OrderBatch, view: RoutingView) -> CandidateEstimates:
     storm_start, storm_end = view.storm_window()
     wh_start = storm_start[[w.region for w in world.warehouses]]
     wh_end = storm_end[[w.region for w in world.warehouses]]
-    storm_wh = wh_start < now + WAREHOUSE_STORM_LOOKAHEAD_H
     pickup = next_pickup_h(world, pick_done)
     # a storm over the warehouse may stop its pickups: plan for the first one after it
     blocked = (pickup >= wh_start[:, None]) & (pickup < wh_end[:, None])
+    storm_wh = blocked
     if blocked.any():
         after = next_pickup_h(world, np.where(np.isfinite(wh_end), wh_end, pick_done))
         pickup = np.where(blocked, after, pickup)

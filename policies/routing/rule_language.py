@@ -8,7 +8,8 @@ Conditions, evaluated per order and candidate warehouse:
 ==============================  ======================================================
 ``region_storm_forecast``       bool: a forecast storm over the order's region would meet
                                 the parcel in transit (default mode from this warehouse)
-``warehouse_storm_forecast``    bool: a storm is forecast over the warehouse within a day
+``warehouse_storm_forecast``    bool: a forecast storm over the warehouse would hit its next
+                                pickup (default mode)
 ``backlog_hours_above``         number: warehouse pick backlog per picker on shift (h)
 ``stock_short``                 bool: the OMS's stock estimate does not cover the order
 ``service_level``               ``standard`` or ``express``
@@ -116,7 +117,8 @@ def holds(
             hit = est.storm_at_destination[np.arange(n), :, default]
             ok &= hit == value
         elif cond == "warehouse_storm_forecast":
-            ok &= (est.storm_at_warehouse == value)[None, :]
+            hit = est.storm_at_warehouse[:, view_default_mode[orders.service_level]].T
+            ok &= hit == value
         elif cond == "backlog_hours_above":
             ok &= (est.backlog_h > value)[None, :]
         elif cond == "stock_short":

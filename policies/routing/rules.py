@@ -1,9 +1,11 @@
 """Threshold rules written in YAML (see :mod:`policies.routing.rule_language`).
 
-The default set stands for what operations teams write by hand: a storm forecast over a warehouse
-moves its orders to the backup warehouse; a storm forecast over the order's region sends it by air
-with pick priority so it leaves ahead of the storm; a long pick backlog sends orders to the next
-warehouse; a warehouse whose stock estimate does not cover the order is avoided.
+The default set stands for what operations teams write by hand: a storm forecast to stop a
+warehouse's next pickup moves its orders to the backup warehouse; a long-haul parcel that would meet
+a forecast storm at its destination goes by air with pick priority, to arrive ahead of it; a long
+pick backlog sends orders to the next warehouse; a warehouse whose stock estimate does not cover
+the order is avoided. No rule sends an order more than ``max_detour_zones`` beyond its nearest
+warehouse.
 """
 
 from __future__ import annotations
@@ -26,10 +28,14 @@ DEFAULT_RULES: list[dict[str, Any]] = [
     },
     {
         "name": "storm_at_destination",
-        "when": {"region_storm_forecast": True},
+        "when": {"region_storm_forecast": True, "zone_above": 2},
         "then": {"mode": "air", "priority": True},
     },
-    {"name": "backlog", "when": {"backlog_hours_above": 6.0}, "then": {"avoid_warehouse": True}},
+    {
+        "name": "backlog",
+        "when": {"backlog_hours_above": 12.0},
+        "then": {"avoid_warehouse": True},
+    },
     {"name": "low_stock", "when": {"stock_short": True}, "then": {"avoid_warehouse": True}},
 ]
 
@@ -38,6 +44,7 @@ DEFAULT_RULES: list[dict[str, Any]] = [
 class RulesRouting:
     name: str = "rules"
     rules: list[dict[str, Any]] = field(default_factory=lambda: list(DEFAULT_RULES))
+    max_detour_zones: int = 2  # avoiding a warehouse never sends an order further than this
 
     def __post_init__(self) -> None:
         self._rules = parse_rules(self.rules)
@@ -58,6 +65,8 @@ class RulesRouting:
     ) -> RoutingDecision:
         """Apply the rule set to precomputed estimates (other policies fall through to this)."""
         allowed = est.served & ~orders.excluded
+        nearest_zone = np.where(allowed, est.zone, np.iinfo(np.int64).max).min(axis=1)
+        allowed &= est.zone <= nearest_zone[:, None] + self.max_detour_zones
         for rule in self._rules:
             if rule.then.get("avoid_warehouse"):
                 allowed &= ~holds(rule, orders, est, view.default_mode)
