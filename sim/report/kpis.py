@@ -56,12 +56,8 @@ CATALOGUE: dict[str, KpiInfo] = {
         _kpi("delivery_time_p90_h", "delivery time, p90 (h)", False, "{:.1f}", "h"),
         _kpi("return_rate", "return rate", False, "{:.1%}", "pp"),
         _kpi("cost_pick_per_order", "pick cost per order (USD)", False, "{:.2f}", "USD"),
-        _kpi(
-            "cost_transport_per_order", "transport cost per order (USD)", False, "{:.2f}", "USD"
-        ),
-        _kpi(
-            "cost_exception_per_order", "exception cost per order (USD)", False, "{:.2f}", "USD"
-        ),
+        _kpi("cost_transport_per_order", "transport cost per order (USD)", False, "{:.2f}", "USD"),
+        _kpi("cost_exception_per_order", "exception cost per order (USD)", False, "{:.2f}", "USD"),
         _kpi(
             "monitoring_cost_per_order", "monitoring cost per order (USD)", False, "{:.2f}", "USD"
         ),

@@ -191,28 +191,27 @@ def risk_view(values: Sequence[float] | np.ndarray, higher_is_better: bool | Non
 
 
 def replications_needed(
-    values: Sequence[float] | np.ndarray,
+    sd: float,
+    replications_run: int,
     half_width: float,
     confidence: float = CONFIDENCE,
 ) -> int:
-    """Replications for a t-interval of at most ``half_width``, from the spread seen so far.
+    """Replications for a t-interval of at most ``half_width``, given the spread seen so far.
 
     The usual sequential estimate (Law, sec. 9.4.1): the smallest ``n`` with
-    ``t_{n-1} * s / sqrt(n) <= half_width``, ``s`` the sample standard deviation of the pilot
-    replications. Returns at least the replications already run when they suffice.
+    ``t_{n-1} * sd / sqrt(n) <= half_width``, ``sd`` the sample standard deviation of the
+    replications run so far (so a result at or below ``replications_run`` means: enough). -1 when
+    fewer than two replications give no spread to go on.
     """
-    a = _clean(values)
-    if len(a) < 2 or half_width <= 0:
+    if replications_run < 2 or half_width <= 0 or not math.isfinite(sd):
         return -1
-    sd = float(a.std(ddof=1))
-    n = len(a)
     if sd == 0.0:
-        return n
+        return replications_run
     z = float(stats.norm.ppf(0.5 + confidence / 2.0))
-    n = max(2, min(n, math.ceil((z * sd / half_width) ** 2)))  # normal guess, then walk up
+    n = max(2, math.ceil((z * sd / half_width) ** 2))  # the normal guess is a lower bound
     while n < MAX_REPLICATIONS and t_quantile(n, confidence) * sd / math.sqrt(n) > half_width:
         n += 1
-    return max(n, 2)
+    return n
 
 
 def days_for_power(

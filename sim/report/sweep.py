@@ -128,8 +128,6 @@ def read_sweep(sweep_dir: str | Path) -> list[Job]:
 def progress(sweep_dir: str | Path) -> tuple[int, int]:
     """(jobs finished or failed, jobs expected) for a progress line while a sweep runs."""
     root = Path(sweep_dir)
-    done = sum(
-        1 for d in job_dirs(root) if (d / KPIS_FILE).exists() or (d / ERROR_FILE).exists()
-    )
+    done = sum(1 for d in job_dirs(root) if (d / KPIS_FILE).exists() or (d / ERROR_FILE).exists())
     expected = expected_overrides(root)
     return done, len(expected) if expected is not None else done

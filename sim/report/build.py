@@ -1,0 +1,272 @@
+"""Build every report file of a sweep dir from what its jobs wrote.
+
+``build_report(sweep_dir)`` writes ``summary.csv`` (one row per job, failed and missing ones
+named), ``comparison.csv`` (scenario x policy x KPI), ``best.csv``, ``replications.csv``,
+``warmup.csv``, ``comparison.xlsx``, ``charts/*.png`` and ``report.html``. The same sweep dir
+gives the same bytes every time: stable ordering, no timestamps, pinned PNG and XLSX metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.report import charts, charts_time, findings, pilot
+from sim.report.aggregate import (
+    advice_frame,
+    best_frame,
+    choose_baseline,
+    comparison_frame,
+    ordered,
+    summary_frame,
+)
+from sim.report.html import Chart, headline_table, render, table
+from sim.report.kpis import DEFAULT_HALF_WIDTHS, HEADLINE
+from sim.report.series import delivery_quantiles, mean_timelines, warmup_frame
+from sim.report.style import save
+from sim.report.sweep import OK, Job, read_sweep
+from sim.report.xlsx import write_workbook
+
+CSV_FLOAT = "%.10g"
+
+
+class ReportError(RuntimeError):
+    """The sweep dir cannot be reported on (nothing in it looks like a job)."""
+
+
+@dataclass
+class Report:
+    """What was written, and which jobs were left out."""
+
+    sweep_dir: Path
+    files: list[Path] = field(default_factory=list)
+    not_finished: list[Job] = field(default_factory=list)
+    jobs: int = 0
+
+
+def build_report(
+    sweep_dir: str | Path,
+    baseline: str | None = None,
+    half_widths: Mapping[str, float] | None = None,
+) -> Report:
+    """Read the job dirs and write every report file into ``sweep_dir``."""
+    root = Path(sweep_dir)
+    jobs = read_sweep(root)
+    if not jobs:
+        raise ReportError(f"{root}: no job dirs (.hydra/config.yaml) and no multirun.yaml")
+    summary = summary_frame(jobs, root)
+    if not (summary["status"] == OK).any():
+        raise ReportError(f"{root}: none of {len(jobs)} jobs finished (no kpis.json)")
+    base = choose_baseline(summary, baseline)
+    comparison = comparison_frame(summary, base)
+    best = best_frame(summary)
+    advice = advice_frame(comparison, half_widths or DEFAULT_HALF_WIDTHS)
+    warmup = warmup_frame(jobs, summary[["job", "scenario", "policy"]])
+    pilots = pilot.pilot_frame(jobs, summary)
+    report = Report(root, jobs=len(jobs), not_finished=[j for j in jobs if j.status != OK])
+    tables = {
+        "summary.csv": summary,
+        "comparison.csv": comparison,
+        "best.csv": best,
+        "replications.csv": advice,
+        "warmup.csv": warmup,
+    }
+    if not pilots.empty:
+        tables["pilot.csv"] = pilots
+    for name, frame in tables.items():
+        path = root / name
+        frame.to_csv(path, index=False, float_format=CSV_FLOAT, lineterminator="\n")
+        report.files.append(path)
+    sheets = {
+        "Comparison": comparison,
+        "Best": best,
+        "Replications": advice,
+        "Warm-up": warmup,
+        "Jobs": summary,
+    }
+    if not pilots.empty:
+        sheets["Pilot"] = pilots
+    report.files.append(write_workbook(root / "comparison.xlsx", base, sheets))
+    chart_list = _charts(root, jobs, summary, comparison, base, warmup, pilots)
+    report.files += [c.path for c in chart_list]
+    summary_lines = findings.executive_summary(
+        summary, comparison, best, advice, warmup, base, extra=pilot.pilot_words(pilots)
+    )
+    page = render(
+        "Order-fulfilment policy comparison",
+        f"Sweep {root.name}: {int((summary['status'] == OK).sum())} of {len(jobs)} runs "
+        f"finished; differences are paired by seed against {base}.",
+        summary_lines,
+        _settings(jobs, summary, base, warmup),
+        chart_list,
+        _sections(summary, comparison, best, advice, warmup, pilots),
+    )
+    html_path = root / "report.html"
+    html_path.write_text(page, encoding="utf-8")
+    report.files.append(html_path)
+    return report
+
+
+def _charts(
+    root: Path,
+    jobs: list[Job],
+    summary: pd.DataFrame,
+    comparison: pd.DataFrame,
+    baseline: str,
+    warmup: pd.DataFrame,
+    pilots: pd.DataFrame,
+) -> list[Chart]:
+    out_dir = root / "charts"
+    out_dir.mkdir(exist_ok=True)
+    for old in sorted(out_dir.glob("*.png")):
+        old.unlink()
+    labels = summary[["job", "scenario", "policy"]]
+    first = next(j for j in jobs if j.status == OK)
+    promise = dict((first.config.get("scenario", {}).get("customer") or {}).get("promise_h") or {})
+    windows = _windows(jobs, summary)
+    drawn: list[tuple[str, Figure | None, str]] = [
+        ("kpi_bars", charts.kpi_bars(comparison), "Headline KPIs by scenario and policy."),
+        ("cost_vs_nps", charts.frontier(comparison), "The cost-NPS trade-off per scenario."),
+        (
+            "paired_improvement",
+            charts.paired_improvement(comparison, baseline),
+            f"Each policy against {baseline} on the same seeds.",
+        ),
+        (
+            "delivery_ecdf",
+            charts_time.delivery_ecdf(
+                delivery_quantiles(jobs, labels, charts_time.QUANTILES), promise
+            ),
+            "Delivery-time distribution (ECDF) of orders created after the warm-up.",
+        ),
+        (
+            "disruption_timeline",
+            charts_time.disruption_timeline(mean_timelines(jobs, labels, list(windows)), windows),
+            "Backlog and late orders through the scheduled storms and bursts.",
+        ),
+        ("alert_funnel", charts_time.alert_funnel(comparison), "Alert quality of monitoring."),
+        ("warmup", _warmup_chart(jobs, labels, summary, baseline), "Warm-up check (MSER-5)."),
+        ("pilot", pilot.pilot_chart(pilots), "The regional pilot: effect and run length."),
+    ]
+    out = []
+    for name, fig, caption in drawn:
+        if fig is not None:
+            out.append(Chart(save(fig, out_dir / f"{name}.png"), caption))
+    return out
+
+
+def _windows(jobs: list[Job], summary: pd.DataFrame) -> dict[str, list[charts_time.Disruption]]:
+    """Disrupted scenarios (scheduled storms or bursts), by scenario label."""
+    by_job = summary.set_index("job")
+    out: dict[str, list[charts_time.Disruption]] = {}
+    for job in jobs:
+        if job.status == OK:
+            label = str(by_job.loc[job.num, "scenario"])
+            found = charts_time.disruptions(job.config.get("scenario") or {})
+            if found and label not in out:
+                out[label] = found
+    return out
+
+
+def _warmup_chart(
+    jobs: list[Job], labels: pd.DataFrame, summary: pd.DataFrame, baseline: str
+) -> Figure | None:
+    scenario = ordered(summary[summary["status"] == OK]["scenario"])[0]
+    timelines = mean_timelines(jobs, labels, [scenario])
+    tl = timelines.get((scenario, baseline))
+    if tl is None or len(tl.time_h) < 50:
+        return None
+    used_h = 24.0 * float(next(j for j in jobs if j.status == OK).config.get("warmup_days", 0.0))
+    return charts_time.warmup_chart(tl.time_h, tl.backlog, used_h, f"{scenario} / {baseline}")
+
+
+def _settings(
+    jobs: list[Job], summary: pd.DataFrame, baseline: str, warmup: pd.DataFrame
+) -> list[tuple[str, str]]:
+    finished = summary[summary["status"] == OK]
+    config: dict[str, Any] = next(j for j in jobs if j.status == OK).config
+    experiment = next(
+        (o.split("=", 1)[1] for o in jobs[0].overrides if o.startswith("experiment=")), "(none)"
+    )
+    cell_sizes = finished.groupby(["scenario", "policy"]).size()
+    seeds = sorted(int(s) for s in finished["seed"].unique())
+    return [
+        ("experiment", experiment),
+        ("scenarios", ", ".join(ordered(finished["scenario"]))),
+        ("policies", ", ".join(ordered(finished["policy"]))),
+        ("baseline policy (reference for differences)", baseline),
+        ("seeds (common random numbers across policies)", _ranges(seeds)),
+        ("replications per scenario x policy", f"{cell_sizes.min()} to {cell_sizes.max()}"),
+        ("jobs", f"{len(jobs)} ({len(finished)} finished, {len(jobs) - len(finished)} not)"),
+        ("horizon", f"{config.get('horizon_days')} days"),
+        (
+            "warm-up",
+            f"{config.get('warmup_days')} days discarded; checked by MSER-5 ({len(warmup)} runs)",
+        ),
+        ("confidence intervals", "95%, Student t over replications; differences paired by seed"),
+        ("comparison with the best", "Hsu's MCB with Bonferroni paired intervals, 3+ policies"),
+    ]
+
+
+def _ranges(values: list[int]) -> str:
+    if not values:
+        return ""
+    parts, start, prev = [], values[0], values[0]
+    for v in [*values[1:], None]:
+        if v is not None and v == prev + 1:
+            prev = v
+            continue
+        parts.append(f"{start}-{prev}" if prev != start else f"{start}")
+        if v is not None:
+            start = prev = v
+    return ", ".join(parts)
+
+
+def _sections(
+    summary: pd.DataFrame,
+    comparison: pd.DataFrame,
+    best: pd.DataFrame,
+    advice: pd.DataFrame,
+    warmup: pd.DataFrame,
+    pilots: pd.DataFrame,
+) -> list[tuple[str, str]]:
+    kpis = [k for k in HEADLINE if k in set(comparison["kpi"])]
+    detail = "".join(
+        f"<h3>{scenario}</h3>" + headline_table(comparison, scenario, kpis)
+        for scenario in ordered(comparison["scenario"])
+    )
+    sections = [
+        (
+            "Results by scenario",
+            "<p class='note'>Mean [95% CI]; second line: paired difference "
+            "against the baseline [95% CI] and its p-value.</p>" + detail,
+        ),
+    ]
+    if not best.empty:
+        sections.append(("Comparison with the best", table(best.round(4))))
+    risk = comparison[comparison["kpi"].isin(kpis)][
+        ["scenario", "policy", "kpi", "best", "mean", "worst", "p5", "p95"]
+    ]
+    sections.append(("Risk view (across replications)", table(risk.round(4))))
+    if not advice.empty:
+        sections.append(("Replications needed", table(advice.round(4))))
+    if not warmup.empty:
+        per = warmup.groupby("scenario", sort=False).agg(
+            runs=("job", "size"),
+            warmup_used_h=("warmup_used_h", "max"),
+            mser5_median_h=("mser5_warmup_h", "median"),
+            mser5_max_h=("mser5_warmup_h", "max"),
+            settled_runs=("settled", "sum"),
+        )
+        sections.append(("Warm-up (MSER-5 on the hourly pick backlog)", table(per.reset_index())))
+    if not pilots.empty:
+        sections.append(("Regional pilot", table(pilots.round(4))))
+    jobs = summary[["job", "status", "scenario", "policy", "seed", "run_dir", "reason"]]
+    sections.append(("Jobs", table(jobs.replace({np.nan: ""}))))
+    return sections

@@ -1,0 +1,5 @@
+"""ordertwin-tune (being written)."""
+
+
+def main() -> None:
+    raise SystemExit("ordertwin-tune: not ready")
