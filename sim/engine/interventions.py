@@ -21,7 +21,8 @@ from sim.engine.warehouse import HIGH_PRIORITY
 if TYPE_CHECKING:
     from sim.engine.simulation import Simulation
 
-NOTIFY_ACTIONS = ("prioritise", "expedite", "reallocate")
+NOTIFY_ACTIONS = ("prioritise", "expedite", "transfer")
+BACKUP_MAX_DETOUR_ZONES = 2
 UNSHIPPED = (Stage.BACKORDERED, Stage.QUEUED, Stage.PICKING, Stage.PACKED)
 
 
@@ -88,18 +89,40 @@ class Interventions:
             moved += 1
         return moved
 
-    def backup_for(self, order: int) -> int:
-        """Nearest other warehouse serving the order's region whose visible stock covers it."""
+    def backups(self, idx: np.ndarray) -> np.ndarray:
+        """Per order, its backup warehouse (-1 if none): the least-loaded other warehouse that
+        serves its region within ``BACKUP_MAX_DETOUR_ZONES`` of its nearest, shows stock for it,
+        and has less pick work queued per picker than the order's own warehouse."""
         sim = self.sim
-        zones = sim.world.zone[sim.orders.region[order]].astype(float)
-        zones[zones == 0] = np.inf
-        zones[sim.book.warehouse[order]] = np.inf
-        estimate = (
-            sim.visible_stock()[:, sim.orders.product[order]]
-            - sim.allocated_since_sync[:, sim.orders.product[order]]
+        now = sim.env.now
+        load_h = np.array(
+            [
+                w.backlog * w.spec.pick_time.mean_h / max(w.pickers_on(now), 1)
+                for w in sim.warehouses
+            ]
         )
-        zones[estimate < sim.orders.items[order]] = np.inf
-        return int(np.argmin(zones)) if np.isfinite(zones).any() else -1
+        zone = sim.world.zone[sim.orders.region[idx]]  # [order, warehouse]
+        served = zone > 0
+        nearest = np.where(served, zone, np.iinfo(np.int64).max).min(axis=1)
+        product = sim.orders.product[idx]
+        stock = (sim.visible_stock() - sim.allocated_since_sync)[:, product].T
+        current = sim.book.warehouse[idx]
+        ok = (
+            served
+            & (zone <= nearest[:, None] + BACKUP_MAX_DETOUR_ZONES)
+            & (stock >= sim.orders.items[idx][:, None])
+            & (load_h[None, :] < load_h[current][:, None])
+        )
+        ok[np.arange(len(idx)), current] = False
+        score = np.where(ok, load_h[None, :] + 0.01 * zone, np.inf)
+        return np.where(ok.any(axis=1), score.argmin(axis=1), -1)
+
+    def transfer(self, idx: np.ndarray) -> int:
+        """Move not-yet-picked orders to their backup warehouses (where one exists)."""
+        targets = self.backups(idx)
+        return sum(
+            self.reallocate(idx[targets == w], int(w)) for w in np.unique(targets[targets >= 0])
+        )
 
     def open_claim(self, idx: np.ndarray) -> int:
         sim, book, now = self.sim, self.sim.book, self.sim.env.now
@@ -154,7 +177,7 @@ class Interventions:
             self.prioritise(one)
         elif then == "expedite":
             self.expedite(one, self.fastest_mode)
+        elif backup is not None:
+            self.reallocate(one, backup)
         else:
-            target = backup if backup is not None else self.backup_for(order)
-            if target >= 0:
-                self.reallocate(one, target)
+            self.transfer(one)

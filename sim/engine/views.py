@@ -205,6 +205,12 @@ class EngineActions:
         """Transfer orders not yet picked to another warehouse, if its stock allows."""
         return self._do.reallocate(_ids(order_ids), self._world.warehouse_names.index(warehouse))
 
+    def transfer(self, order_ids: np.ndarray) -> int:
+        """Move orders not yet picked to their backup warehouse: the least-loaded other warehouse
+        serving the region (at most two zones further) that shows stock and has less work queued
+        per picker than theirs. Orders without such a backup stay."""
+        return self._do.transfer(_ids(order_ids))
+
     def notify(
         self,
         order_ids: np.ndarray,
@@ -214,8 +220,8 @@ class EngineActions:
     ) -> int:
         """Hand orders to the human team (the policy's ``team_size`` people): after
         ``handling_h`` of a free person's time, ``then`` happens: ``prioritise``, ``expedite``
-        (to the fastest mode) or ``reallocate`` (to ``backup_warehouse``, else the nearest other
-        warehouse showing stock). Staff time is charged to the orders."""
+        (to the fastest mode) or ``transfer`` (to ``backup_warehouse`` if given, else as
+        :meth:`transfer`). Staff time is charged to the orders."""
         backup = None
         if backup_warehouse is not None:
             backup = self._world.warehouse_names.index(backup_warehouse)

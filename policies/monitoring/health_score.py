@@ -1,0 +1,98 @@
+"""Order health score with blue / yellow / red alerts, each level its own response.
+
+Each open order gets a score in [0, 1]: a weighted mean of risk signals, each scaled to [0, 1]:
+age against its ship-by deadline, its warehouse's pick backlog, a forecast storm on its lane,
+tracking silence, and stock risk (back-ordered). Yellow orders are handled automatically at once:
+transferred to a less loaded backup warehouse where one exists, and prioritised. Red orders go to
+the human team (a limited resource with response times): unshipped express ones are expedited to
+the fastest mode, other unshipped ones transferred, shipped ones get a claims pre-review. Blue is
+logged only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from policies.monitoring.signals import OrderSignals, order_signals
+from scenarios.world import World
+from sim.engine.views import EngineActions, MonitorView
+
+BLUE, YELLOW, RED = 1, 2, 3
+
+
+@dataclass
+class HealthScoreMonitoring:
+    name: str = "health_score"
+    interval_h: float = 0.5
+    team_size: int = 3  # people who take red alerts
+    response_h: float = 0.1  # person-hours per red order
+    blue_at: float = 0.35
+    yellow_at: float = 0.5
+    red_at: float = 0.7
+    weight_age: float = 0.45
+    weight_backlog: float = 0.2
+    weight_weather: float = 0.1
+    weight_tracking: float = 0.15
+    weight_stock: float = 0.1
+    backlog_scale_h: float = 12.0  # backlog at which the backlog signal saturates
+    tracking_scale_h: float = 36.0
+    expedite_mode: str = "air"
+
+    def start(self, world: World, seed: int) -> None:
+        weights = np.array(
+            [
+                self.weight_age,
+                self.weight_backlog,
+                self.weight_weather,
+                self.weight_tracking,
+                self.weight_stock,
+            ]
+        )
+        if (weights < 0).any() or weights.sum() <= 0:
+            raise ValueError("health_score weights must be >= 0 and not all 0")
+        if not 0 < self.blue_at <= self.yellow_at <= self.red_at <= 1:
+            raise ValueError("health_score thresholds need 0 < blue_at <= yellow_at <= red_at <= 1")
+        self._weights = weights / weights.sum()
+        world.mode_index(self.expedite_mode)
+
+    def score(self, view: MonitorView) -> tuple[OrderSignals, np.ndarray]:
+        """The open orders' signals and their health score in [0, 1] (1 = most at risk)."""
+        s = order_signals(view)
+        o = s.open
+        window = np.maximum(s.ship_by_h - o.created_h, 1.0)
+        age = np.where(s.unshipped, np.clip((s.now_h - o.created_h) / window, 0, 1), 0.0)
+        backlog = np.where(s.unshipped, np.clip(s.backlog_h / self.backlog_scale_h, 0, 1), 0.0)
+        weather = s.storm_on_lane.astype(float)
+        tracking = np.clip(np.nan_to_num(s.tracking_silence_h) / self.tracking_scale_h, 0, 1)
+        stock = s.backordered.astype(float)
+        signals = np.stack([age, backlog, weather, tracking, stock], axis=1)
+        return s, signals @ self._weights
+
+    def inspect(self, view: MonitorView, actions: EngineActions) -> None:
+        s, score = self.score(view)
+        ids, current, unshipped = s.open.order_id, s.open.alert_level, s.unshipped
+        express = s.open.service_level == 1
+        levels = np.select(
+            [score >= self.red_at, score >= self.yellow_at, score >= self.blue_at],
+            [RED, YELLOW, BLUE],
+            0,
+        )
+        for level, name in ((BLUE, "blue"), (YELLOW, "yellow"), (RED, "red")):
+            new = (levels == level) & (current < level)
+            if new.any():
+                actions.alert(ids[new], name)
+        yellow = (levels == YELLOW) & (current < YELLOW)
+        actions.transfer(ids[yellow & s.not_picked])
+        actions.prioritise(ids[yellow & s.not_picked])
+        red = (levels == RED) & (current < RED)
+        if (red & unshipped).any():
+            actions.notify(
+                ids[red & unshipped & express], then="expedite", handling_h=self.response_h
+            )
+            actions.notify(
+                ids[red & unshipped & ~express], then="transfer", handling_h=self.response_h
+            )
+        if (red & ~unshipped).any():
+            actions.open_claim(ids[red & ~unshipped])
