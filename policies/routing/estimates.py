@@ -68,7 +68,7 @@ class CandidateEstimates:
 
     @property
     def served(self) -> np.ndarray:
-        return self.zone > 0
+        return np.asarray(self.zone > 0)
 
 
 def estimate(orders: OrderBatch, view: RoutingView) -> CandidateEstimates:
@@ -116,8 +116,10 @@ def estimate(orders: OrderBatch, view: RoutingView) -> CandidateEstimates:
 def nearest_choice(orders: OrderBatch, est: CandidateEstimates, allowed: np.ndarray) -> np.ndarray:
     """By order: the lowest-zone allowed warehouse (ties: shorter backlog); if nothing is
     allowed, the lowest-zone warehouse that serves the region and has not failed the order."""
-    fallback = est.served & ~orders.excluded
-    fallback[~fallback.any(axis=1)] = est.served[~fallback.any(axis=1)]
+    served: np.ndarray = est.served
+    fallback = served & ~orders.excluded
+    stuck = ~fallback.any(axis=1)
+    fallback[stuck] = served[stuck]
     use = np.where(allowed.any(axis=1)[:, None], allowed, fallback)
     tie = est.backlog_h / (est.backlog_h.max() + 1.0) * 0.5
     score = np.where(use, est.zone + tie[None, :], np.inf)
