@@ -1,0 +1,208 @@
+"""Calibrate a scenario from an order log: read, clean, fit, and assemble a valid scenario.
+
+What the log identifies is fitted (demand profile and bursts, mixes, values, promise, transit,
+pickup hours, zones when names are new); what it cannot identify (pickers, shifts, pick time,
+stock, costs, the customer model, storms) is carried over from a template scenario and listed
+in the report as an assumption. The result validates against the scenario schema before anything
+is written; :func:`calibrate` itself writes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from omegaconf import OmegaConf
+
+from scenarios.demandfit import DemandFit, burst_mix, fit_demand
+from scenarios.fitreport import summarise
+from scenarios.logquality import CleanLog, clean_log
+from scenarios.logtime import LogClock, log_clock, on_engine_clock
+from scenarios.mixfit import (
+    ONE_CHANNEL,
+    ONE_CLASS,
+    column_or,
+    fit_channels,
+    fit_product_classes,
+    fit_promise_h,
+    fit_service_mode,
+    shares,
+)
+from scenarios.networkfit import NetworkFit, fit_network
+from scenarios.orderlog import OrderLogError, read_order_log
+from scenarios.shipfit import carrier_late_rates, pick_to_ship
+from sim.config.schema import ScenarioConf
+from sim.config.validate import validate_scenario
+
+UNLIMITED_CAPACITY = 100_000
+PROFILE_DIGITS = 4
+
+
+@dataclass
+class Calibration:
+    scenario: dict[str, Any]  # plain scenario mapping, validated
+    report: dict[str, Any]  # every number behind it, for fit.json and the markdown report
+    clean: CleanLog
+
+
+def load_template(name_or_path: str) -> dict[str, Any]:
+    """A packaged scenario by name (``baseline``), or a scenario YAML file, as plain data."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        merged = OmegaConf.merge(OmegaConf.structured(ScenarioConf), OmegaConf.load(path))
+        plain = OmegaConf.to_container(merged, resolve=True)
+    else:
+        from sim.config.compose import load_config  # composes Hydra: import only when needed
+
+        plain = load_config(f"scenario={name_or_path}")["scenario"]
+    assert isinstance(plain, dict)
+    return {str(k): v for k, v in plain.items()}
+
+
+def checked(scenario: Mapping[str, Any]) -> dict[str, Any]:
+    """The scenario merged over the schema's defaults and validated (raises ConfigError)."""
+    merged = OmegaConf.merge(OmegaConf.structured(ScenarioConf), scenario)
+    plain = OmegaConf.to_container(merged, resolve=True)
+    assert isinstance(plain, dict)
+    validate_scenario({str(k): v for k, v in plain.items()})
+    return {str(k): v for k, v in plain.items()}
+
+
+def _warehouses(
+    orders: pd.DataFrame, network: NetworkFit, template: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """Warehouses by name: the template's where names match, else its first, pickers scaled."""
+    t_whs = template["warehouses"]
+    t_rate = float(template["demand"]["base_rate_per_h"])
+    pickers_per_rate = sum(int(w["pickers"]) for w in t_whs.values()) / t_rate
+    hours = max(float(orders["created_h"].max() - orders["created_h"].min()), 1.0)
+    out, notes = {}, []
+    for name, region in network.warehouse_region.items():
+        base = t_whs.get(name)
+        if base is None:
+            base = next(iter(t_whs.values()))
+            rate = float((orders["warehouse"] == name).sum()) / hours
+            pickers = max(1, math.ceil(pickers_per_rate * rate))
+            notes.append(
+                f"warehouse {name}: not in the template; shifts and pick time of its first "
+                f"warehouse, {pickers} pickers (its pickers per order/h)"
+            )
+        else:
+            pickers = int(base["pickers"])
+        wh = {k: copy.deepcopy(base[k]) for k in ("shifts", "pick_time", "replenish_lead_time_h")}
+        out[name] = {"region": region, "pickers": pickers, **wh, "stock": {}, "outages": []}
+    return out, notes
+
+
+def _modes(network: NetworkFit, template: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for name, transit in network.transit.items():
+        base = template["modes"].get(name) or next(iter(template["modes"].values()))
+        prices = [float(p) for p in base["price_usd_by_zone"]]
+        prices = (prices + [prices[-1]] * network.n_zones)[: network.n_zones]
+        mode = copy.deepcopy(dict(base))
+        mode.update(
+            price_usd_by_zone=prices,
+            transit_by_zone=transit,
+            pickup_hours=network.pickup_hours[name],
+            loss_p=0.0,  # lost parcels' late replacements are inside the fitted transit
+        )
+        if name not in template["modes"]:
+            mode["daily_capacity"] = UNLIMITED_CAPACITY
+        out[name] = mode
+    return out
+
+
+def _bursts(orders: pd.DataFrame, demand: DemandFit, base: np.ndarray) -> list[dict[str, Any]]:
+    created = orders["created_h"].to_numpy()
+    channel = column_or(orders, "channel", ONE_CHANNEL)
+    product = column_or(orders, "product_class", ONE_CLASS)
+    out = []
+    for i, b in enumerate(demand.bursts, start=1):
+        usual = {str(c): float(s) for c, s in channel[base].value_counts(normalize=True).items()}
+        channels = burst_mix(channel.to_numpy(), created, b, usual)
+        mixes = {}
+        for key, names in (("product_mix", product), ("region_mix", orders["region"])):
+            usual = {str(c): float(s) for c, s in names[base].value_counts(normalize=True).items()}
+            mix = burst_mix(names.to_numpy(), created, b, usual)
+            mixes[key] = shares(mix, mix.values()) if mix else {}
+        out.append(
+            {
+                "name": f"burst_{i}",
+                "start_h": round(b.start_h, 4),
+                "ramp_h": round(b.ramp_h, 4),
+                "peak_multiplier": round(max(b.peak_multiplier, 1.0), 3),
+                "decay_tau_h": round(b.decay_tau_h, 4),
+                "duration_h": round(b.duration_h, 2),
+                "channel": max(channels, key=lambda c: channels[c]) if channels else "",
+                **mixes,
+                "promotion": True,
+            }
+        )
+    return out
+
+
+def calibrate(log_path: str | Path, name: str, template: str = "baseline") -> Calibration:
+    """Fit a scenario called ``name`` to the log; raises OrderLogError or ConfigError."""
+    log = read_order_log(log_path)
+    clean = clean_log(log.frame)
+    if clean.orders.empty:
+        raise OrderLogError(log_path, "file", "no orders left after the data-quality checks")
+    t = load_template(template)
+    clock = log_clock(clean.orders)
+    orders = on_engine_clock(clean.orders, clock)
+    rng = np.random.default_rng(0)
+    demand = fit_demand(orders["created_h"].to_numpy())
+    base = ~demand.in_burst(orders["created_h"].to_numpy())
+    shipped_hod = clock.local_hour_of_day(orders["shipped_at"], orders["shipped_at_offset_min"])
+    network = fit_network(orders, shipped_hod, t, rng)
+    channels = fit_channels(orders, base)
+    promise = fit_promise_h(orders, t)
+    warehouses, wh_notes = _warehouses(orders, network, t)
+    region_counts = orders.loc[base, "region"].value_counts()
+    regions = sorted(orders["region"].unique().tolist())
+    region_share = shares(regions, [region_counts.get(r, 0) + 1e-12 for r in regions])
+    items = orders.get("items")
+    scenario = {
+        "name": name,
+        "description": f"Calibrated from {Path(log_path).name} ({len(orders):,} orders)",
+        "regions": {
+            r: {"share": region_share.get(r, 0.0), "zone_to": network.zone_to[r]} for r in regions
+        },
+        "warehouses": warehouses,
+        "modes": _modes(network, t),
+        "product_classes": fit_product_classes(orders, base, channels, t),
+        "channels": channels,
+        "demand": {
+            "base_rate_per_h": round(demand.base_rate_per_h, 3),
+            "hourly_profile": [round(float(v), PROFILE_DIGITS) for v in demand.hourly_profile],
+            "weekly_profile": [round(float(v), PROFILE_DIGITS) for v in demand.weekly_profile],
+            "extra_items_mean": round(float(items.mean() - 1.0), 4)
+            if items is not None
+            else t["demand"]["extra_items_mean"],
+            "vip_p": t["demand"]["vip_p"],
+            "bursts": _bursts(orders, demand, base),
+        },
+        "customer": {**copy.deepcopy(t["customer"]), "promise_h": promise["promise_h"]},
+        "weather": {**copy.deepcopy(t["weather"]), "storm_rate_per_day": 0.0, "storms": []},
+        "inventory": {**copy.deepcopy(t["inventory"]), "enabled": False},
+        "costs": copy.deepcopy(t["costs"]),
+        "allocation_wave_h": t["allocation_wave_h"],
+        "service_mode": fit_service_mode(orders, t),
+    }
+    checked(scenario)
+    report = summarise(
+        log_path, template, clean, clock, orders, demand, network, promise, wh_notes, scenario
+    )
+    report["pick_to_ship"] = pick_to_ship(orders, scenario)
+    report["carrier_late_rates"] = carrier_late_rates(orders, network)
+    return Calibration(scenario=scenario, report=report, clean=clean)
+
+
+__all__ = ["Calibration", "LogClock", "calibrate", "checked", "load_template"]
