@@ -117,7 +117,7 @@ def nearest_choice(orders: OrderBatch, est: CandidateEstimates, allowed: np.ndar
     """By order: the lowest-zone allowed warehouse (ties: shorter backlog); if nothing is
     allowed, the lowest-zone warehouse that serves the region and has not failed the order."""
     served: np.ndarray = est.served
-    fallback = served & ~orders.excluded
+    fallback = np.asarray(served & ~orders.excluded)
     stuck = ~fallback.any(axis=1)
     fallback[stuck] = served[stuck]
     use = np.where(allowed.any(axis=1)[:, None], allowed, fallback)
