@@ -120,7 +120,7 @@ def nearest_choice(orders: OrderBatch, est: CandidateEstimates, allowed: np.ndar
     fallback = np.asarray(served & ~orders.excluded)
     stuck = ~fallback.any(axis=1)
     fallback[stuck] = served[stuck]
-    use = np.where(allowed.any(axis=1)[:, None], allowed, fallback)
+    use = np.where(np.any(allowed, axis=1)[:, None], allowed, fallback)
     tie = est.backlog_h / (est.backlog_h.max() + 1.0) * 0.5
     score = np.where(use, est.zone + tie[None, :], np.inf)
     return np.argmin(score, axis=1)
