@@ -32,6 +32,7 @@ ID_COLUMNS = (
     "seed",
     "run_dir",
     "reason",
+    "overrides",
 )
 
 
@@ -62,6 +63,7 @@ def label_jobs(jobs: Sequence[Job]) -> Labels:
     """Scenario and policy labels made of what the sweep varies."""
     scen_parts: dict[int, dict[str, str]] = {}
     pol_parts: dict[int, dict[str, str]] = {}
+    jobs = [j for j in jobs if j.config]  # a job that never started has no config to label
     for job in jobs:
         extra = job.override_map()
         scen_parts[job.num] = {"scenario": job.name("scenario")} | {
@@ -112,6 +114,7 @@ def summary_frame(jobs: Sequence[Job], sweep_dir: Path) -> pd.DataFrame:
             "seed": job.seed if job.config else _seed_from(job.overrides),
             "run_dir": run_dir,
             "reason": job.reason,
+            "overrides": job.describe(),
         }
         row.update({k: job.kpis.get(k, np.nan) for k in kpi_keys})
         rows.append(row)

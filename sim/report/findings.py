@@ -44,20 +44,22 @@ def ci_words(k: KpiInfo, low: float, high: float) -> str:
     return f"95% CI {signed(k, low)} to {signed(k, high)}"
 
 
-def difference_words(kpi: str, mean: float, low: float, high: float, versus: str) -> str:
-    """``lowers cost per order by 0.42 USD (95% CI ...) against nearest``, or no clear change."""
+def difference_words(kpi: str, mean: float, low: float, high: float, versus: str = "") -> str:
+    """``lowers cost per order by 0.42 USD (95% CI 0.31 to 0.53 USD), better``, or no change."""
     k = info(kpi)
-    ci = ci_words(k, low, high)
+    against = f" against {versus}" if versus else ""
     clear = math.isfinite(low) and math.isfinite(high) and (low > 0 or high < 0)
     if not clear:
         return (
-            f"changes {k.label} by {signed(k, mean)} ({ci}) against {versus}: "
+            f"{k.name} {signed(k, mean)}{against} ({ci_words(k, low, high)}): "
             "not distinguishable from no change"
         )
     verb = "raises" if mean > 0 else "lowers"
+    near, far = sorted((abs(low), abs(high)))
+    span = f"95% CI {amount(k, near).split()[0]} to {amount(k, far)}"
     judged = k.better(mean)
-    tag = "" if judged is None else (" (better)" if judged else " (worse)")
-    return f"{verb} {k.label} by {amount(k, mean)}{tag} ({ci}) against {versus}"
+    tag = "" if judged is None else (", better" if judged else ", worse")
+    return f"{verb} {k.name} by {amount(k, mean)}{against} ({span}){tag}"
 
 
 def leader(comparison: pd.DataFrame, scenario: str, kpi: str) -> str | None:
@@ -85,8 +87,8 @@ def policy_findings(comparison: pd.DataFrame, best: pd.DataFrame, baseline: str)
                 continue
             row = cells_of(comparison, kpi)[(scenario, top)]
             k = info(kpi)
-            head = f"{scenario}: {top} has the best {k.label}, {k.show(row['mean'])}"
-            head += f" (95% CI {k.show(row['ci_low'])} to {k.show(row['ci_high'])})"
+            head = f"{scenario}: {top} has the best {k.name}, {k.spoken(row['mean'])}"
+            head += f" (95% CI {k.show(row['ci_low'])} to {k.spoken(row['ci_high'])})"
             if top == baseline:
                 sentence = f"{head}; no policy beats the baseline {baseline} on it"
             else:
@@ -129,9 +131,7 @@ def scenario_findings(summary: pd.DataFrame, baseline: str) -> list[str]:
             if len(a) == 0:
                 continue
             d = stats.paired_difference(a, b).interval
-            parts.append(
-                difference_words(kpi, d.mean, d.low, d.high, reference).rsplit(" against ", 1)[0]
-            )
+            parts.append(difference_words(kpi, d.mean, d.low, d.high))
         if parts:
             out.append(
                 f"{scenario} against {reference} (policy {baseline}, paired by seed): "
@@ -150,8 +150,8 @@ def risk_findings(comparison: pd.DataFrame, baseline: str, kpi: str = "on_time_r
         return []
     row = (min if k.higher_is_better else max)(records(cells), key=lambda r: float(r["mean"]))
     return [
-        f"Risk: in {row['scenario']} under {baseline}, {k.label} averages {k.show(row['mean'])}"
-        f" but the worst of {int(row['n'])} replications had {k.show(row['worst'])}"
+        f"Risk: in {row['scenario']} under {baseline}, {k.name} averages {k.spoken(row['mean'])}"
+        f" but the worst of {int(row['n'])} replications had {k.spoken(row['worst'])}"
         f" (5th-95th percentile {k.show(row['p5'])} to {k.show(row['p95'])})."
     ]
 
@@ -171,12 +171,17 @@ def warmup_words(warmup: pd.DataFrame) -> str:
     verdict = (
         "enough"
         if worst_h <= used
-        else f"shorter than MSER-5's {worst_h:.0f} h in some runs: consider more warm-up"
+        else "shorter than MSER-5's cut in some runs: consider more warm-up"
+    )
+    found = (
+        "finds no start-up transient that stands out from the daily cycle"
+        if median_h == 0
+        else f"cuts a median of {median_h:.0f} h"
     )
     return (
         f"Warm-up: the first {used:.0f} h of each run are discarded; MSER-5 on the hourly pick "
-        f"backlog suggests a median of {median_h:.0f} h (at most {worst_h:.0f} h) over "
-        f"{len(calm)} runs, so the warm-up used is {verdict}."
+        f"backlog {found} (largest cut {worst_h:.0f} h over {len(calm)} runs that settle), so "
+        f"the warm-up used is {verdict}."
     )
 
 
@@ -189,13 +194,13 @@ def advice_words(advice: pd.DataFrame) -> list[str]:
         target = float(cells["target_half_width"].iloc[0])
         if short.empty:
             out.append(
-                f"Replications: {int(cells['n'].min())} per cell give {k.label} within "
+                f"Replications: {int(cells['n'].min())} per cell give {k.name} within "
                 f"+/-{amount(k, target)} everywhere."
             )
         else:
             worst = max(records(short), key=lambda r: int(r["replications_needed"]))
             out.append(
-                f"Replications: for {k.label} within +/-{amount(k, target)}, "
+                f"Replications: for {k.name} within +/-{amount(k, target)}, "
                 f"{len(short)} of {len(cells)} cells need more runs (up to "
                 f"{int(worst['replications_needed'])} for {worst['scenario']} / {worst['policy']},"
                 f" now {int(worst['n'])} giving +/-{amount(k, float(worst['half_width']))})."

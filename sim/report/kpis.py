@@ -17,10 +17,20 @@ class KpiInfo:
     fmt: str  # str.format spec for one value
     unit: str = ""  # spoken unit for differences: "USD", "points", "h", "pp"
 
+    @property
+    def name(self) -> str:
+        """The label without its unit, for sentences that state the unit with the number."""
+        return self.label.split(" (")[0]
+
     def show(self, value: float) -> str:
         if value != value:  # NaN
             return "n/a"
         return self.fmt.format(value)
+
+    def spoken(self, value: float) -> str:
+        """A value with its unit, for sentences: ``14.44 USD``, ``96.0%``, ``+45.3``."""
+        suffix = {"USD": " USD", "h": " h"}.get(self.unit, "")
+        return self.show(value) + (suffix if value == value else "")
 
     def show_delta(self, value: float) -> str:
         """A difference in plain units: +0.42 USD, -1.3 points, +2.1 pp."""

@@ -159,12 +159,12 @@ def pilot_words(pilots: pd.DataFrame) -> list[str]:
         ci = ci_words(k, low, high)
         where = f"Pilot of {row['treatment']} in {row['regions']} ({row['scenario']})"
         if not (low > 0 or high < 0):
-            out.append(f"{where}: no clear effect on {k.label} ({ci}).")
+            out.append(f"{where}: no clear effect on {k.name} ({ci}).")
             continue
         days = math.ceil(row["days_needed"])
         out.append(
             f"{where}, {row['control']} elsewhere: it {'raises' if effect > 0 else 'lowers'} "
-            f"{k.label} there by {amount(k, effect)} ({ci}); a real pilot comparing the region "
+            f"{k.name} there by {amount(k, effect)} ({ci}); a real pilot comparing the region "
             f"with the rest day by day needs about {days} days to show it (80% power, 5% level; "
             f"daily spread {amount(k, row['daily_sd'])}, lag-1 autocorrelation "
             f"{row['lag1_autocorrelation']:.2f}); these runs covered "

@@ -1,0 +1,135 @@
+"""The aggregator on a sweep dir: files, failed and missing jobs, paired statistics, determinism."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from sim.report import cli
+from sim.report.aggregate import advice_frame
+from sim.report.build import ReportError, build_report
+from tests.sweep_factory import make_sweep
+
+FAILED_JOB, MISSING_JOB = 5, 11  # cheapest seed 2 failed; value_tiered seed 4 never started
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sweep")
+    return make_sweep(
+        root,
+        {"routing": "nearest,cheapest,value_tiered", "seed": "1,2,3,4"},
+        failed={FAILED_JOB},
+        missing={MISSING_JOB},
+    )
+
+
+@pytest.fixture(scope="module")
+def built(sweep: Path) -> Path:
+    build_report(sweep)
+    return sweep
+
+
+def _digests(root: Path) -> dict[str, str]:
+    names = ["*.csv", "*.xlsx", "*.html", "charts/*.png"]
+    files = sorted(p for pattern in names for p in root.glob(pattern))
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in files
+    }
+
+
+def test_report_writes_every_file_and_names_jobs_that_did_not_finish(built: Path) -> None:
+    for name in ("summary.csv", "comparison.csv", "comparison.xlsx", "report.html"):
+        assert (built / name).stat().st_size > 0
+    assert {p.name for p in (built / "charts").glob("*.png")} >= {
+        "kpi_bars.png",
+        "cost_vs_nps.png",
+        "paired_improvement.png",
+        "delivery_ecdf.png",
+    }
+    summary = pd.read_csv(built / "summary.csv")
+    assert len(summary) == 12
+    status = dict(zip(summary["job"], summary["status"], strict=True))
+    assert status[FAILED_JOB] == "failed" and status[MISSING_JOB] == "missing"
+    assert sum(s == "ok" for s in status.values()) == 10
+    reason = summary.set_index("job").loc[FAILED_JOB, "reason"]
+    assert "PolicyError" in str(reason)
+    page = (built / "report.html").read_text()
+    assert f"job {FAILED_JOB} (failed)" in page and f"job {MISSING_JOB} (missing)" in page
+
+
+def test_comparison_pairs_by_seed_against_the_baseline(built: Path) -> None:
+    summary = pd.read_csv(built / "summary.csv")
+    ok = summary[summary["status"] == "ok"].set_index(["policy", "seed"])["cost_per_order"]
+    comparison = pd.read_csv(built / "comparison.csv")
+    row = comparison[(comparison["policy"] == "cheapest") & (comparison["kpi"] == "cost_per_order")]
+    diffs = [ok[("cheapest", s)] - ok[("nearest", s)] for s in (1, 3, 4)]  # 2 failed
+    assert int(row["n_pairs"].iloc[0]) == 3
+    assert row["diff_mean"].iloc[0] == pytest.approx(np.mean(diffs))
+    assert row["diff_ci_low"].iloc[0] <= np.mean(diffs) <= row["diff_ci_high"].iloc[0]
+    base = comparison[(comparison["policy"] == "nearest") & (comparison["kpi"] == "nps")]
+    assert int(base["n"].iloc[0]) == 4 and np.isnan(base["diff_mean"].iloc[0])
+    assert base["ci_low"].iloc[0] <= base["mean"].iloc[0] <= base["ci_high"].iloc[0]
+    assert base["worst"].iloc[0] <= base["p5"].iloc[0] <= base["p95"].iloc[0]
+
+
+def test_comparison_with_the_best_covers_every_policy(built: Path) -> None:
+    best = pd.read_csv(built / "best.csv")
+    cost = best[best["kpi"] == "cost_per_order"]
+    assert set(cost["policy"]) == {"nearest", "cheapest", "value_tiered"}
+    assert cost["can_be_best"].any()
+
+
+def test_summary_opens_the_report_with_findings_and_their_cis(built: Path) -> None:
+    page = (built / "report.html").read_text()
+    summary = page.split("<h2>Executive summary</h2>")[1].split("<h2>Settings</h2>")[0]
+    assert "95% CI" in summary
+    assert "has the best cost per order" in summary
+    assert "MSER-5" in summary and "Replications" in summary
+    assert "data:image/png;base64," in page and "http" not in page.split("<body>")[1]
+
+
+def test_workbook_has_the_headline_and_the_tables(built: Path) -> None:
+    wb = load_workbook(built / "comparison.xlsx")
+    assert wb.sheetnames[:2] == ["Headline", "Comparison"]
+    assert wb["Headline"]["A1"].value == "scenario"
+    assert wb["Jobs"].max_row == 13  # header + 12 jobs
+
+
+def test_command_rebuilds_identical_files_and_lists_the_failed_job(
+    built: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = tmp_path / built.name
+    shutil.copytree(built, copy)
+    before = _digests(copy)
+    assert len(before) >= 12
+    assert cli.main([str(copy)]) == 0
+    assert _digests(copy) == before
+    out = capsys.readouterr().out
+    assert "10 of 12 jobs finished" in out
+    assert f"job {FAILED_JOB} failed" in out and "PolicyError" in out
+    assert f"job {MISSING_JOB} missing" in out
+
+
+def test_replication_advice_for_a_requested_half_width(built: Path) -> None:
+    comparison = pd.read_csv(built / "comparison.csv")
+    advice = advice_frame(comparison, {"delivery_time_mean_h": 1e-4, "cost_per_order": 1e3})
+    tight, loose = (
+        advice[advice["kpi"] == "delivery_time_mean_h"],
+        advice[advice["kpi"] == "cost_per_order"],
+    )
+    assert (tight["replications_needed"] > tight["n"]).all() and not tight["enough"].any()
+    assert loose["enough"].all()
+
+
+def test_an_empty_dir_is_an_error_not_a_report(tmp_path: Path) -> None:
+    with pytest.raises(ReportError):
+        build_report(tmp_path)
+    assert cli.main([str(tmp_path)]) == 2
+    assert cli.main([str(tmp_path / "nope")]) == 2
