@@ -88,6 +88,13 @@ def markdown(bt: Backtest) -> str:
     return "\n".join(lines)
 
 
+def _save(fig: Any, ax: Any, path: Path) -> None:
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def _daily_chart(bt: Backtest, path: Path) -> None:
     w = bt.history.window
     sims = np.array([daily_counts(s, w) for s in bt.sims])
@@ -97,10 +104,7 @@ def _daily_chart(bt: Backtest, path: Path) -> None:
     ax.plot(days, sims.mean(0), color=TWIN_COLOR, lw=1.2)
     ax.plot(days, daily_counts(bt.history.orders, w), **HISTORY_STYLE)
     ax.set(xlabel="day from hour 0", ylabel="orders created", title="Orders per day")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, ax, path)
 
 
 def _cdf_chart(bt: Backtest, path: Path) -> None:
@@ -114,10 +118,7 @@ def _cdf_chart(bt: Backtest, path: Path) -> None:
     ax.plot(x, np.arange(1, len(x) + 1) / len(x), **HISTORY_STYLE)
     ax.set(xlabel="created -> delivered (h)", ylabel="share of delivered orders")
     ax.set_title(f"Delivery time (KS D = {bt.ks['d']:.3f})")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, ax, path)
 
 
 def _hour_of_week_chart(bt: Backtest, path: Path) -> None:
@@ -135,10 +136,7 @@ def _hour_of_week_chart(bt: Backtest, path: Path) -> None:
     ax.plot(per_slot(bt.history.orders), **{**HISTORY_STYLE, "lw": 0.9})
     ax.set(xlabel="hour of the week (0 = Monday 00:00)", ylabel="orders per hour")
     ax.set_title("Orders by hour of the week")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, ax, path)
 
 
 def write_report(bt: Backtest, out_dir: Path) -> Path:
