@@ -15,6 +15,7 @@ from pathlib import Path
 from scenarios.orderlog import OrderLogError
 from sim.backtest import LABELS, backtest, load_history, scenario_config, simulate
 from sim.backtest_report import write_report
+from sim.cli import BAD_INPUT, describe_error
 from sim.config.validate import ConfigError
 
 EXIT_FAILED = 1
@@ -48,9 +49,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     except (OrderLogError, ConfigError) as err:
         print(f"ordertwin-backtest: error: {err}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
-    except Exception as err:  # Hydra's own errors: an unknown scenario name, for one
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        print(f"ordertwin-backtest: error: {first}", file=sys.stderr)
+    except BAD_INPUT as err:  # Hydra's own: an unknown scenario name, for one
+        print(f"ordertwin-backtest: error: {describe_error(err)}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
 
     def progress(seed: int) -> None:

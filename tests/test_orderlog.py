@@ -17,7 +17,10 @@ import pytest
 
 from scenarios.logquality import clean_log
 from scenarios.orderlog import OrderLogError, read_order_log
+from sim.backtest_cli import main as backtest_main
 from sim.calibrate_cli import main
+from sim.config.compose import load_config
+from sim.config.validate import ConfigError
 from tests.calibration_helpers import generate_log
 
 Breaker = Callable[[pd.DataFrame], pd.DataFrame]
@@ -161,3 +164,39 @@ def test_reader_names_offsets_per_row(small_log: pd.DataFrame, tmp_path: Path) -
     assert log.frame["line"].iloc[0] == 2
     with pytest.raises(OrderLogError, match="expected a .csv, .parquet or .xlsx"):
         read_order_log(tmp_path / "log.json")
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("export.time_zone=Mars/Base", "export.time_zone"),
+        ("export.start=2026-01-06T00:00:00", "export.start"),  # a Tuesday
+        ("export.test_order_p=1.5", "export.test_order_p"),
+        ("export.format=xml", "export.format"),
+    ],
+)
+def test_export_settings_checked(override: str, key: str) -> None:
+    with pytest.raises(ConfigError, match=rf"^{key}: expected"):
+        load_config(override)
+
+
+def test_backtest_bad_input_is_one_line(
+    small_log: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = write(small_log, tmp_path / "log.csv")
+    with pytest.raises(SystemExit) as exit_info:
+        backtest_main(
+            [
+                str(log),
+                "--scenario",
+                "nosuch",
+                "--warmup-days",
+                "0.5",
+                "--out",
+                str(tmp_path / "bt"),
+            ]
+        )
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ordertwin-backtest: error: scenario: expected one of ")
+    assert err.count("\n") == 1 and not (tmp_path / "bt").exists()
