@@ -16,7 +16,7 @@ from sim.output import write_run
 from sim.report.sweep import ERROR_FILE, expected_overrides
 from tests.helpers import compose_config, run_config
 
-SHORT = ("horizon_days=3", "warmup_days=1", "progress=false")
+SHORT = ("horizon_days=2", "warmup_days=1", "progress=false")
 
 
 def make_sweep(
