@@ -171,8 +171,21 @@ class WarehouseOps:
         return wait
 
     def pickers_on(self, t_h: float) -> int:
-        n = len(self._on_intervals) if self._on_intervals else self.spec.pickers
-        return sum(1 for k in range(n) if self.hours_until_on(k, t_h) == 0.0)
+        """Pickers on shift at ``t_h`` (pickers 0..n-1 of the largest active shift)."""
+        if any(start <= t_h < end for start, end in self.spec.outages):
+            return 0
+        if not self.spec.shifts:
+            return self.spec.pickers
+        hour = t_h % 24.0
+        return max(
+            (
+                s.pickers
+                for s in self.spec.shifts
+                if s.start_h <= hour < s.start_h + s.length_h
+                or s.start_h <= hour + 24.0 < s.start_h + s.length_h
+            ),
+            default=0,
+        )
 
     def _picker(self, k: int) -> Generator[Any, Any, None]:
         env, book = self.env, self.book

@@ -1,0 +1,111 @@
+"""The learned ("AI") router: predicted delivery time and late risk for every candidate.
+
+For each order of an allocation wave and each (warehouse, mode) serving it, the model predicts
+the delivery time; its residual distribution turns that into the probability of missing the
+promise. The router picks the candidate with the lowest expected cost: transport + expected
+stock-out re-route + P(late) x a lateness penalty weighted by the customer's value (VIP x2 by
+default). It acts ahead of storms (forecast features, and pick priority for parcels heading into
+one), and its pseudo-urgency classifier lets express orders from customers likely to be happy
+later be judged against promise + ``pseudo_urgent_slack_h``, which saves needless air freight.
+
+With no ``model_path``, a model is trained for the scenario on ``training_seeds`` (disjoint from
+evaluation seeds), said so on stderr, and cached under ``results/models/`` (or
+``$ORDERTWIN_MODEL_CACHE``). Running on a training seed is refused.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from policies.routing import learning
+from policies.routing.estimates import estimate
+from policies.routing.features import candidate_features
+from policies.routing.flat_trees import FlatForest
+from scenarios.world import World
+from sim.config.validate import ConfigError
+from sim.engine.views import OrderBatch, RoutingDecision, RoutingView
+
+
+@dataclass
+class PredictiveRouting:
+    name: str = "predictive"
+    model_path: str | None = None
+    training_seeds: list[int] = field(default_factory=lambda: [900_001, 900_002, 900_003])
+    training_days: float = 28.0
+    late_penalty_usd: float = 40.0
+    late_penalty_value_share: float = 0.3  # of order value (JD-style penalty)
+    vip_weight: float = 2.0
+    stockout_risk: float = 0.9
+    pseudo_urgency_threshold: float = 0.7  # 1.0 switches the downgrade off
+    pseudo_urgent_slack_h: float = 24.0
+    max_detour_zones: int = 2  # candidates further than this beyond the nearest are not scored
+
+    def start(self, world: World, seed: int) -> None:
+        self.model = self._load_or_train(world)
+        if seed in self.model.training_seeds:
+            raise ConfigError(
+                "seed",
+                "a seed the predictive model was not trained on "
+                f"(training seeds {list(self.model.training_seeds)})",
+                seed,
+            )
+        expected = self.model.feature_names
+        if expected[-len(world.modes) :] != tuple(f"mode_{m}" for m in world.mode_names):
+            raise ConfigError(
+                "routing.model_path", "a model trained on this network's modes", self.model_path
+            )
+        self._delivery = FlatForest(self.model.delivery_model)
+        self._stockout_usd = world.costs.reroute_usd + world.costs.pick_pack_usd
+        self._mean_value = float(
+            np.sum(world.demand.product_share * world.demand.product_value_mean_usd)
+        )
+
+    def _load_or_train(self, world: World) -> learning.TrainedRouterModel:
+        if self.model_path is not None:
+            path = Path(self.model_path)
+            if not path.is_file():
+                raise ConfigError("routing.model_path", "an existing model file", self.model_path)
+            return learning.load(path)
+        seeds = tuple(int(s) for s in self.training_seeds)
+        path = learning.cache_path(world, seeds, self.training_days)
+        if path.is_file():
+            return learning.load(path)
+        print(
+            f"predictive: no model given; training one for scenario {world.name!r} on seeds "
+            f"{list(seeds)} ({self.training_days:g} days each), cached at {path}",
+            file=sys.stderr,
+        )
+        return learning.load(learning.save(learning.train(world, seeds, self.training_days), path))
+
+    def route(self, orders: OrderBatch, view: RoutingView) -> RoutingDecision:
+        est = estimate(orders, view)
+        n, n_wh, n_modes = est.eta_h.shape
+        serves = np.asarray(est.served & ~orders.excluded)
+        serves[~serves.any(axis=1)] = est.served[~serves.any(axis=1)]
+        nearest = np.where(serves, est.zone, np.iinfo(np.int64).max).min(axis=1)
+        serves &= est.zone <= nearest[:, None] + self.max_detour_zones
+        i, w, m = np.nonzero(np.broadcast_to(serves[:, :, None], (n, n_wh, n_modes)))
+        feats = candidate_features(orders, view, est)[i, w, m]
+        predicted = self._delivery.predict(feats)
+        slack = orders.promised_h[i] - view.now_h
+        if self.pseudo_urgency_threshold < 1.0:
+            relaxed = (orders.service_level == 1) & (
+                self.model.pseudo_urgent_probability(orders.signal) >= self.pseudo_urgency_threshold
+            )
+            slack = slack + np.where(relaxed[i], self.pseudo_urgent_slack_h, 0.0)
+        p_late = self.model.late_probability(predicted, slack, m)
+        penalty = (self.late_penalty_usd + self.late_penalty_value_share * orders.value_usd) * (
+            1.0 + (self.vip_weight - 1.0) * orders.vip
+        )
+        risk = np.where(est.stock_short[i, w] | orders.excluded[i, w], self.stockout_risk, 0.0)
+        cost = est.transport_usd[i, w, m] + risk * self._stockout_usd + p_late * penalty[i]
+        table = np.full((n, n_wh * n_modes), np.inf)
+        table[i, w * n_modes + m] = cost
+        choice = table.argmin(axis=1)
+        warehouse, mode = choice // n_modes, choice % n_modes
+        ahead_of_storm = est.storm_at_destination[np.arange(n), warehouse, mode]
+        return RoutingDecision(warehouse, mode, ahead_of_storm)
