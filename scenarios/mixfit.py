@@ -108,7 +108,7 @@ def fit_promise_h(orders: pd.DataFrame, template: Mapping[str, Any]) -> dict[str
         mine = promise[orders["service_level"] == level]
         if len(mine):
             out["promise_h"][level] = round(float(mine.median()), 2)
-            out["spread_h"][level] = [float(mine.quantile(0.1)), float(mine.quantile(0.9))]
+            out["spread_h"][level] = [round(float(mine.quantile(q)), 2) for q in (0.1, 0.9)]
         else:
             out["promise_h"][level] = float(template["customer"]["promise_h"][level])
     return out
