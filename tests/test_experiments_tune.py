@@ -1,0 +1,73 @@
+"""ordertwin-tune: parameters tuned on common random numbers, the best written as a config."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from sim import tune
+
+
+def test_param_specs_parse_and_bad_ones_say_what_is_expected() -> None:
+    p = tune.Param.parse("routing.economy_slack_h=float:0:48")
+    assert (p.key, p.kind, p.low, p.high, p.log) == (
+        "routing.economy_slack_h",
+        "float",
+        0,
+        48,
+        False,
+    )
+    assert tune.Param.parse("x=int:1:9:log").log
+    assert tune.Param.parse("y=choice:air,ground").choices == ("air", "ground")
+    with pytest.raises(argparse.ArgumentTypeError, match="KEY=float:LOW:HIGH"):
+        tune.Param.parse("routing.x=float:1")
+
+
+def test_tune_finds_more_pickers_cut_the_wait_and_writes_a_usable_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "tuned"
+    code = tune.main(
+        [
+            "scenario=mmc",
+            "horizon_days=2",
+            "warmup_days=0.5",
+            "scenario.demand.base_rate_per_h=30",
+            "scenario.warehouses.main.pickers=5",  # the untuned reference, inside the range
+            "--param", "scenario.warehouses.main.pickers=int:4:9",
+            "--objective", "pick_wait_mean_h",
+            "--at-most", "cost_per_order=1000",
+            "--seeds", "2",
+            "--trials", "5",
+            "--out", str(out),
+        ]
+    )  # fmt: skip
+    assert code == 0
+    trials = pd.read_csv(out / "trials.csv")
+    assert len(trials) == 5 and trials["feasible"].all()
+    best = trials.loc[trials["pick_wait_mean_h"].idxmin(), "scenario.warehouses.main.pickers"]
+    tuned = yaml.safe_load((out / "scenario" / "mmc_tuned.yaml").read_text())
+    assert tuned["name"] == "mmc_tuned"
+    assert tuned["warehouses"]["main"]["pickers"] == best
+    assert best == trials["scenario.warehouses.main.pickers"].max()  # more pickers, less wait
+    assert "on fresh seeds" in capsys.readouterr().out
+
+
+def test_unreachable_constraints_give_no_config(tmp_path: Path) -> None:
+    code = tune.main(
+        [
+            "scenario=mmc",
+            "horizon_days=1",
+            "warmup_days=0.5",
+            "--param", "scenario.warehouses.main.pickers=int:2:4",
+            "--at-least", "nps=101",
+            "--seeds", "1",
+            "--trials", "2",
+            "--out", str(tmp_path / "none"),
+        ]
+    )  # fmt: skip
+    assert code == 1 and not (tmp_path / "none").exists()
