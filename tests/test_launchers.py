@@ -46,7 +46,7 @@ def test_joblib_and_basic_launchers_give_identical_results(tmp_path: Path) -> No
     basic = _sweep(tmp_path / "basic", "hydra/launcher=basic")
     for done in (joblib, basic):
         assert done.returncode == 0, done.stderr[-2000:]
-        assert "2/2 jobs done" in done.stdout
+        assert "sweep of 2 jobs" in done.stdout and "2/2 jobs done" in done.stdout
         assert "report:" in done.stdout
     assert "Joblib" in joblib.stderr + joblib.stdout
     runs = sorted(p.parent.name for p in (tmp_path / "joblib").glob("*/kpis.json"))

@@ -70,28 +70,19 @@ def build_report(
     warmup = warmup_frame(jobs, summary[["job", "scenario", "policy"]])
     pilots = pilot.pilot_frame(jobs, summary)
     report = Report(root, jobs=len(jobs), not_finished=[j for j in jobs if j.status != OK])
-    tables = {
-        "summary.csv": summary,
-        "comparison.csv": comparison,
-        "best.csv": best,
-        "replications.csv": advice,
-        "warmup.csv": warmup,
-    }
-    if not pilots.empty:
-        tables["pilot.csv"] = pilots
-    for name, frame in tables.items():
+    tables = [  # (CSV file, workbook sheet, table), in the workbook's order
+        ("comparison.csv", "Comparison", comparison),
+        ("best.csv", "Best", best),
+        ("replications.csv", "Replications", advice),
+        ("warmup.csv", "Warm-up", warmup),
+        *([("pilot.csv", "Pilot", pilots)] if not pilots.empty else []),
+        ("summary.csv", "Jobs", summary),
+    ]
+    for name, _, frame in tables:
         path = root / name
         frame.to_csv(path, index=False, float_format=CSV_FLOAT, lineterminator="\n")
         report.files.append(path)
-    sheets = {
-        "Comparison": comparison,
-        "Best": best,
-        "Replications": advice,
-        "Warm-up": warmup,
-        "Jobs": summary,
-    }
-    if not pilots.empty:
-        sheets["Pilot"] = pilots
+    sheets = {sheet: frame for _, sheet, frame in tables}
     report.files.append(write_workbook(root / "comparison.xlsx", base, sheets))
     chart_list = _charts(root, jobs, summary, comparison, base, warmup, pilots)
     report.files += [c.path for c in chart_list]

@@ -13,9 +13,9 @@ from typing import Any
 from hydra.core.utils import JobReturn, JobStatus
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
-from sim.report.sweep import ERROR_FILE, expected_overrides, progress
+from sim.report.sweep import ERROR_FILE, jobs_of, progress
 
 PREFIX = "[ordertwin]"
 
@@ -38,10 +38,10 @@ class ReportCallback(Callback):
         self.enabled = enabled
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        sweep_dir = Path(str(config.hydra.sweep.dir))
-        expected = expected_overrides(sweep_dir)
-        total = "?" if expected is None else len(expected)
-        _say(f"sweep of {total} jobs into {sweep_dir}")
+        hydra_cfg = OmegaConf.to_container(config.hydra, resolve=False)
+        assert isinstance(hydra_cfg, dict)
+        total = len(jobs_of({str(k): v for k, v in hydra_cfg.items()}))
+        _say(f"sweep of {total} jobs into {config.hydra.sweep.dir}")
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
         if config.hydra.mode != RunMode.MULTIRUN:

@@ -9,7 +9,8 @@ random numbers); so are differences between scenarios, which share demand and se
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,26 +23,10 @@ POLICY_KPIS = ("cost_per_order", "nps", "on_time_rate")
 SCENARIO_KPIS = ("on_time_rate", "cost_per_order", "nps", "delivery_time_p90_h")
 
 
-def amount(k: KpiInfo, value: float) -> str:
-    """A magnitude in the KPI's spoken unit: ``0.42 USD``, ``1.3 points``, ``2.1 pp``."""
-    v = abs(value)
-    if k.unit == "pp":
-        return f"{100 * v:.1f} pp"
-    if k.unit == "USD":
-        return f"{v:.2f} USD"
-    if k.unit in ("points", "h"):
-        return f"{v:.1f} {k.unit}"
-    return f"{v:.3g}"
-
-
-def signed(k: KpiInfo, value: float) -> str:
-    return ("-" if value < 0 else "+") + amount(k, value)
-
-
 def ci_words(k: KpiInfo, low: float, high: float) -> str:
     if not (math.isfinite(low) and math.isfinite(high)):
         return "no CI: too few replications"
-    return f"95% CI {signed(k, low)} to {signed(k, high)}"
+    return f"95% CI {k.show_delta(low)} to {k.show_delta(high)}"
 
 
 def difference_words(kpi: str, mean: float, low: float, high: float, versus: str = "") -> str:
@@ -51,15 +36,70 @@ def difference_words(kpi: str, mean: float, low: float, high: float, versus: str
     clear = math.isfinite(low) and math.isfinite(high) and (low > 0 or high < 0)
     if not clear:
         return (
-            f"{k.name} {signed(k, mean)}{against} ({ci_words(k, low, high)}): "
+            f"changes {k.name} by {k.show_delta(mean)}{against} ({ci_words(k, low, high)}): "
             "not distinguishable from no change"
         )
     verb = "raises" if mean > 0 else "lowers"
     near, far = sorted((abs(low), abs(high)))
-    span = f"95% CI {amount(k, near).split()[0]} to {amount(k, far)}"
+    span = f"95% CI {k.amount(near).split()[0]} to {k.amount(far)}"
     judged = k.better(mean)
     tag = "" if judged is None else (", better" if judged else ", worse")
-    return f"{verb} {k.name} by {amount(k, mean)}{against} ({span}){tag}"
+    return f"{verb} {k.name} by {k.amount(mean)}{against} ({span}){tag}"
+
+
+def _clear(row: Mapping[str, Any]) -> bool:
+    return bool(row["diff_ci_low"] > 0 or row["diff_ci_high"] < 0)
+
+
+def _span(k: KpiInfo, values: Sequence[float]) -> str:
+    low, high = min(values), max(values)
+    return (
+        k.show_delta(low)
+        if k.show_delta(low) == k.show_delta(high)
+        else (f"{k.show_delta(low)} to {k.show_delta(high)}")
+    )
+
+
+def headline_findings(comparison: pd.DataFrame, baseline: str) -> list[str]:
+    """Across scenarios: who leads each headline KPI, by how much, and at what price."""
+    scenarios = ordered(comparison["scenario"])
+    if len(ordered(comparison["policy"])) < 2:
+        return []
+    out = []
+    for kpi in (k for k in POLICY_KPIS if k in set(comparison["kpi"])):
+        k, cells = info(kpi), cells_of(comparison, kpi)
+        leaders = {s: leader(comparison, s, kpi) for s in scenarios}
+        tops = set(leaders.values())
+        if len(tops) > 1:
+            who = "; ".join(f"{s}: {p}" for s, p in leaders.items())
+            out.append(f"The best {k.name} depends on the scenario ({who}).")
+            continue
+        top = tops.pop()
+        if top is None or top == baseline:
+            out.append(f"No policy beats {baseline} on {k.name} in any scenario.")
+            continue
+        rows = [cells[(s, top)] for s in scenarios if (s, top) in cells]
+        clear = sum(_clear(r) for r in rows)
+        where = "every scenario" if len(rows) > 1 else scenarios[0]
+        envelope = _span(
+            k, [min(r["diff_ci_low"] for r in rows), max(r["diff_ci_high"] for r in rows)]
+        )
+        verdict = (
+            f"all {len(rows)} exclude" if clear == len(rows) else f"{clear} of {len(rows)} exclude"
+        )
+        sentence = (
+            f"{top} has the best {k.name} in {where}: {_span(k, [r['diff_mean'] for r in rows])}"
+            f" against {baseline} (95% CIs within {envelope}; {verdict} no change)"
+        )
+        others = [o for o in POLICY_KPIS if o != kpi and o in set(comparison["kpi"])]
+        prices = []
+        for other in others:
+            o, o_cells = info(other), cells_of(comparison, other)
+            diffs = [o_cells[(s, top)]["diff_mean"] for s in scenarios if (s, top) in o_cells]
+            prices.append(f"{o.name} by {_span(o, diffs)}")
+        changes = f"; meanwhile it changes {' and '.join(prices)}" if prices else ""
+        out.append(sentence + changes + ".")
+    return out
 
 
 def leader(comparison: pd.DataFrame, scenario: str, kpi: str) -> str | None:
@@ -195,15 +235,15 @@ def advice_words(advice: pd.DataFrame) -> list[str]:
         if short.empty:
             out.append(
                 f"Replications: {int(cells['n'].min())} per cell give {k.name} within "
-                f"+/-{amount(k, target)} everywhere."
+                f"+/-{k.amount(target)} everywhere."
             )
         else:
             worst = max(records(short), key=lambda r: int(r["replications_needed"]))
             out.append(
-                f"Replications: for {k.name} within +/-{amount(k, target)}, "
+                f"Replications: for {k.name} within +/-{k.amount(target)}, "
                 f"{len(short)} of {len(cells)} cells need more runs (up to "
                 f"{int(worst['replications_needed'])} for {worst['scenario']} / {worst['policy']},"
-                f" now {int(worst['n'])} giving +/-{amount(k, float(worst['half_width']))})."
+                f" now {int(worst['n'])} giving +/-{k.amount(float(worst['half_width']))})."
             )
     return out
 
@@ -231,10 +271,11 @@ def executive_summary(
     """The report's opening sentences, most important first."""
     return [
         *failure_words(summary),
-        *policy_findings(comparison, best, baseline),
+        *headline_findings(comparison, baseline),
         *scenario_findings(summary, baseline),
         *extra,
         *risk_findings(comparison, baseline),
+        *policy_findings(comparison, best, baseline),
         warmup_words(warmup),
         *advice_words(advice),
     ]

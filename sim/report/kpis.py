@@ -32,17 +32,24 @@ class KpiInfo:
         suffix = {"USD": " USD", "h": " h"}.get(self.unit, "")
         return self.show(value) + (suffix if value == value else "")
 
+    def amount(self, value: float) -> str:
+        """A magnitude in the spoken unit: ``0.42 USD``, ``1.3 points``, ``2.1 pp``."""
+        v = abs(value)
+        if self.unit == "pp":
+            return f"{100 * v:.1f} pp"
+        if self.unit == "USD":
+            return f"{v:.2f} USD"
+        if self.unit in ("points", "h"):
+            return f"{v:.1f} {self.unit}"
+        return f"{v:.3g}"
+
     def show_delta(self, value: float) -> str:
         """A difference in plain units: +0.42 USD, -1.3 points, +2.1 pp."""
         if value != value:
             return "n/a"
-        if self.unit == "pp":
-            return f"{100 * value:+.1f} pp"
-        if self.unit == "USD":
-            return f"{value:+.2f} USD"
-        if self.unit in ("points", "h"):
-            return f"{value:+.1f} {self.unit}"
-        return f"{value:+.3g}"
+        shown = self.amount(value)
+        negative = value < 0 and any(c in "123456789" for c in shown)  # no "-0.0"
+        return ("-" if negative else "+") + shown
 
     def better(self, delta: float) -> bool | None:
         """Whether a positive-or-negative change is an improvement (None: no direction)."""

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from sim.output import ORDERS_FILE
 from sim.report import stats
 from sim.report.aggregate import records
-from sim.report.findings import amount, ci_words
+from sim.report.findings import ci_words
 from sim.report.kpis import info
 from sim.report.style import NEUTRAL, PALETTE, figure, house_style, title
 from sim.report.sweep import OK, Job
@@ -164,9 +164,9 @@ def pilot_words(pilots: pd.DataFrame) -> list[str]:
         days = math.ceil(row["days_needed"])
         out.append(
             f"{where}, {row['control']} elsewhere: it {'raises' if effect > 0 else 'lowers'} "
-            f"{k.name} there by {amount(k, effect)} ({ci}); a real pilot comparing the region "
+            f"{k.name} there by {k.amount(effect)} ({ci}); a real pilot comparing the region "
             f"with the rest day by day needs about {days} days to show it (80% power, 5% level; "
-            f"daily spread {amount(k, row['daily_sd'])}, lag-1 autocorrelation "
+            f"daily spread {k.amount(row['daily_sd'])}, lag-1 autocorrelation "
             f"{row['lag1_autocorrelation']:.2f}); these runs covered "
             f"{row['days_simulated']:.0f} days."
         )

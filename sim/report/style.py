@@ -84,16 +84,16 @@ def figure(ncols: int = 1, nrows: int = 1, width: float = 10.0, height: float = 
 def title(fig: Figure, finding: str, subtitle: str = "") -> None:
     """A title that states the finding; the subtitle says what is plotted."""
     fig.suptitle(finding, x=0.01, ha="left", fontsize=12.5, fontweight="bold")
-    if subtitle:
-        fig.text(0.01, -0.01, subtitle, ha="left", va="top", fontsize=8.5, color="#555555")
+    if subtitle:  # placed by constrained layout, under the panels
+        fig.supxlabel(subtitle, x=0.01, ha="left", fontsize=8.5, color="#555555")
 
 
 def legend_below(fig: Figure) -> None:
-    """One legend for the figure, under the panels (labels from the first panel that has any)."""
+    """One legend for the figure, right of the panels (labels from the first panel with any)."""
     for ax in fig.axes:
         handles, labels = ax.get_legend_handles_labels()
         if handles:
-            fig.legend(handles, labels, loc="outside lower center", ncols=min(len(labels), 6))
+            fig.legend(handles, labels, loc="outside right upper")
             return
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,10 +69,14 @@ def expected_overrides(sweep_dir: Path) -> list[tuple[str, ...]] | None:
     path = sweep_dir / MULTIRUN_FILE
     if not path.exists():
         return None
+    return jobs_of((_load_yaml(path) or {}).get("hydra", {}))
+
+
+def jobs_of(hydra_cfg: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    """The jobs a sweep config (the ``hydra`` node) expands to, as the basic sweeper does."""
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    hydra_cfg = (_load_yaml(path) or {}).get("hydra", {})
     params = (hydra_cfg.get("sweeper") or {}).get("params") or {}
     arguments = [f"{k}={v}" for k, v in params.items()]
     arguments += list((hydra_cfg.get("overrides") or {}).get("task") or [])
