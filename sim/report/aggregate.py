@@ -252,8 +252,8 @@ def best_frame(summary: pd.DataFrame, kpis: Sequence[str] = HEADLINE) -> pd.Data
                 continue
             table = pd.DataFrame({p: by_seed(finished, scenario, p, kpi) for p in policies})
             table = table.dropna()
-            if len(table) < 2:
-                continue
+            if len(table) < 2 or np.ptp(table.to_numpy(float)) == 0:
+                continue  # too few common seeds, or nothing to tell apart (all zero, say)
             samples = {p: table[p].to_numpy(float) for p in policies}
             for verdict in stats.compare_with_best(samples, direction):
                 rows.append(

@@ -26,7 +26,7 @@ from sim.report.aggregate import (
     ordered,
     summary_frame,
 )
-from sim.report.html import Chart, headline_table, render, table
+from sim.report.html import Chart, best_table, headline_table, render, table
 from sim.report.kpis import DEFAULT_HALF_WIDTHS, HEADLINE
 from sim.report.series import delivery_quantiles, mean_timelines, warmup_frame
 from sim.report.style import save
@@ -34,6 +34,7 @@ from sim.report.sweep import OK, Job, read_sweep
 from sim.report.xlsx import write_workbook
 
 CSV_FLOAT = "%.10g"
+TABLE_KPIS = 5  # headline KPIs in the HTML detail tables (all are in comparison.csv/.xlsx)
 
 
 class ReportError(RuntimeError):
@@ -227,7 +228,7 @@ def _sections(
     warmup: pd.DataFrame,
     pilots: pd.DataFrame,
 ) -> list[tuple[str, str]]:
-    kpis = [k for k in HEADLINE if k in set(comparison["kpi"])]
+    kpis = [k for k in HEADLINE if k in set(comparison["kpi"])][:TABLE_KPIS]
     detail = "".join(
         f"<h3>{scenario}</h3>" + headline_table(comparison, scenario, kpis)
         for scenario in ordered(comparison["scenario"])
@@ -240,7 +241,7 @@ def _sections(
         ),
     ]
     if not best.empty:
-        sections.append(("Comparison with the best", table(best.round(4))))
+        sections.append(("Comparison with the best", best_table(best)))
     risk = comparison[comparison["kpi"].isin(kpis)][
         ["scenario", "policy", "kpi", "best", "mean", "worst", "p5", "p95"]
     ]

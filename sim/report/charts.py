@@ -97,7 +97,7 @@ def frontier(comparison: pd.DataFrame) -> Figure | None:
     scenarios, policies = ordered(comparison["scenario"]), ordered(comparison["policy"])
     colour = colours(policies)
     cost, nps = cells_of(comparison, "cost_per_order"), cells_of(comparison, "nps")
-    fig = figure(ncols=len(scenarios), width=3.6 * len(scenarios) + 1.0, height=3.8)
+    fig = figure(ncols=len(scenarios), width=max(7.5, 3.6 * len(scenarios) + 2.2), height=3.8)
     efficient_everywhere: set[str] | None = None
     for ax, scenario in zip(fig.axes, scenarios, strict=False):
         points: list[tuple[str, float, float]] = []
@@ -166,7 +166,9 @@ def paired_improvement(
     if rows.empty or not kpis:
         return None
     cells = list(dict.fromkeys(zip(rows["scenario"], rows["policy"], strict=True)))
-    fig = figure(ncols=len(kpis), width=3.2 * len(kpis) + 1.5, height=1.2 + 0.32 * len(cells))
+    fig = figure(
+        ncols=len(kpis), width=3.2 * len(kpis) + 1.5, height=max(3.0, 1.6 + 0.35 * len(cells))
+    )
     clear_wins: dict[str, int] = {}
     for ax, kpi in zip(fig.axes, kpis, strict=False):
         k, table = info(kpi), cells_of(rows, kpi)

@@ -60,8 +60,9 @@ def delivery_ecdf(
     scenarios = list(dict.fromkeys(s for s, _ in quantiles))
     policies = list(dict.fromkeys(p for _, p in quantiles))
     colour = colours(policies)
-    fig = figure(ncols=len(scenarios), width=3.6 * len(scenarios) + 0.8, height=3.6)
+    fig = figure(ncols=len(scenarios), width=max(7.5, 3.6 * len(scenarios) + 2.2), height=3.6)
     p90: dict[str, float] = {}
+    tail_h = 1.05 * max(float(np.interp(0.995, QUANTILES, h)) for h in quantiles.values())
     for ax, scenario in zip(fig.axes, scenarios, strict=False):
         for policy in policies:
             hours = quantiles.get((scenario, policy))
@@ -76,12 +77,14 @@ def delivery_ecdf(
             )
             p90.setdefault(scenario, float(np.interp(0.9, QUANTILES, hours)))
         for level, promise in promise_h.items():
+            if promise > tail_h:
+                continue
             ax.axvline(promise, color=NEUTRAL, lw=0.8, ls=":")
             ax.text(promise, 3, f" {level}\n promise", fontsize=7.5, color="#555555")
         ax.axhline(90, color="#BBBBBB", lw=0.6)
         ax.set_title(scenario, fontsize=10)
         ax.set_xlabel("hours from order to delivery")
-        ax.set_xlim(left=0)
+        ax.set_xlim(0, tail_h)
         ax.grid(True, axis="both")
     fig.axes[0].set_ylabel("% of delivered orders")
     legend_below(fig)
@@ -104,7 +107,9 @@ def disruption_timeline(
         return None
     policies = list(dict.fromkeys(p for s, p in timelines if s in scenarios))
     colour = colours(policies)
-    fig = figure(ncols=len(scenarios), nrows=2, width=5.0 * len(scenarios) + 0.5, height=5.6)
+    fig = figure(
+        ncols=len(scenarios), nrows=2, width=max(8.0, 5.0 * len(scenarios) + 1.5), height=5.6
+    )
     axes = np.asarray(fig.axes).reshape(2, len(scenarios))
     peaks, end_day = [], 0.0
     for col, scenario in enumerate(scenarios):
@@ -173,8 +178,8 @@ def alert_funnel(comparison: pd.DataFrame) -> Figure | None:
     scenarios = ordered(pd.Series([s for s, _ in means.index]))
     fig = figure(
         ncols=len(scenarios),
-        width=4.4 * len(scenarios) + 1.0,
-        height=1.6 + 0.55 * len(means) / len(scenarios),
+        width=max(10.0, 4.4 * len(scenarios) + 2.5),
+        height=2.0 + 0.8 * len(means) / len(scenarios),
     )
     stages = ("went wrong", "alerted", "alerted before going wrong")
     shades = ("#BBBBBB", "#E69F00", "#009E73")
@@ -187,18 +192,29 @@ def alert_funnel(comparison: pd.DataFrame) -> Figure | None:
             caught = np.nan_to_num(r["alert_recall"]) * r["orders_failed"]
             values = (r["orders_failed"], r["orders_alerted"], caught)
             for k, (stage, v, shade) in enumerate(zip(stages, values, shades, strict=True)):
-                ax.barh(y + (k - 1) * 0.26, v, 0.24, color=shade, label=stage if y == 0 else None)
+                ax.barh(
+                    y + (k - 1) * 0.26,
+                    max(v, 1.0),
+                    0.24,
+                    color=shade,
+                    label=stage if y == 0 else None,
+                )
+                ax.text(
+                    max(v, 1.0) * 1.08, y + (k - 1) * 0.26, f"{v:,.0f}", va="center", fontsize=7
+                )
             ax.text(
-                max(values) * 1.02,
+                max(values) * 4.0,
                 y,
                 f"precision {r['alert_precision']:.0%}\nrecall {r['alert_recall']:.0%}",
                 va="center",
-                fontsize=7.5,
+                fontsize=8,
             )
+        ax.set_xscale("log")
+        ax.set_xlim(1.0, max(means["orders_alerted"].max(), means["orders_failed"].max()) * 40)
         ax.set_yticks(range(len(cells)), list(cells.index))
         ax.invert_yaxis()
         ax.set_title(scenario, fontsize=10)
-        ax.set_xlabel("orders per run (mean)")
+        ax.set_xlabel("orders per run (mean, log scale)")
         ax.grid(True, axis="x")
     legend_below(fig)
     title(

@@ -87,6 +87,13 @@ def headline_findings(comparison: pd.DataFrame, baseline: str) -> list[str]:
         verdict = (
             f"all {len(rows)} exclude" if clear == len(rows) else f"{clear} of {len(rows)} exclude"
         )
+        if clear == 0:
+            out.append(
+                f"No policy clearly beats {baseline} on {k.name}: the best mean, {top}'s, "
+                f"differs by {_span(k, [r['diff_mean'] for r in rows])} "
+                f"(95% CIs within {envelope})."
+            )
+            continue
         sentence = (
             f"{top} has the best {k.name} in {where}: {_span(k, [r['diff_mean'] for r in rows])}"
             f" against {baseline} (95% CIs within {envelope}; {verdict} no change)"

@@ -31,7 +31,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .good{color:#007A5A;font-weight:600}.bad{color:#B34700;font-weight:600}
 figure{margin:18px 0}figure img{max-width:100%;border:1px solid #EEE}
 figcaption{color:#555;font-size:13px}
-.note{color:#555;font-size:13px}
+.note{color:#555;font-size:13px}.wide{overflow-x:auto}
 """
 
 
@@ -60,7 +60,7 @@ def table(frame: pd.DataFrame, numeric: Sequence[str] = ()) -> str:
             cls = ' class="num"' if col in numeric else ""
             cells.append(f"<td{cls}>{value}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+    return f"<div class='wide'><table><tr>{head}</tr>{''.join(body)}</table></div>"
 
 
 def headline_table(comparison: pd.DataFrame, scenario: str, kpis: Sequence[str]) -> str:
@@ -92,6 +92,23 @@ def headline_table(comparison: pd.DataFrame, scenario: str, kpis: Sequence[str])
         rows.append(row)
     frame = pd.DataFrame(rows)
     return table(frame, numeric=[c for c in frame.columns if c not in ("policy",)])
+
+
+def best_table(best: pd.DataFrame) -> str:
+    """Per scenario and KPI: the policies that can be the best, and the best when it is known."""
+    rows = []
+    for (scenario, kpi), cells in best.groupby(["scenario", "kpi"], sort=False):
+        contenders = list(cells[cells["can_be_best"]]["policy"])
+        winner = list(cells[cells["is_best"]]["policy"])
+        rows.append(
+            {
+                "scenario": _e(scenario),
+                "KPI": _e(info(str(kpi)).label),
+                "can be the best": _e(", ".join(contenders)),
+                "the best": _e(winner[0]) if winner else "not separated yet",
+            }
+        )
+    return table(pd.DataFrame(rows))
 
 
 def render(

@@ -161,7 +161,7 @@ def pilot_words(pilots: pd.DataFrame) -> list[str]:
         if not (low > 0 or high < 0):
             out.append(f"{where}: no clear effect on {k.name} ({ci}).")
             continue
-        days = math.ceil(row["days_needed"])
+        days = max(2, math.ceil(row["days_needed"]))  # a spread needs two days at least
         out.append(
             f"{where}, {row['control']} elsewhere: it {'raises' if effect > 0 else 'lowers'} "
             f"{k.name} there by {k.amount(effect)} ({ci}); a real pilot comparing the region "
@@ -189,24 +189,33 @@ def pilot_chart(pilots: pd.DataFrame) -> Figure | None:
         )
         err = [[mid - lo], [hi - mid]] if math.isfinite(lo) else None
         effect_ax.errorbar(mid, y, xerr=err, fmt="o", color=PALETTE[0], capsize=3)
+        label = info(str(r["kpi"])).show_delta(float(r["regional_effect"]))
+        effect_ax.annotate(label, (mid, y), xytext=(0, 7), textcoords="offset points", ha="center")
         days = float(r["days_needed"]) if math.isfinite(r["days_needed"]) else np.nan
         days_ax.barh(y, days, color=PALETTE[1] if r["conclusive_in_run"] else PALETTE[4])
         days_ax.axvline(float(r["days_simulated"]), color=NEUTRAL, ls="--", lw=1)
     effect_ax.axvline(0.0, color="#444444", lw=0.8)
     effect_ax.set_yticks(range(len(labels)), labels)
-    effect_ax.invert_yaxis()
+    effect_ax.set_ylim(len(rows) - 0.5, -0.8)  # top down, room for the labels
     effect_ax.set_title("effect in the pilot region (pp for rates)", fontsize=10)
     days_ax.set_yticks(range(len(labels)), [""] * len(labels))
-    days_ax.invert_yaxis()
+    days_ax.set_ylim(len(rows) - 0.5, -0.8)  # top down, room for the labels
     days_ax.set_title("days a pilot must run (dashed: days simulated)", fontsize=10)
-    finite = [r for r in rows if math.isfinite(r["days_needed"])]
+    finite = sorted(
+        (r for r in rows if math.isfinite(r["days_needed"])), key=lambda r: r["days_needed"]
+    )
     if not finite:
         finding = "The pilot shows no effect a real pilot could detect"
     else:
-        quick = min(finite, key=lambda r: float(r["days_needed"]))
+        quick, slow = finite[0], finite[-1]
         finding = (
-            f"A pilot shows the effect on {info(str(quick['kpi'])).label} in about "
-            f"{math.ceil(quick['days_needed'])} days"
+            f"A pilot shows the effect on {info(str(quick['kpi'])).name} in about "
+            f"{max(2, math.ceil(quick['days_needed']))} days"
         )
+        if slow is not quick:
+            finding += (
+                f"; {info(str(slow['kpi'])).name} needs about "
+                f"{max(2, math.ceil(slow['days_needed']))}"
+            )
     title(fig, finding, "Effect: pilot minus control on the same seeds; days: 80% power, 5% level.")
     return fig

@@ -93,7 +93,7 @@ def legend_below(fig: Figure) -> None:
     for ax in fig.axes:
         handles, labels = ax.get_legend_handles_labels()
         if handles:
-            fig.legend(handles, labels, loc="outside right upper")
+            fig.legend(handles, labels, loc="outside right center")
             return
 
 
