@@ -36,7 +36,7 @@ class PredictiveRouting:
     model_path: str | None = None
     training_seeds: list[int] = field(default_factory=lambda: [900_001, 900_002, 900_003])
     training_days: float = 28.0
-    late_penalty_usd: float = 40.0
+    late_penalty_usd: float = 100.0  # lost future margin of a let-down customer (A)
     late_penalty_value_share: float = 0.3  # of order value (JD-style penalty)
     vip_weight: float = 2.0
     stockout_risk: float = 0.9

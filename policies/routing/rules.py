@@ -50,7 +50,7 @@ class RulesRouting:
         self._rules = parse_rules(self.rules)
 
     def start(self, world: World, seed: int) -> None:
-        check_modes(self._rules, world)
+        check_modes(self._rules, world, key="routing.rules")
         self._mode_index = {name: i for i, name in enumerate(world.mode_names)}
 
     def route(self, orders: OrderBatch, view: RoutingView) -> RoutingDecision:
