@@ -31,7 +31,7 @@ def test_readme_policy_example_plugs_in(monkeypatch) -> None:  # type: ignore[no
     from sim.engine import run
 
     result = run(world_of(), policy, NoMonitoring(), seed=2, horizon_days=3)
-    nearest = run_config("seed=2", "horizon_days=3").orders
+    nearest = run_config("seed=2", "horizon_days=3", "warmup_days=1").orders
     o = result.orders
     assert np.array_equal(o["created_h"], nearest["created_h"])
     assert not np.array_equal(o["warehouse"], nearest["warehouse"])  # it routes differently
