@@ -156,7 +156,7 @@ def mcb_words(best: pd.DataFrame, scenario: str, kpi: str) -> str:
         return "; the comparison with the best (95%) confirms it is the best"
     return (
         f"; the comparison with the best (95%) cannot separate {', '.join(contenders)}"
-        " - more replications would"
+        "; more replications may"
     )
 
 
@@ -181,7 +181,7 @@ def scenario_findings(summary: pd.DataFrame, baseline: str) -> list[str]:
             parts.append(difference_words(kpi, d.mean, d.low, d.high))
         if parts:
             out.append(
-                f"{scenario} against {reference} (policy {baseline}, paired by seed): "
+                f"The {scenario} scenario against {reference} (policy {baseline}, paired by seed): "
                 + "; ".join(parts)
                 + "."
             )
