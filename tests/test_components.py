@@ -109,3 +109,18 @@ def test_nps_curve_passes_through_the_domain_table_and_falls_with_lateness() -> 
     assert (np.diff(model.promoter_p(grid)) <= 1e-12).all()
     assert (np.diff(model.detractor_p(grid)) >= -1e-12).all()
     assert model.promoter_p(np.array([-3.0]))[0] == pytest.approx(0.62)  # early is neutral
+
+
+def test_storm_severity_lookup_matches_a_direct_scan() -> None:
+    from sim.engine.weather import StormTimeline
+
+    rng = np.random.default_rng(0)
+    n = 60
+    region = rng.integers(0, 3, n)
+    start = np.sort(rng.random(n) * 1000)
+    end = start + rng.random(n) * 60
+    severity = rng.random(n)
+    timeline = StormTimeline(region, start, end, severity)
+    for r, t in zip(rng.integers(0, 3, 5000), rng.random(5000) * 1100, strict=True):
+        hit = (region == r) & (start <= t) & (end > t)
+        assert timeline.severity_at(int(r), float(t)) == (severity[hit].max() if hit.any() else 0)

@@ -9,7 +9,8 @@ they make up ``false_alarm_ratio`` of all forecasts. Policies see :class:`Foreca
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import bisect
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,11 +26,30 @@ class StormTimeline:
     start_h: np.ndarray
     end_h: np.ndarray
     severity: np.ndarray
+    _steps: dict[int, tuple[list[float], list[float]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def severity_at(self, region: int, t_h: float) -> float:
-        """Worst severity of storms over ``region`` at time ``t_h`` (0 if clear)."""
-        hit = (self.region == region) & (self.start_h <= t_h) & (self.end_h > t_h)
-        return float(self.severity[hit].max()) if hit.any() else 0.0
+        """Worst severity of storms over ``region`` at time ``t_h`` (0 if clear).
+
+        Asked on every pick in a storm-prone region, so each region's storms are turned once into
+        a step function (change points, worst severity from each) and looked up by bisection.
+        """
+        steps = self._steps.get(region)
+        if steps is None:
+            steps = self._step_function(region)
+            self._steps[region] = steps
+        times, levels = steps
+        k = bisect.bisect_right(times, t_h) - 1
+        return levels[k] if k >= 0 else 0.0
+
+    def _step_function(self, region: int) -> tuple[list[float], list[float]]:
+        mine = self.region == region
+        starts, ends, sev = self.start_h[mine], self.end_h[mine], self.severity[mine]
+        times = sorted(set(starts.tolist()) | set(ends.tolist()))
+        levels = [float(max(sev[(starts <= t) & (ends > t)], default=0.0)) for t in times]
+        return times, levels
 
     def worst_overlap(
         self,
