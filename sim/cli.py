@@ -137,9 +137,10 @@ def check_group_choices() -> None:
     for group, choice in HydraConfig.get().runtime.choices.items():
         if choice is None or group.startswith("hydra/"):
             continue
-        parent, _, name = f"{group}/{choice}".rpartition("/")
+        path = group.split("@", 1)[0]  # "routing@routing.control": the group is routing
+        parent, _, name = f"{path}/{choice}".rpartition("/")
         if name not in loader.get_group_options(parent):
-            raise ConfigError(group, _options(loader.get_group_options(group), group), choice)
+            raise ConfigError(group, _options(loader.get_group_options(path), path), choice)
 
 
 def _options(options: Sequence[str], group: str) -> str:
