@@ -66,8 +66,8 @@ def write_run(result: RunResult, out_dir: str | Path) -> Path:
     tmp_orders = out / f".{ORDERS_FILE}.tmp"
     tmp_ts = out / f".{TIMESERIES_FILE}.tmp"
     tmp_kpis = out / f".{KPIS_FILE}.tmp"
-    orders_frame(result).to_parquet(tmp_orders, index=False)
-    timeseries_frame(result).to_parquet(tmp_ts, index=False)
+    orders_frame(result).to_parquet(tmp_orders, index=False, compression="zstd")
+    timeseries_frame(result).to_parquet(tmp_ts, index=False, compression="zstd")
     tmp_kpis.write_text(
         json.dumps({k: _json_safe(v) for k, v in result.kpis.items()}, indent=2) + "\n"
     )
