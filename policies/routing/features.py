@@ -36,35 +36,36 @@ def feature_names(mode_names: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def candidate_features(
-    orders: OrderBatch, view: RoutingView, est: CandidateEstimates
+    orders: OrderBatch,
+    view: RoutingView,
+    est: CandidateEstimates,
+    order: np.ndarray,
+    warehouse: np.ndarray,
+    mode: np.ndarray,
 ) -> np.ndarray:
-    """[order, warehouse, mode, feature] as float32 (NaN rows for warehouses not serving)."""
-    n, n_wh, n_modes = est.eta_h.shape
+    """[candidate, feature] as float32 for the candidates (order[k], warehouse[k], mode[k])."""
     now = view.now_h
-    shape = (n, n_wh, n_modes)
-    zone = np.broadcast_to(est.zone[:, :, None], shape)
-    transit = view.transit_mean_h[:, est.zone].transpose(1, 2, 0)
-    eta = est.eta_h - now
-    to_pickup = eta - transit
+    zone = est.zone[order, warehouse]
+    transit = view.transit_mean_h[mode, zone]
+    eta = est.eta_h[order, warehouse, mode] - now
     hour = 2 * np.pi * (now % 24.0) / 24.0
+    ones = np.ones(len(order))
     columns = [
         zone,
         eta,
-        to_pickup,
+        eta - transit,
         transit,
-        np.broadcast_to(est.backlog_h[None, :, None], shape),
-        est.storm_at_destination,
-        np.broadcast_to(est.storm_at_warehouse[None, :, :], shape),
-        np.broadcast_to(view.carrier_load()[None, :, :], shape),
-        np.broadcast_to(est.stock_short[:, :, None], shape),
-        np.full(shape, np.sin(hour)),
-        np.full(shape, np.cos(hour)),
-        np.full(shape, (now // 24.0) % 7),
-        np.broadcast_to((orders.service_level == 1)[:, None, None], shape),
-        np.broadcast_to(orders.items[:, None, None], shape),
-        np.broadcast_to(orders.value_usd[:, None, None], shape),
+        est.backlog_h[warehouse],
+        est.storm_at_destination[order, warehouse, mode],
+        est.storm_at_warehouse[warehouse, mode],
+        view.carrier_load()[warehouse, mode],
+        est.stock_short[order, warehouse],
+        ones * np.sin(hour),
+        ones * np.cos(hour),
+        ones * ((now // 24.0) % 7),
+        orders.service_level[order] == 1,
+        orders.items[order],
+        orders.value_usd[order],
     ]
-    columns += [
-        np.broadcast_to((np.arange(n_modes) == m)[None, None, :], shape) for m in range(n_modes)
-    ]
-    return np.stack(columns, axis=-1).astype(np.float32)
+    columns += [mode == m for m in range(est.eta_h.shape[2])]
+    return np.column_stack(columns).astype(np.float32)

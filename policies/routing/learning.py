@@ -68,9 +68,8 @@ class ExploringRouting:
             if len(options):
                 warehouse[k] = self._rng.choice(options)
             mode[k] = self._rng.integers(est.eta_h.shape[2])
-        feats = candidate_features(orders, view, est)
         rows = np.arange(len(orders))
-        self.rows.append(feats[rows, warehouse, mode])
+        self.rows.append(candidate_features(orders, view, est, rows, warehouse, mode))
         self.order_ids.append(orders.order_id.copy())
         self.decided_h.append(np.full(len(orders), view.now_h))
         return RoutingDecision(warehouse, mode)

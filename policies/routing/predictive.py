@@ -89,7 +89,7 @@ class PredictiveRouting:
         nearest = np.where(serves, est.zone, np.iinfo(np.int64).max).min(axis=1)
         serves &= est.zone <= nearest[:, None] + self.max_detour_zones
         i, w, m = np.nonzero(np.broadcast_to(serves[:, :, None], (n, n_wh, n_modes)))
-        feats = candidate_features(orders, view, est)[i, w, m]
+        feats = candidate_features(orders, view, est, i, w, m)
         predicted = self._delivery.predict(feats)
         slack = orders.promised_h[i] - view.now_h
         if self.pseudo_urgency_threshold < 1.0:
