@@ -25,6 +25,7 @@ TINY = (
     "horizon_days=2",
     "warmup_days=1",
     "scenario=baseline",  # overrides the experiment's sweep of these keys
+    "routing=nearest",
     "seed=1,2",
 )
 
