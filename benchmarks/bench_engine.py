@@ -56,9 +56,10 @@ def main() -> None:
     first = args.routing[0]
     for name in args.routing:
         ratios = [a / b for a, b in zip(seconds[name], seconds[first], strict=True)]
+        rate = n / statistics.median(seconds[name])
         print(
-            f"{args.scenario}, {args.days:g} days, {name}: median {n / statistics.median(seconds[name]):,.0f} "
-            f"orders/s; run time {statistics.median(ratios):.2f}x {first}"
+            f"{args.scenario}, {args.days:g} days, {name}: median {rate:,.0f} orders/s; "
+            f"run time {statistics.median(ratios):.2f}x {first}"
         )
     if args.memory:
         cfg = load_config(f"scenario={args.scenario}")
