@@ -82,10 +82,14 @@ def _bars_finding(comparison: pd.DataFrame, scenarios: list[str]) -> str:
         top = leader(comparison, scenarios[0], "cost_per_order") if scenarios else None
         return f"{top} has the lowest cost per order" if top else "Headline KPIs"
     by_scenario = cells.groupby("scenario", sort=False)["mean"].mean()
-    worst = str(by_scenario.idxmin())
+    reference = str(by_scenario.index[0])
+    worst = str(by_scenario.drop(reference).idxmin())
+    gap = by_scenario[reference] - by_scenario[worst]
+    if gap < 0.001:  # under a tenth of a point: no scenario stands out
+        return f"On-time delivery is about the same in every scenario ({by_scenario.mean():.1%})"
     return (
         f"{worst} hurts on-time delivery most: {by_scenario[worst]:.1%} on average "
-        f"(vs {by_scenario.iloc[0]:.1%} in {by_scenario.index[0]})"
+        f"(vs {by_scenario[reference]:.1%} in {reference})"
     )
 
 
