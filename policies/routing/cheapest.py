@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from policies.routing.estimates import estimate
+from policies.routing.estimates import NetworkPlan, estimate
 from scenarios.world import World
 from sim.engine.views import OrderBatch, RoutingDecision, RoutingView
 
@@ -24,10 +24,11 @@ class CheapestRouting:
     promise_margin_h: float = 0.0  # expected delivery must beat the promise by this much
 
     def start(self, world: World, seed: int) -> None:
+        self._plan = NetworkPlan.of(world)
         self._stockout_usd = world.costs.reroute_usd + world.costs.pick_pack_usd
 
     def route(self, orders: OrderBatch, view: RoutingView) -> RoutingDecision:
-        est = estimate(orders, view)
+        est = estimate(orders, view, self._plan)
         risk = np.where(est.stock_short | orders.excluded, self.stockout_risk, 0.0)
         cost = est.transport_usd + (risk * self._stockout_usd)[:, :, None]
         feasible = est.served[:, :, None] & ~np.isnan(est.eta_h)

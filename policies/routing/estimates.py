@@ -24,33 +24,56 @@ def estimated_stock(view: RoutingView) -> np.ndarray:
     return view.visible_stock() - view.allocated_since_sync()
 
 
-def hours_until_staffed(world: World, now_h: float) -> np.ndarray:
-    """By warehouse: 0 if any shift is on, else hours until the next shift starts (plan only)."""
-    out = np.zeros(len(world.warehouses))
-    hour = now_h % 24.0
-    for w, spec in enumerate(world.warehouses):
-        if not spec.shifts:
-            continue
-        on = any(
-            (s.start_h <= hour < s.start_h + s.length_h)
-            or (s.start_h <= hour + 24.0 < s.start_h + s.length_h)
-            for s in spec.shifts
+@dataclass(frozen=True)
+class NetworkPlan:
+    """What the estimates need from the network that never changes during a run (build it once,
+    in the policy's ``start``)."""
+
+    staffed: np.ndarray  # pickers per warehouse
+    warehouse_region: np.ndarray
+    shift_start_h: list[np.ndarray]  # per warehouse
+    shift_end_h: list[np.ndarray]
+    pickup_hours: np.ndarray  # [mode, k], padded with +inf
+    storm_delay_h: np.ndarray  # by mode, at the assumed severity
+
+    @classmethod
+    def of(cls, world: World) -> NetworkPlan:
+        longest = max(len(m.pickup_hours) for m in world.modes)
+        pickups = np.full((len(world.modes), longest), np.inf)
+        for m, mode in enumerate(world.modes):
+            pickups[m, : len(mode.pickup_hours)] = mode.pickup_hours
+        return cls(
+            staffed=np.array([w.pickers for w in world.warehouses], dtype=float),
+            warehouse_region=np.array([w.region for w in world.warehouses]),
+            shift_start_h=[np.array([s.start_h for s in w.shifts]) for w in world.warehouses],
+            shift_end_h=[
+                np.array([s.start_h + s.length_h for s in w.shifts]) for w in world.warehouses
+            ],
+            pickup_hours=pickups,
+            storm_delay_h=np.array([m.storm_delay_h for m in world.modes]) * ASSUMED_STORM_SEVERITY,
         )
-        if not on:
-            out[w] = min((s.start_h - hour) % 24.0 for s in spec.shifts)
-    return out
 
+    def hours_until_staffed(self, now_h: float) -> np.ndarray:
+        """By warehouse: 0 if a shift is on, else hours until the next one starts."""
+        hour = now_h % 24.0
+        out = np.zeros(len(self.staffed))
+        for w, (start, end) in enumerate(zip(self.shift_start_h, self.shift_end_h, strict=True)):
+            if (
+                len(start)
+                and not (
+                    ((start <= hour) & (hour < end))
+                    | ((start <= hour + 24.0) & (hour + 24.0 < end))
+                ).any()
+            ):
+                out[w] = ((start - hour) % 24.0).min()
+        return out
 
-def next_pickup_h(world: World, ready_h: np.ndarray) -> np.ndarray:
-    """[warehouse, mode]: the first scheduled pickup at or after each warehouse's ready time."""
-    out = np.empty((len(ready_h), len(world.modes)))
-    for m, mode in enumerate(world.modes):
-        hours = np.asarray(mode.pickup_hours)
-        day = np.floor(ready_h / 24.0) * 24.0
-        today = day[:, None] + hours[None, :]
-        later = np.where(today >= ready_h[:, None], today, today + 24.0)
-        out[:, m] = later.min(axis=1)
-    return out
+    def next_pickup_h(self, ready_h: np.ndarray) -> np.ndarray:
+        """[warehouse, mode]: the first scheduled pickup at or after each ready time."""
+        day = (np.floor(ready_h / 24.0) * 24.0)[:, None, None]
+        today = day + self.pickup_hours[None, :, :]
+        later = np.where(today >= ready_h[:, None, None], today, today + 24.0)
+        return np.asarray(later.min(axis=2))
 
 
 @dataclass(frozen=True)
@@ -71,33 +94,31 @@ class CandidateEstimates:
         return np.asarray(self.zone > 0)
 
 
-def estimate(orders: OrderBatch, view: RoutingView) -> CandidateEstimates:
+def estimate(orders: OrderBatch, view: RoutingView, plan: NetworkPlan) -> CandidateEstimates:
     """Candidate estimates for a batch, from the view only."""
-    world, now = view.world, view.now_h
+    now = view.now_h
     zone = view.zone[orders.region]
     backlog = view.backlog().astype(float)
     on_shift = view.pickers_on_shift().astype(float)
-    staffed = np.array([w.pickers for w in world.warehouses], dtype=float)
-    working = np.where(on_shift > 0, on_shift, staffed)
+    working = np.where(on_shift > 0, on_shift, plan.staffed)
     backlog_h = backlog * view.pick_time_mean_h / working
-    pick_done = now + hours_until_staffed(world, now) + backlog_h + view.pick_time_mean_h
+    pick_done = now + plan.hours_until_staffed(now) + backlog_h + view.pick_time_mean_h
     storm_start, storm_end = view.storm_window()
-    wh_start = storm_start[[w.region for w in world.warehouses]]
-    wh_end = storm_end[[w.region for w in world.warehouses]]
-    pickup = next_pickup_h(world, pick_done)
+    wh_start = storm_start[plan.warehouse_region]
+    wh_end = storm_end[plan.warehouse_region]
+    pickup = plan.next_pickup_h(pick_done)
     # a storm over the warehouse may stop its pickups: plan for the first one after it
     blocked = (pickup >= wh_start[:, None]) & (pickup < wh_end[:, None])
     storm_wh = blocked
     if blocked.any():
-        after = next_pickup_h(world, np.where(np.isfinite(wh_end), wh_end, pick_done))
+        after = plan.next_pickup_h(np.where(np.isfinite(wh_end), wh_end, pick_done))
         pickup = np.where(blocked, after, pickup)
     transit = view.transit_mean_h[:, zone].transpose(1, 2, 0)  # [order, warehouse, mode]
     eta = pickup[None, :, :] + transit
     d_start = storm_start[orders.region][:, None, None]
     d_end = storm_end[orders.region][:, None, None]
     storm_dest = (pickup[None, :, :] < d_end) & (eta > d_start)
-    storm_delay = np.array([m.storm_delay_h for m in world.modes]) * ASSUMED_STORM_SEVERITY
-    eta = eta + storm_delay[None, None, :] * storm_dest
+    eta = eta + plan.storm_delay_h[None, None, :] * storm_dest
     eta[zone == 0] = np.nan
     price = view.price_usd[:, zone].transpose(1, 2, 0)
     stock = estimated_stock(view)[:, orders.product].T  # [order, warehouse]

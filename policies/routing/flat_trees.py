@@ -33,8 +33,11 @@ class FlatForest:
         self.left = np.where(self.is_leaf, own, nodes["left"].astype(np.int64) + offset)
         self.right = np.where(self.is_leaf, own, nodes["right"].astype(np.int64) + offset)
         self.feature[self.is_leaf] = 0
-        # children[2 * node] = left, children[2 * node + 1] = right: one gather per level
-        self.children = np.stack([self.left, self.right], axis=1).ravel()
+        # children[2 * node] = left, children[2 * node + 1] = right: one gather per level;
+        # int32 indices and np.take: the walk is all gathers, so their cost is the cost
+        self.children = np.stack([self.left, self.right], axis=1).ravel().astype(np.int32)
+        self.feature32 = self.feature.astype(np.int32)
+        self.roots32 = self.roots.astype(np.int32)
         self.depth = int(nodes["depth"].max())
         self.value = nodes["value"]
         self.baseline = float(np.ravel(model._baseline_prediction)[0])
@@ -42,17 +45,19 @@ class FlatForest:
     def predict(self, x: np.ndarray) -> np.ndarray:
         n, n_features = x.shape
         flat = np.ascontiguousarray(x, dtype=np.float64).ravel()
-        row_start = np.tile(np.arange(n) * n_features, len(self.roots))
-        node = np.repeat(self.roots, n)  # tree-major: all rows of tree 0, then tree 1, ...
-        if np.isnan(flat).any():
+        # tree-major: all rows through tree 0, then tree 1, ...
+        row_start = np.tile(np.arange(n, dtype=np.int32) * n_features, len(self.roots))
+        node = np.repeat(self.roots32, n)
+        if np.isnan(flat).any():  # the careful walk: a missing value goes where training sent it
             for _ in range(self.depth):
                 value = flat[row_start + self.feature[node]]
                 go_left = (value <= self.threshold[node]) | (
                     np.isnan(value) & self.missing_left[node]
                 )
-                node = np.where(go_left, self.left[node], self.right[node])
+                node = np.where(go_left, self.left[node], self.right[node]).astype(np.int32)
         else:
             for _ in range(self.depth):
-                go_right = flat[row_start + self.feature[node]] > self.threshold[node]
-                node = self.children[2 * node + go_right]
-        return self.baseline + self.value[node].reshape(len(self.roots), n).sum(axis=0)
+                value = np.take(flat, row_start + np.take(self.feature32, node))
+                go_right = value > np.take(self.threshold, node)
+                node = np.take(self.children, 2 * node + go_right)
+        return self.baseline + np.take(self.value, node).reshape(len(self.roots), n).sum(axis=0)

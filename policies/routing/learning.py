@@ -29,7 +29,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.linear_model import LogisticRegression
 
 from policies.monitoring.none import NoMonitoring
-from policies.routing.estimates import estimate, nearest_choice
+from policies.routing.estimates import NetworkPlan, estimate, nearest_choice
 from policies.routing.features import candidate_features, feature_names
 from scenarios.world import World
 from sim.engine import run
@@ -55,10 +55,11 @@ class ExploringRouting:
     decided_h: list[np.ndarray] = field(default_factory=list)
 
     def start(self, world: World, seed: int) -> None:
+        self._plan = NetworkPlan.of(world)
         self._rng = np.random.default_rng(np.random.SeedSequence([seed, 7_700_001]))
 
     def route(self, orders: OrderBatch, view: RoutingView) -> RoutingDecision:
-        est = estimate(orders, view)
+        est = estimate(orders, view, self._plan)
         allowed = est.served & ~orders.excluded & ~est.stock_short
         warehouse = nearest_choice(orders, est, allowed)
         mode = view.default_mode[orders.service_level].copy()

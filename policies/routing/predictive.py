@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from policies.routing import learning
-from policies.routing.estimates import estimate
+from policies.routing.estimates import NetworkPlan, estimate
 from policies.routing.features import candidate_features
 from policies.routing.flat_trees import FlatForest
 from scenarios.world import World
@@ -45,6 +45,7 @@ class PredictiveRouting:
     max_detour_zones: int = 2  # candidates further than this beyond the nearest are not scored
 
     def start(self, world: World, seed: int) -> None:
+        self._plan = NetworkPlan.of(world)
         self.model = self._load_or_train(world)
         if seed in self.model.training_seeds:
             raise ConfigError(
@@ -82,7 +83,7 @@ class PredictiveRouting:
         return learning.load(learning.save(learning.train(world, seeds, self.training_days), path))
 
     def route(self, orders: OrderBatch, view: RoutingView) -> RoutingDecision:
-        est = estimate(orders, view)
+        est = estimate(orders, view, self._plan)
         n, n_wh, n_modes = est.eta_h.shape
         serves = np.asarray(est.served & ~orders.excluded)
         serves[~serves.any(axis=1)] = est.served[~serves.any(axis=1)]

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from policies.routing.estimates import CandidateEstimates, estimate, nearest_choice
+from policies.routing.estimates import CandidateEstimates, NetworkPlan, estimate, nearest_choice
 from policies.routing.rule_language import check_modes, holds, parse_rules
 from scenarios.world import World
 from sim.engine.views import OrderBatch, RoutingDecision, RoutingView
@@ -50,11 +50,12 @@ class RulesRouting:
         self._rules = parse_rules(self.rules)
 
     def start(self, world: World, seed: int) -> None:
+        self._plan = NetworkPlan.of(world)
         check_modes(self._rules, world, key="routing.rules")
         self._mode_index = {name: i for i, name in enumerate(world.mode_names)}
 
     def route(self, orders: OrderBatch, view: RoutingView) -> RoutingDecision:
-        est = estimate(orders, view)
+        est = estimate(orders, view, self._plan)
         return self.decide(orders, view, est)
 
     def decide(

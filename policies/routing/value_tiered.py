@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from policies.routing.estimates import estimate
+from policies.routing.estimates import NetworkPlan, estimate
 from policies.routing.rules import DEFAULT_RULES, RulesRouting
 from scenarios.world import World
 from sim.engine.views import OrderBatch, RoutingDecision, RoutingView
@@ -33,13 +33,14 @@ class ValueTieredRouting:
         self._fallback = RulesRouting(name="rules", rules=self.rules)
 
     def start(self, world: World, seed: int) -> None:
+        self._plan = NetworkPlan.of(world)
         self._fallback.start(world, seed)
         self._premium = world.mode_index(self.premium_mode)
         self._economy = world.mode_index(self.economy_mode)
         self._ground = int(world.service_mode[0])
 
     def route(self, orders: OrderBatch, view: RoutingView) -> RoutingDecision:
-        est = estimate(orders, view)
+        est = estimate(orders, view, self._plan)
         base = self._fallback.decide(orders, view, est)
         rows = np.arange(len(orders))
         warehouse, mode = base.warehouse, base.mode.copy()
