@@ -45,27 +45,27 @@ def candidate_features(
 ) -> np.ndarray:
     """[candidate, feature] as float32 for the candidates (order[k], warehouse[k], mode[k])."""
     now = view.now_h
+    n_modes = est.eta_h.shape[2]
+    out = np.empty((len(order), len(BASE_FEATURES) + n_modes), dtype=np.float32)
     zone = est.zone[order, warehouse]
     transit = view.transit_mean_h[mode, zone]
     eta = est.eta_h[order, warehouse, mode] - now
     hour = 2 * np.pi * (now % 24.0) / 24.0
-    ones = np.ones(len(order))
-    columns = [
-        zone,
-        eta,
-        eta - transit,
-        transit,
-        est.backlog_h[warehouse],
-        est.storm_at_destination[order, warehouse, mode],
-        est.storm_at_warehouse[warehouse, mode],
-        view.carrier_load()[warehouse, mode],
-        est.stock_short[order, warehouse],
-        ones * np.sin(hour),
-        ones * np.cos(hour),
-        ones * ((now // 24.0) % 7),
-        orders.service_level[order] == 1,
-        orders.items[order],
-        orders.value_usd[order],
-    ]
-    columns += [mode == m for m in range(est.eta_h.shape[2])]
-    return np.column_stack(columns).astype(np.float32)
+    out[:, 0] = zone
+    out[:, 1] = eta
+    out[:, 2] = eta - transit
+    out[:, 3] = transit
+    out[:, 4] = est.backlog_h[warehouse]
+    out[:, 5] = est.storm_at_destination[order, warehouse, mode]
+    out[:, 6] = est.storm_at_warehouse[warehouse, mode]
+    out[:, 7] = view.carrier_load()[warehouse, mode]
+    out[:, 8] = est.stock_short[order, warehouse]
+    out[:, 9] = np.sin(hour)
+    out[:, 10] = np.cos(hour)
+    out[:, 11] = (now // 24.0) % 7
+    out[:, 12] = orders.service_level[order] == 1
+    out[:, 13] = orders.items[order]
+    out[:, 14] = orders.value_usd[order]
+    for m in range(n_modes):
+        out[:, len(BASE_FEATURES) + m] = mode == m
+    return out

@@ -41,7 +41,7 @@ MODEL_CACHE_ENV = "ORDERTWIN_MODEL_CACHE"
 DEFAULT_CACHE = Path("results") / "models"
 RESIDUAL_QUANTILES = np.linspace(0.0, 1.0, 201)
 # shallow trees: scoring walks every tree level by level, so depth is what scoring costs
-MODEL_PARAMS = {"max_iter": 30, "max_depth": 5, "learning_rate": 0.25}
+MODEL_PARAMS = {"max_iter": 24, "max_depth": 5, "learning_rate": 0.3}
 
 
 @dataclass

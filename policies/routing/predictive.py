@@ -29,6 +29,8 @@ from scenarios.world import World
 from sim.config.validate import ConfigError
 from sim.engine.views import OrderBatch, RoutingDecision, RoutingView
 
+NOT_SERVED = np.iinfo(np.int64).max
+
 
 @dataclass
 class PredictiveRouting:
@@ -43,6 +45,7 @@ class PredictiveRouting:
     pseudo_urgency_threshold: float = 0.7  # 1.0 switches the downgrade off
     pseudo_urgent_slack_h: float = 24.0
     max_detour_zones: int = 2  # candidates further than this beyond the nearest are not scored
+    max_warehouses: int = 2  # nor more than this many warehouses per order
 
     def start(self, world: World, seed: int) -> None:
         self._plan = NetworkPlan.of(world)
@@ -87,8 +90,12 @@ class PredictiveRouting:
         n, n_wh, n_modes = est.eta_h.shape
         serves = np.asarray(est.served & ~orders.excluded)
         serves[~serves.any(axis=1)] = est.served[~serves.any(axis=1)]
-        nearest = np.where(serves, est.zone, np.iinfo(np.int64).max).min(axis=1)
+        nearest = np.where(serves, est.zone, NOT_SERVED).min(axis=1)
         serves &= est.zone <= nearest[:, None] + self.max_detour_zones
+        if n_wh > self.max_warehouses:  # score only the closest few (by zone, then ETA)
+            closeness = np.where(serves, est.zone + np.nanmin(est.eta_h, axis=2) / 1e4, np.inf)
+            rank = np.argsort(np.argsort(closeness, axis=1), axis=1)
+            serves &= rank < self.max_warehouses
         i, w, m = np.nonzero(np.broadcast_to(serves[:, :, None], (n, n_wh, n_modes)))
         feats = candidate_features(orders, view, est, i, w, m)
         predicted = self._delivery.predict(feats)
