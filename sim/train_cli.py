@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True, help="model file to write")
     parser.add_argument("overrides", nargs="*", help="extra config overrides, Hydra syntax")
     args = parser.parse_args(argv)
+    if args.days < 14:
+        parser.error(
+            f"--days: expected at least 14 (the last {learning.CENSORED_TAIL_DAYS:g} "
+            f"days of history have no known outcomes), got {args.days:g}"
+        )
     try:
         world = load_world(f"scenario={args.scenario}", *args.overrides)
     except ConfigError as err:

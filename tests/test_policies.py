@@ -264,3 +264,12 @@ def test_rule_language_errors_name_the_rule() -> None:
             "horizon_days=1",
             "warmup_days=0.5",
         )
+
+
+def test_predictive_needs_enough_training_history() -> None:
+    from sim.config.validate import ConfigError
+
+    with pytest.raises(ConfigError, match=r"routing\.training_days"):
+        run_config(
+            "routing=predictive", "routing.training_days=5", "horizon_days=2", "warmup_days=1"
+        )

@@ -14,9 +14,11 @@ Training seeds are stored with the model; evaluation on them is refused.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ from sim.engine.views import OrderBatch, RoutingDecision, RoutingView
 MODEL_CACHE_ENV = "ORDERTWIN_MODEL_CACHE"
 DEFAULT_CACHE = Path("results") / "models"
 RESIDUAL_QUANTILES = np.linspace(0.0, 1.0, 201)
+CENSORED_TAIL_DAYS = 8.0  # orders decided this close to the end may not have arrived yet
 # shallow trees: scoring walks every tree level by level, so depth is what scoring costs
 MODEL_PARAMS = {"max_iter": 24, "max_depth": 5, "learning_rate": 0.3}
 
@@ -149,7 +152,7 @@ def train(
     world: World,
     seeds: tuple[int, ...],
     days: float = 28.0,
-    tail_days: float = 8.0,
+    tail_days: float = CENSORED_TAIL_DAYS,
     max_rows: int = 150_000,
 ) -> TrainedRouterModel:
     x, y, mode, signal, pseudo = simulate_history(world, seeds, days, tail_days)
@@ -212,6 +215,24 @@ def load(path: Path) -> TrainedRouterModel:
     if not isinstance(model, TrainedRouterModel):
         raise ValueError(f"{path} does not hold a trained router model")
     return model
+
+
+@contextlib.contextmanager
+def cache_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock beside ``path`` (POSIX ``flock``; elsewhere no lock, and parallel
+    jobs may train the same model twice, which is only wasted time: saves are atomic)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        yield
+        return
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def cache_path(world: World, seeds: tuple[int, ...], days: float) -> Path:

@@ -30,6 +30,7 @@ from sim.config.validate import ConfigError
 from sim.engine.views import OrderBatch, RoutingDecision, RoutingView
 
 NOT_SERVED = np.iinfo(np.int64).max
+MIN_TRAINING_DAYS = 14.0
 
 
 @dataclass
@@ -46,6 +47,17 @@ class PredictiveRouting:
     pseudo_urgent_slack_h: float = 24.0
     max_detour_zones: int = 2  # candidates further than this beyond the nearest are not scored
     max_warehouses: int = 2  # nor more than this many warehouses per order
+
+    def __post_init__(self) -> None:
+        if self.training_days < MIN_TRAINING_DAYS:
+            raise ConfigError(
+                "training_days",
+                f"at least {MIN_TRAINING_DAYS:g} days (outcomes of the last "
+                f"{learning.CENSORED_TAIL_DAYS:g} are not known at the end of the history)",
+                self.training_days,
+            )
+        if not self.training_seeds:
+            raise ConfigError("training_seeds", "at least one seed")
 
     def start(self, world: World, seed: int) -> None:
         self._plan = NetworkPlan.of(world)
@@ -76,14 +88,16 @@ class PredictiveRouting:
             return learning.load(path)
         seeds = tuple(int(s) for s in self.training_seeds)
         path = learning.cache_path(world, seeds, self.training_days)
-        if path.is_file():
-            return learning.load(path)
-        print(
-            f"predictive: no model given; training one for scenario {world.name!r} on seeds "
-            f"{list(seeds)} ({self.training_days:g} days each), cached at {path}",
-            file=sys.stderr,
-        )
-        return learning.load(learning.save(learning.train(world, seeds, self.training_days), path))
+        with learning.cache_lock(path):  # parallel sweep jobs: one trains, the others wait
+            if path.is_file():
+                return learning.load(path)
+            print(
+                f"predictive: no model given; training one for scenario {world.name!r} on seeds "
+                f"{list(seeds)} ({self.training_days:g} days each), cached at {path}",
+                file=sys.stderr,
+            )
+            model = learning.train(world, seeds, self.training_days)
+            return learning.load(learning.save(model, path))
 
     def route(self, orders: OrderBatch, view: RoutingView) -> RoutingDecision:
         est = estimate(orders, view, self._plan)
