@@ -273,3 +273,25 @@ def test_predictive_needs_enough_training_history() -> None:
         run_config(
             "routing=predictive", "routing.training_days=5", "horizon_days=2", "warmup_days=1"
         )
+
+
+def test_policies_are_not_told_the_scripted_storms() -> None:
+    """The storm scenario writes its big storms into the config; policies learn of them only
+    through forecasts, never from the world they are given."""
+    seen: list[World] = []
+
+    @dataclass
+    class Curious:
+        name: str = "curious"
+
+        def start(self, world: World, seed: int) -> None:
+            seen.append(world)
+
+        def route(self, orders: OrderBatch, view: RoutingView) -> RoutingDecision:
+            seen.append(view.world)
+            return NearestRouting().route(orders, view)
+
+    world = world_of("scenario=storm")
+    assert world.weather.scripted  # the scenario has them
+    run(world, Curious(), NoMonitoring(), seed=1, horizon_days=1)
+    assert all(w.weather.scripted == () for w in seen)

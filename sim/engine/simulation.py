@@ -8,6 +8,7 @@ Everything random is drawn from named streams, so policies see common random num
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
@@ -99,13 +100,17 @@ class Simulation:
         self._pick_cost = world.costs.pick_pack_usd + world.costs.extra_item_usd * (
             self.orders.items - 1
         )
+        # policies get the network without the scripted storms: those are future weather truth
+        self.public_world = dataclasses.replace(
+            world, weather=dataclasses.replace(world.weather, scripted=())
+        )
         self.interventions = Interventions(self, int(getattr(monitoring, "team_size", 0)))
         self.routing_view = RoutingView(self)
         self.monitor_view = MonitorView(self)
         self.actions = EngineActions(self)
         self.timeseries = TimeSeries(len(world.warehouses), timeseries_interval_h, self.horizon_h)
-        routing.start(world, seed)
-        monitoring.start(world, seed)
+        routing.start(self.public_world, seed)
+        monitoring.start(self.public_world, seed)
         self.env.process(self._allocation())
         if world.inventory.enabled and world.inventory.sync_interval_h > 0:
             self.env.process(self._stock_sync())

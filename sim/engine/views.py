@@ -60,7 +60,7 @@ class RoutingView:
 
     def __init__(self, sim: Simulation) -> None:
         self._sim = sim
-        self.world: World = sim.world
+        self.world: World = sim.public_world  # the network, without scripted storms
         self.zone = _frozen(sim.world.zone)  # [region, warehouse], 0 = not served
         self.price_usd = _frozen(sim.world.price_table_usd())  # [mode, zone]
         self.transit_mean_h = _frozen(sim.world.transit_mean_table_h())  # [mode, zone]
