@@ -55,10 +55,6 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def _replace(tmp: Path, final: Path) -> None:
-    os.replace(tmp, final)
-
-
 def write_run(result: RunResult, out_dir: str | Path) -> Path:
     """Write the three run files; returns the run dir."""
     out = Path(out_dir)
@@ -71,7 +67,7 @@ def write_run(result: RunResult, out_dir: str | Path) -> Path:
     tmp_kpis.write_text(
         json.dumps({k: _json_safe(v) for k, v in result.kpis.items()}, indent=2) + "\n"
     )
-    _replace(tmp_orders, out / ORDERS_FILE)
-    _replace(tmp_ts, out / TIMESERIES_FILE)
-    _replace(tmp_kpis, out / KPIS_FILE)
+    os.replace(tmp_orders, out / ORDERS_FILE)
+    os.replace(tmp_ts, out / TIMESERIES_FILE)
+    os.replace(tmp_kpis, out / KPIS_FILE)
     return out

@@ -137,11 +137,20 @@ def estimate(orders: OrderBatch, view: RoutingView, plan: NetworkPlan) -> Candid
 def nearest_choice(orders: OrderBatch, est: CandidateEstimates, allowed: np.ndarray) -> np.ndarray:
     """By order: the lowest-zone allowed warehouse (ties: shorter backlog); if nothing is
     allowed, the lowest-zone warehouse that serves the region and has not failed the order."""
-    served: np.ndarray = est.served
-    fallback = np.asarray(served & ~orders.excluded)
+    return lowest_zone(est.zone, orders.excluded, allowed, est.backlog_h)
+
+
+def lowest_zone(
+    zone: np.ndarray, excluded: np.ndarray, allowed: np.ndarray, backlog: np.ndarray
+) -> np.ndarray:
+    """The choice every nearest-first router makes: per order, the lowest-zone ``allowed``
+    warehouse, ties to the smaller ``backlog``; with none allowed, the lowest-zone warehouse that
+    serves the region and has not failed the order (or any that serves it)."""
+    served = zone > 0
+    fallback = np.asarray(served & ~excluded)
     stuck = ~fallback.any(axis=1)
     fallback[stuck] = served[stuck]
     use = np.where(np.any(allowed, axis=1)[:, None], allowed, fallback)
-    tie = est.backlog_h / (est.backlog_h.max() + 1.0) * 0.5
-    score = np.where(use, est.zone + tie[None, :], np.inf)
+    tie = backlog / (backlog.max() + 1.0) * 0.5
+    score = np.where(use, zone + tie[None, :], np.inf)
     return np.argmin(score, axis=1)

@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from policies.routing.estimates import lowest_zone
 from scenarios.world import World
 from sim.engine.views import OrderBatch, RoutingDecision, RoutingView
-
-NOT_SERVED = 10_000
 
 
 def candidate_mask(orders: OrderBatch, view: RoutingView) -> np.ndarray:
@@ -32,14 +31,6 @@ class NearestRouting:
         """Nothing to precompute."""
 
     def route(self, orders: OrderBatch, view: RoutingView) -> RoutingDecision:
-        zone = view.zone[orders.region].astype(float)
-        zone[zone == 0] = NOT_SERVED
-        ok = candidate_mask(orders, view)
-        none_ok = ~ok.any(axis=1)
-        ok[none_ok] = (view.zone[orders.region[none_ok]] > 0) & ~orders.excluded[none_ok]
-        still_none = ~ok.any(axis=1)
-        ok[still_none] = view.zone[orders.region[still_none]] > 0
-        backlog = view.backlog()
-        score = np.where(ok, zone + backlog / (backlog.max() + 1.0) * 0.5, np.inf)
-        warehouse = np.argmin(score, axis=1)
+        zone = view.zone[orders.region]
+        warehouse = lowest_zone(zone, orders.excluded, candidate_mask(orders, view), view.backlog())
         return RoutingDecision(warehouse, view.default_mode[orders.service_level])
