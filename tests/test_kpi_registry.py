@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.engine.kpis import KPIS, SUMMARY, Kpi, KpiFamily, expand, kpi
+from sim.engine.kpis import BY_KEY, KPIS, SUMMARY, Kpi, KpiFamily, expand, kpi
 from sim.report.kpis import DEFAULT_HALF_WIDTHS, HEADLINE, info
 from tests.helpers import run_config, world_of
 
@@ -49,6 +49,7 @@ def test_keys_are_unique_and_families_resolve_to_members() -> None:
 
 
 def test_summary_and_headline_keys_are_registered_with_a_format() -> None:
+    assert set(SUMMARY) <= set(BY_KEY)  # the run's terminal table reads label and format there
     for key in (*SUMMARY, *HEADLINE):
         entry = kpi(key)
         assert entry is not None, key

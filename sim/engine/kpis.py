@@ -307,7 +307,7 @@ KPIS: tuple[Kpi | KpiFamily, ...] = (
     *ALERT_KPIS,
 )
 
-# The short table ``ordertwin`` prints after a run, in this order.
+# The short table ``ordertwin`` prints after a run, in this order (labels and formats: BY_KEY).
 SUMMARY = (
     "orders_created",
     "orders_delivered",
@@ -331,13 +331,14 @@ def expand(mode_names: Sequence[str] = ()) -> Iterator[Kpi]:
             yield entry
 
 
-_BY_KEY = {entry.key: entry for entry in KPIS if isinstance(entry, Kpi)}
+# The plain entries by key (families not included: see :func:`kpi`).
+BY_KEY: dict[str, Kpi] = {entry.key: entry for entry in KPIS if isinstance(entry, Kpi)}
 
 
 def kpi(key: str) -> Kpi | None:
     """The registry entry of a key (a family's member too), or None for a key it does not know."""
-    if key in _BY_KEY:
-        return _BY_KEY[key]
+    if key in BY_KEY:
+        return BY_KEY[key]
     for family in (e for e in KPIS if isinstance(e, KpiFamily)):
         mode = family.mode_of(key)
         if mode is not None:
