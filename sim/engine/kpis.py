@@ -2,9 +2,10 @@
 
 :data:`KPIS` is the registry: one entry per KPI, in ``kpis.json`` order, saying how it is computed
 from the order columns and how it reads (label, unit, better direction, display format). The run
-computes its KPIs from it (:func:`compute_kpis`), and the report and the ``ordertwin`` summary
-table describe them from it, so a KPI is added in one place. A :class:`KpiFamily` is one entry
-for several keys, one per member: ``mode_share_<mode>`` gives ``mode_share_air``, ...
+computes its KPIs from it (:func:`compute_kpis`) and the report describes them from it, so a KPI
+is added in one place; :data:`SUMMARY` names those the ``ordertwin`` summary table shows. A
+:class:`KpiFamily` is one entry for several keys, one per mode: ``mode_share_<mode>`` gives
+``mode_share_air``, ...
 """
 
 from __future__ import annotations
