@@ -1,7 +1,7 @@
 """Turn a validated scenario mapping into a frozen :class:`~scenarios.world.World`.
 
 Takes plain nested dicts (``OmegaConf.to_container`` of ``cfg.scenario``), so it is usable without
-Hydra; run :func:`sim.config.validate.validate_scenario` first for clear errors.
+Hydra; run :func:`scenarios.validate.validate_scenario` first for clear errors.
 """
 
 from __future__ import annotations

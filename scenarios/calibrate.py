@@ -36,9 +36,9 @@ from scenarios.mixfit import (
 )
 from scenarios.networkfit import NetworkFit, fit_network
 from scenarios.orderlog import OrderLogError, read_order_log
+from scenarios.schema import ScenarioConf
 from scenarios.shipfit import carrier_late_rates, pick_to_ship
-from sim.config.schema import ScenarioConf
-from sim.config.validate import validate_scenario
+from scenarios.validate import validate_scenario
 
 UNLIMITED_CAPACITY = 100_000
 PROFILE_DIGITS = 4

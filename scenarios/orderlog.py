@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scenarios.errors import OrderLogError
+
 REQUIRED_COLUMNS = (
     "order_id",
     "created_at",
@@ -42,14 +44,6 @@ STATUSES = ("delivered", "open", "cancelled")
 TRUE_WORDS = ("true", "1", "yes", "y", "t")
 FALSE_WORDS = ("false", "0", "no", "n", "f", "")
 _OFFSET = re.compile(r"(?:Z|(?P<sign>[+-])(?P<hh>\d{2}):?(?P<mm>\d{2}))$")
-
-
-class OrderLogError(ValueError):
-    """The log is not in the order-log format; the message names the line and column."""
-
-    def __init__(self, path: str | Path, where: str, problem: str) -> None:
-        self.where = where
-        super().__init__(f"{path}: {where}: {problem}")
 
 
 @dataclass(frozen=True)
