@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from scenarios.orderlog import OrderLogError
+from scenarios.calibration.order_log import OrderLogError
 from sim.backtest import LABELS, backtest, load_history, scenario_config, simulate
 from sim.backtest_report import write_report
 from sim.cli import BAD_INPUT, describe_error

@@ -20,9 +20,10 @@ from typing import Any
 
 import yaml
 
-from scenarios.calibrate import Calibration, calibrate
-from scenarios.fitreport import markdown
-from scenarios.orderlog import OrderLogError
+from scenarios.calibration.calibrate import Calibration, calibrate
+from scenarios.calibration.order_log import OrderLogError
+from scenarios.calibration.report import markdown
+from sim.config.compose import load_scenario
 from sim.config.validate import ConfigError
 
 EXIT_BAD_INPUT = 2
@@ -95,7 +96,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise ConfigError(
                 "--name", f"a new scenario name ({target} exists; --force)", args.name
             )
-        cal = calibrate(args.log, args.name, args.template)
+        template = load_scenario(args.template)
+        cal = calibrate(args.log, args.name, template, args.template)
     except (OrderLogError, ConfigError) as err:
         print(f"ordertwin-calibrate: error: {err}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)

@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scenarios.logquality import clean_log
-from scenarios.orderlog import OrderLogError, read_order_log
+from scenarios.calibration.order_log import OrderLogError, read_order_log
+from scenarios.calibration.quality import clean_log
 from sim.backtest_cli import main as backtest_main
 from sim.calibrate_cli import main
 from sim.config.compose import load_config

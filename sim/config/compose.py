@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from hydra import compose, initialize_config_module
@@ -9,6 +10,7 @@ from omegaconf import OmegaConf
 
 from policies.protocols import MonitoringPolicy, RoutingPolicy
 from scenarios.build import build
+from scenarios.schema import ScenarioConf
 from scenarios.world import World
 from sim.config.policy import build_policy
 from sim.config.store import register_configs
@@ -25,6 +27,22 @@ def load_config(*overrides: str) -> dict[str, Any]:
     plain = {str(k): v for k, v in container.items()}
     validate(plain)
     return plain
+
+
+def load_scenario(name_or_path: str) -> dict[str, Any]:
+    """A packaged scenario by name (``baseline``), or a scenario YAML file, as plain data.
+
+    A YAML file is merged over the schema's defaults but not validated: calibration uses it as a
+    template and validates what it makes of it.
+    """
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        merged = OmegaConf.merge(OmegaConf.structured(ScenarioConf), OmegaConf.load(path))
+        plain = OmegaConf.to_container(merged, resolve=True)
+    else:
+        plain = load_config(f"scenario={name_or_path}")["scenario"]
+    assert isinstance(plain, dict)
+    return {str(k): v for k, v in plain.items()}
 
 
 def load_world(*overrides: str) -> World:
