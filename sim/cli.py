@@ -37,8 +37,8 @@ from sim.config.policy import build_policy
 from sim.config.store import register_configs
 from sim.config.validate import ConfigError, unknown_key, validate
 from sim.engine import run
-from sim.export import write_order_log
-from sim.output import write_run
+from sim.io.order_log import write_order_log
+from sim.io.run_files import write_run
 
 EXIT_BAD_INPUT = 2
 BAD_INPUT = (ConfigError, OmegaConfBaseException, HydraException)

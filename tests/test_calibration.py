@@ -18,8 +18,8 @@ import pytest
 
 from scenarios.calibration.calibrate import Calibration, calibrate
 from scenarios.world import World
-from sim.calibrate_cli import scenario_yaml
 from sim.config.compose import load_scenario, load_world
+from sim.io.calibration_files import scenario_yaml
 from tests.calibration_helpers import generate_log
 
 BASELINE_HOURLY = load_world().demand.hourly_profile
