@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from scenarios.calibration.order_log import OrderLogError
-from sim.backtest import LABELS, backtest, load_history, scenario_config, simulate
-from sim.backtest_report import write_report
+from sim.backtest.holdout import LABELS, backtest, load_history, scenario_config, simulate
+from sim.backtest.report import write_report
 from sim.cli import BAD_INPUT, describe_error
 from sim.config.validate import ConfigError
 

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from scenarios.calibration.calibrate import calibrate
-from sim.backtest import Backtest, History, backtest, load_history, simulate
-from sim.backtest_report import CHARTS, write_report
+from sim.backtest.holdout import Backtest, History, backtest, load_history, simulate
+from sim.backtest.report import CHARTS, write_report
 from sim.config.compose import load_config, load_scenario
 from sim.io.calibration_files import scenario_yaml
 from tests.calibration_helpers import generate_log
