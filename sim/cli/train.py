@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 from policies.routing import learning
+from sim.cli.errors import BAD_INPUT, fail
 from sim.config.compose import load_world
-from sim.config.validate import ConfigError
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -40,9 +40,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     try:
         world = load_world(f"scenario={args.scenario}", *args.overrides)
-    except ConfigError as err:
-        print(f"ordertwin-train: error: {err}", file=sys.stderr)
-        sys.exit(2)
+    except BAD_INPUT as err:
+        fail("ordertwin-train", err)
     print(
         f"ordertwin-train: simulating {len(args.seeds)} x {args.days:g} days of "
         f"{world.name!r} history and fitting...",

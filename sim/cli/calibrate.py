@@ -11,25 +11,16 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from scenarios.calibration.calibrate import calibrate
-from scenarios.calibration.order_log import OrderLogError
-from sim.config.compose import load_scenario
+from sim.cli.errors import BAD_INPUT, fail
+from sim.config.compose import load_scenario, packaged_conf_dir
 from sim.config.validate import ConfigError
 from sim.io.calibration_files import write_calibration
 
-EXIT_BAD_INPUT = 2
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-
-
-def packaged_conf_dir() -> Path:
-    """The folder Hydra loads ``pkg://sim.conf`` from (``conf/`` in an editable install)."""
-    import sim.conf
-
-    return Path(sim.conf.__file__).resolve().parent
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -61,9 +52,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             )
         template = load_scenario(args.template)
         cal = calibrate(args.log, args.name, template, args.template)
-    except (OrderLogError, ConfigError) as err:
-        print(f"ordertwin-calibrate: error: {err}", file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
+    except BAD_INPUT as err:  # a bad log, name or template
+        fail("ordertwin-calibrate", err)
     report_dir = args.report_dir or Path("results") / "calibration" / args.name
     report = write_calibration(cal, args.log, args.template, target, report_dir)
     kept, read = cal.report["log"]["orders_kept"], cal.report["log"]["rows_read"]
