@@ -31,9 +31,8 @@ from omegaconf.errors import (
 )
 from tqdm import tqdm
 
-from policies.protocols import MonitoringPolicy, RoutingPolicy
 from scenarios.build import build
-from sim.config.policy import build_policy
+from sim.config.compose import load_policies
 from sim.config.store import register_configs
 from sim.config.validate import ConfigError, unknown_key, validate
 from sim.engine import run
@@ -72,8 +71,7 @@ def run_from_config(cfg: Mapping[str, Any], output_dir: str | Path) -> dict[str,
     """Validate, build, simulate and write one run; returns its KPIs."""
     validate(cfg)
     world = build(cfg["scenario"])
-    routing = build_policy(cfg["routing"], "routing", RoutingPolicy)
-    monitoring = build_policy(cfg["monitoring"], "monitoring", MonitoringPolicy)
+    routing, monitoring = load_policies(dict(cfg), world)
     horizon_days = float(cfg["horizon_days"])
     progress_bar = None
     if cfg.get("progress", False):
