@@ -16,7 +16,7 @@ from tqdm import tqdm
 from policies.protocols import MonitoringPolicy, RoutingPolicy
 from scenarios.build import build
 from scenarios.world import World
-from sim.config.policy import build_policy
+from sim.config.compose import load_config, load_policies
 from sim.config.validate import validate
 from sim.engine import RunResult, run
 from sim.io.order_log import write_order_log
@@ -43,12 +43,19 @@ def simulate(
     )
 
 
+def run_overrides(*overrides: str) -> RunResult:
+    """Compose the packaged config with ``overrides``, build and simulate one run; no files."""
+    cfg = load_config(*overrides)
+    world = build(cfg["scenario"])
+    routing, monitoring = load_policies(cfg, world)
+    return simulate(cfg, world, routing, monitoring)
+
+
 def run_from_config(cfg: Mapping[str, Any], output_dir: str | Path) -> dict[str, float]:
     """Validate, build, simulate and write one run; returns its KPIs."""
     validate(cfg)
     world = build(cfg["scenario"])
-    routing = build_policy(cfg["routing"], "routing", RoutingPolicy)
-    monitoring = build_policy(cfg["monitoring"], "monitoring", MonitoringPolicy)
+    routing, monitoring = load_policies(dict(cfg), world)
     horizon_days = float(cfg["horizon_days"])
     progress_bar = None
     if cfg.get("progress", False):

@@ -126,7 +126,7 @@ def simulate(
     world = build(cfg["scenario"])
     frames = []
     for seed in range(1, replications + 1):
-        routing, monitoring = load_policies(dict(cfg))
+        routing, monitoring = load_policies(dict(cfg), world)
         result = run(world, routing, monitoring, seed=seed, horizon_days=end_h / 24.0)
         columns = {k: result.orders[k] for k in (*FRAME_COLUMNS, "cost")}
         frames.append(pd.DataFrame(columns))

@@ -12,6 +12,7 @@ from policies.protocols import MonitoringPolicy, RoutingPolicy
 from scenarios.build import build
 from scenarios.schema import ScenarioConf
 from scenarios.world import World
+from sim.config.models import provide_models
 from sim.config.policy import build_policy
 from sim.config.store import register_configs
 from sim.config.validate import validate
@@ -56,8 +57,12 @@ def load_world(*overrides: str) -> World:
     return build(load_config(*overrides)["scenario"])
 
 
-def load_policies(cfg: dict[str, Any]) -> tuple[RoutingPolicy, MonitoringPolicy]:
-    return (
-        build_policy(cfg["routing"], "routing", RoutingPolicy),
-        build_policy(cfg["monitoring"], "monitoring", MonitoringPolicy),
-    )
+def load_policies(
+    cfg: dict[str, Any], world: World | None = None
+) -> tuple[RoutingPolicy, MonitoringPolicy]:
+    """Both policies of a composed config, learned ones with their models (loaded or trained
+    for ``world``, by default the config's scenario)."""
+    routing = build_policy(cfg["routing"], "routing", RoutingPolicy)
+    monitoring = build_policy(cfg["monitoring"], "monitoring", MonitoringPolicy)
+    provide_models(routing, world if world is not None else build(cfg["scenario"]))
+    return routing, monitoring

@@ -23,10 +23,9 @@ import optuna
 import pandas as pd
 import yaml
 
-from scenarios.build import build
-from sim.config.compose import load_config, load_policies
+from sim.config.compose import load_config
 from sim.report.stats import Interval, paired_difference
-from sim.runner import simulate
+from sim.runner import run_overrides
 
 Value = float | int | str
 PARAM_FORMS = "KEY=float:LOW:HIGH[:log], KEY=int:LOW:HIGH or KEY=choice:A,B"
@@ -117,9 +116,7 @@ class TuneOutcome:
 
 def run_kpis(overrides: Sequence[str]) -> dict[str, float]:
     """Compose, build and simulate one run (no files); its KPIs."""
-    cfg = load_config(*overrides)
-    routing, monitoring = load_policies(cfg)
-    return simulate(cfg, build(cfg["scenario"]), routing, monitoring).kpis
+    return run_overrides(*overrides).kpis
 
 
 Evaluator = Callable[[Sequence[Sequence[str]]], list[dict[str, float]]]
