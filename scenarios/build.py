@@ -1,7 +1,7 @@
 """Turn a validated scenario mapping into a frozen :class:`~scenarios.world.World`.
 
 Takes plain nested dicts (``OmegaConf.to_container`` of ``cfg.scenario``), so it is usable without
-Hydra; run :func:`sim.config.validate.validate_scenario` first for clear errors.
+Hydra; run :func:`scenarios.validate.validate_scenario` first for clear errors.
 """
 
 from __future__ import annotations
@@ -48,100 +48,142 @@ def _normalised(values: Sequence[float]) -> np.ndarray:
 def build(sc: Mapping[str, Any]) -> World:
     """Build the world from a scenario mapping."""
     regions = tuple(sc["regions"])
-    warehouses_cfg = sc["warehouses"]
-    wh_names = tuple(warehouses_cfg)
-    modes_cfg = sc["modes"]
-    mode_names = tuple(modes_cfg)
+    wh_names = tuple(sc["warehouses"])
+    mode_names = tuple(sc["modes"])
     products = tuple(sc["product_classes"])
     channels = tuple(sc["channels"])
     inventory_enabled = bool(sc["inventory"]["enabled"])
-
-    zone = np.zeros((len(regions), len(wh_names)), dtype=np.int64)
-    for r, name in enumerate(regions):
-        for wh, z in sc["regions"][name]["zone_to"].items():
-            zone[r, wh_names.index(wh)] = int(z)
-
-    warehouses = []
-    for name, wh in warehouses_cfg.items():
-        n_products = len(products)
-        if inventory_enabled:
-            initial = np.zeros(n_products, dtype=np.int64)
-            s_point = np.full(n_products, -1, dtype=np.int64)  # -1: never reorder
-            s_upto = np.zeros(n_products, dtype=np.int64)
-            for p, st in wh["stock"].items():
-                i = products.index(p)
-                initial[i], s_point[i], s_upto[i] = (
-                    st["initial"],
-                    st["reorder_point"],
-                    st["order_up_to"],
-                )
-        else:
-            initial = np.full(n_products, UNLIMITED_STOCK, dtype=np.int64)
-            s_point = np.full(n_products, -1, dtype=np.int64)
-            s_upto = initial.copy()
-        shifts = tuple(
-            Shift(
-                float(s["start_h"]),
-                float(s["length_h"]),
-                int(wh["pickers"] if s["pickers"] is None else s["pickers"]),
-            )
-            for s in wh["shifts"]
-        )
-        warehouses.append(
-            Warehouse(
-                name=name,
-                region=regions.index(wh["region"]),
-                pickers=int(wh["pickers"]),
-                shifts=shifts,
-                pick_time=distribution(wh["pick_time"]),
-                stock_initial=initial,
-                reorder_point=s_point,
-                order_up_to=s_upto,
-                replenish_lead_time_h=float(wh["replenish_lead_time_h"]),
-                outages=tuple(
-                    (float(o["start_h"]), float(o["start_h"] + o["duration_h"]))
-                    for o in wh["outages"]
-                ),
-            )
-        )
-
-    modes = tuple(
-        Mode(
-            name=name,
-            price_usd_by_zone=np.asarray(m["price_usd_by_zone"], dtype=float),
-            transit_by_zone=tuple(distribution(d) for d in m["transit_by_zone"]),
-            pickup_hours=tuple(sorted(float(h) for h in m["pickup_hours"])),
-            daily_capacity=int(m["daily_capacity"]),
-            scan_interval_h=float(m["scan_interval_h"]),
-            scan_gap_p=float(m["scan_gap_p"]),
-            loss_p=float(m["loss_p"]),
-            storm_delay_h=float(m["storm_delay_h"]),
-            storm_stop_severity=float(m["storm_stop_severity"]),
-        )
-        for name, m in modes_cfg.items()
+    return World(
+        name=str(sc["name"]),
+        regions=regions,
+        warehouses=tuple(
+            _warehouse(name, wh, regions, products, inventory_enabled)
+            for name, wh in sc["warehouses"].items()
+        ),
+        modes=tuple(_mode(name, m) for name, m in sc["modes"].items()),
+        product_classes=products,
+        channels=channels,
+        zone=_zones(sc["regions"], regions, wh_names),
+        demand=_demand(sc, regions, products, channels),
+        customer=_customer(sc["customer"]),
+        weather=_weather(sc["weather"], sc["regions"], regions),
+        inventory=_inventory(sc["inventory"]),
+        costs=Costs(**{k: float(v) for k, v in sc["costs"].items()}),
+        allocation_wave_h=float(sc["allocation_wave_h"]),
+        service_mode=np.array([mode_names.index(sc["service_mode"][s]) for s in SERVICE_LEVELS]),
     )
 
+
+def _zones(
+    regions_cfg: Mapping[str, Any], regions: Sequence[str], wh_names: Sequence[str]
+) -> np.ndarray:
+    """Carrier zone by (region, warehouse); 0 where the region names no zone to it."""
+    zone = np.zeros((len(regions), len(wh_names)), dtype=np.int64)
+    for r, name in enumerate(regions):
+        for wh, z in regions_cfg[name]["zone_to"].items():
+            zone[r, wh_names.index(wh)] = int(z)
+    return zone
+
+
+def _stock(
+    wh: Mapping[str, Any], products: Sequence[str], inventory_enabled: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(initial, reorder point s, order-up-to S) by product class; unlimited with inventory off."""
+    n_products = len(products)
+    if not inventory_enabled:
+        initial = np.full(n_products, UNLIMITED_STOCK, dtype=np.int64)
+        return initial, np.full(n_products, -1, dtype=np.int64), initial.copy()
+    initial = np.zeros(n_products, dtype=np.int64)
+    s_point = np.full(n_products, -1, dtype=np.int64)  # -1: never reorder
+    s_upto = np.zeros(n_products, dtype=np.int64)
+    for p, st in wh["stock"].items():
+        i = products.index(p)
+        initial[i], s_point[i], s_upto[i] = st["initial"], st["reorder_point"], st["order_up_to"]
+    return initial, s_point, s_upto
+
+
+def _warehouse(
+    name: str,
+    wh: Mapping[str, Any],
+    regions: Sequence[str],
+    products: Sequence[str],
+    inventory_enabled: bool,
+) -> Warehouse:
+    initial, s_point, s_upto = _stock(wh, products, inventory_enabled)
+    shifts = tuple(
+        Shift(
+            float(s["start_h"]),
+            float(s["length_h"]),
+            int(wh["pickers"] if s["pickers"] is None else s["pickers"]),
+        )
+        for s in wh["shifts"]
+    )
+    return Warehouse(
+        name=name,
+        region=regions.index(wh["region"]),
+        pickers=int(wh["pickers"]),
+        shifts=shifts,
+        pick_time=distribution(wh["pick_time"]),
+        stock_initial=initial,
+        reorder_point=s_point,
+        order_up_to=s_upto,
+        replenish_lead_time_h=float(wh["replenish_lead_time_h"]),
+        outages=tuple(
+            (float(o["start_h"]), float(o["start_h"] + o["duration_h"])) for o in wh["outages"]
+        ),
+    )
+
+
+def _mode(name: str, m: Mapping[str, Any]) -> Mode:
+    return Mode(
+        name=name,
+        price_usd_by_zone=np.asarray(m["price_usd_by_zone"], dtype=float),
+        transit_by_zone=tuple(distribution(d) for d in m["transit_by_zone"]),
+        pickup_hours=tuple(sorted(float(h) for h in m["pickup_hours"])),
+        daily_capacity=int(m["daily_capacity"]),
+        scan_interval_h=float(m["scan_interval_h"]),
+        scan_gap_p=float(m["scan_gap_p"]),
+        loss_p=float(m["loss_p"]),
+        storm_delay_h=float(m["storm_delay_h"]),
+        storm_stop_severity=float(m["storm_stop_severity"]),
+    )
+
+
+def _burst(
+    b: Mapping[str, Any],
+    regions: Sequence[str],
+    products: Sequence[str],
+    channels: Sequence[str],
+    region_share: np.ndarray,
+    product_share: np.ndarray,
+) -> Burst:
+    return Burst(
+        name=b["name"],
+        start_h=float(b["start_h"]),
+        ramp_h=float(b["ramp_h"]),
+        peak_multiplier=float(b["peak_multiplier"]),
+        decay_tau_h=float(b["decay_tau_h"]),
+        duration_h=float(b["duration_h"]),
+        channel=channels.index(b["channel"]),
+        product_mix=_mix(b["product_mix"], products, product_share),
+        region_mix=_mix(b["region_mix"], regions, region_share),
+        promotion=bool(b["promotion"]),
+    )
+
+
+def _demand(
+    sc: Mapping[str, Any],
+    regions: Sequence[str],
+    products: Sequence[str],
+    channels: Sequence[str],
+) -> Demand:
+    """Base demand with its profiles and mixes, and the bursts on top."""
     pcs = sc["product_classes"]
     chs = sc["channels"]
     region_share = np.array([sc["regions"][r]["share"] for r in regions], dtype=float)
     product_share = np.array([pcs[p]["share"] for p in products], dtype=float)
     d = sc["demand"]
-    bursts = tuple(
-        Burst(
-            name=b["name"],
-            start_h=float(b["start_h"]),
-            ramp_h=float(b["ramp_h"]),
-            peak_multiplier=float(b["peak_multiplier"]),
-            decay_tau_h=float(b["decay_tau_h"]),
-            duration_h=float(b["duration_h"]),
-            channel=channels.index(b["channel"]),
-            product_mix=_mix(b["product_mix"], products, product_share),
-            region_mix=_mix(b["region_mix"], regions, region_share),
-            promotion=bool(b["promotion"]),
-        )
-        for b in d["bursts"]
-    )
-    demand = Demand(
+    return Demand(
         base_rate_per_h=float(d["base_rate_per_h"]),
         hourly_profile=_normalised(d["hourly_profile"]),
         weekly_profile=_normalised(d["weekly_profile"]),
@@ -156,11 +198,14 @@ def build(sc: Mapping[str, Any]) -> World:
         channel_share=np.array([chs[c]["share"] for c in channels], float),
         channel_express_p=np.array([chs[c]["express_p"] for c in channels], float),
         channel_value_multiplier=np.array([chs[c]["value_multiplier"] for c in channels], float),
-        bursts=bursts,
+        bursts=tuple(
+            _burst(b, regions, products, channels, region_share, product_share) for b in d["bursts"]
+        ),
     )
 
-    c = sc["customer"]
-    customer = CustomerModel(
+
+def _customer(c: Mapping[str, Any]) -> CustomerModel:
+    return CustomerModel(
         promise_h=np.array([c["promise_h"][s] for s in SERVICE_LEVELS], float),
         pseudo_urgent_p=float(c["pseudo_urgent_p"]),
         pseudo_urgent_extra_h=float(c["pseudo_urgent_extra_h"]),
@@ -175,14 +220,18 @@ def build(sc: Mapping[str, Any]) -> World:
         claim_lateness_credit_days=float(c["claim_lateness_credit_days"]),
     )
 
-    w = sc["weather"]
+
+def _weather(
+    w: Mapping[str, Any], regions_cfg: Mapping[str, Any], regions: Sequence[str]
+) -> Weather:
+    """Random storms (a region's own rate, else the default) and the scenario's scripted ones."""
     default_rate = float(w["storm_rate_per_day"])
-    weather = Weather(
+    return Weather(
         storm_rate_per_day=np.array(
             [
                 default_rate
-                if sc["regions"][r]["storm_rate_per_day"] is None
-                else float(sc["regions"][r]["storm_rate_per_day"])
+                if regions_cfg[r]["storm_rate_per_day"] is None
+                else float(regions_cfg[r]["storm_rate_per_day"])
                 for r in regions
             ]
         ),
@@ -205,27 +254,12 @@ def build(sc: Mapping[str, Any]) -> World:
         ),
     )
 
-    inv = sc["inventory"]
-    costs = sc["costs"]
-    return World(
-        name=str(sc["name"]),
-        regions=regions,
-        warehouses=tuple(warehouses),
-        modes=modes,
-        product_classes=products,
-        channels=channels,
-        zone=zone,
-        demand=demand,
-        customer=customer,
-        weather=weather,
-        inventory=Inventory(
-            enabled=inventory_enabled,
-            sync_interval_h=float(inv["sync_interval_h"]),
-            on_stockout=str(inv["on_stockout"]),
-            max_reroutes=int(inv["max_reroutes"]),
-            reroute_delay_h=float(inv["reroute_delay_h"]),
-        ),
-        costs=Costs(**{k: float(v) for k, v in costs.items()}),
-        allocation_wave_h=float(sc["allocation_wave_h"]),
-        service_mode=np.array([mode_names.index(sc["service_mode"][s]) for s in SERVICE_LEVELS]),
+
+def _inventory(inv: Mapping[str, Any]) -> Inventory:
+    return Inventory(
+        enabled=bool(inv["enabled"]),
+        sync_interval_h=float(inv["sync_interval_h"]),
+        on_stockout=str(inv["on_stockout"]),
+        max_reroutes=int(inv["max_reroutes"]),
+        reroute_delay_h=float(inv["reroute_delay_h"]),
     )

@@ -54,7 +54,3 @@ class Distribution:
         if self.family == "normal":
             return np.maximum(m + s * special.ndtri(u), 0.0)
         raise ValueError(f"unknown distribution family {self.family!r}")
-
-    def scaled(self, factor: float) -> Distribution:
-        """The same shape with mean and sd multiplied by ``factor``."""
-        return Distribution(self.family, self.mean_h * factor, self.sd_h * factor)

@@ -1,5 +1,6 @@
 """``python -m sim``: the same as the ``ordertwin`` command."""
 
-from sim.cli import main
+from sim.cli.run import main
 
-main()
+if __name__ == "__main__":
+    main()

@@ -8,7 +8,7 @@ from scenarios.build import build
 from scenarios.world import World
 from sim.config.compose import load_config, load_policies
 from sim.engine import run
-from sim.export import write_order_log
+from sim.io.order_log import write_order_log
 
 TIME_ZONE = "America/New_York"
 

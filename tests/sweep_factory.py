@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from sim.output import write_run
+from sim.io.run_files import write_run
 from sim.report.sweep import ERROR_FILE, expected_overrides
 from tests.helpers import compose_config, run_config
 

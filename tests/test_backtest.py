@@ -12,11 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scenarios.calibrate import calibrate
-from sim.backtest import Backtest, History, backtest, load_history, simulate
-from sim.backtest_report import CHARTS, write_report
-from sim.calibrate_cli import scenario_yaml
-from sim.config.compose import load_config
+from scenarios.calibration.calibrate import calibrate
+from sim.backtest.holdout import Backtest, History, backtest, load_history, simulate
+from sim.backtest.report import CHARTS, write_report
+from sim.config.compose import load_config, load_scenario
+from sim.io.calibration_files import scenario_yaml
 from tests.calibration_helpers import generate_log
 
 DAYS = "horizon_days=14"
@@ -29,7 +29,7 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, list[pd.DataFr
     """A twin calibrated on baseline seed 1, and its replications over the same fortnight."""
     folder = tmp_path_factory.mktemp("twin")
     log, _ = generate_log(folder / "history", DAYS, "export.test_order_p=0.01", seed=1)
-    cal = calibrate(log, "twin")
+    cal = calibrate(log, "twin", load_scenario("baseline"), "baseline")
     conf = folder / "conf"
     (conf / "scenario").mkdir(parents=True)
     (conf / "scenario" / "twin.yaml").write_text(scenario_yaml(cal, str(log), "baseline"))

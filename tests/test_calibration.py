@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from scenarios.calibrate import Calibration, calibrate
+from scenarios.calibration.calibrate import Calibration, calibrate
 from scenarios.world import World
-from sim.calibrate_cli import scenario_yaml
-from sim.config.compose import load_world
+from sim.config.compose import load_scenario, load_world
+from sim.io.calibration_files import scenario_yaml
 from tests.calibration_helpers import generate_log
 
 BASELINE_HOURLY = load_world().demand.hourly_profile
@@ -39,7 +39,7 @@ TOLERANCE = 0.05
 def round_trip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Calibration, World, Path]:
     folder = tmp_path_factory.mktemp("roundtrip")
     log, world = generate_log(folder, *TRUTH)
-    return calibrate(log, "roundtrip"), world, log
+    return calibrate(log, "roundtrip", load_scenario("baseline"), "baseline"), world, log
 
 
 def rel_err(fitted: Any, true: Any) -> np.ndarray:
@@ -126,7 +126,9 @@ def test_fitted_yaml_runs(round_trip: tuple[Calibration, World, Path], tmp_path:
 
 def test_bursts_found_with_start_peak_and_decay(tmp_path: Path) -> None:
     log, world = generate_log(tmp_path, "scenario=livestream", "horizon_days=15")
-    bursts = calibrate(log, "ls").scenario["demand"]["bursts"]
+    bursts = calibrate(log, "ls", load_scenario("baseline"), "baseline").scenario["demand"][
+        "bursts"
+    ]
     true = [b for b in world.demand.bursts if b.start_h < 15 * 24]
     assert len(bursts) == len(true)
     for fitted, b in zip(bursts, true, strict=True):

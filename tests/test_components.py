@@ -124,3 +124,16 @@ def test_storm_severity_lookup_matches_a_direct_scan() -> None:
     for r, t in zip(rng.integers(0, 3, 5000), rng.random(5000) * 1100, strict=True):
         hit = (region == r) & (start <= t) & (end > t)
         assert timeline.severity_at(int(r), float(t)) == (severity[hit].max() if hit.any() else 0)
+
+
+def test_simpy_event_counter_is_still_readable() -> None:
+    """``events_scheduled`` reads SimPy's private ``Environment._eid``: if a SimPy release
+    changes it, this fails instead of run metadata quietly saying -1."""
+    import simpy
+
+    from sim.engine.result import events_scheduled
+
+    env = simpy.Environment()
+    for delay in (1.0, 2.0, 3.0):
+        env.timeout(delay)
+    assert events_scheduled(env) == 3

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.output import write_run
+from sim.io.run_files import write_run
 from tests.helpers import run_config
 
 SHORT = ("horizon_days=5", "warmup_days=1")

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from sim import tune
+from sim.cli import tune
+from sim.tuning.search import Param
 
 
-def test_param_specs_parse_and_bad_ones_say_what_is_expected() -> None:
-    p = tune.Param.parse("routing.economy_slack_h=float:0:48")
+def test_param_specs_parse_and_bad_ones_say_what_is_expected(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    p = Param.parse("routing.economy_slack_h=float:0:48")
     assert (p.key, p.kind, p.low, p.high, p.log) == (
         "routing.economy_slack_h",
         "float",
@@ -21,10 +23,14 @@ def test_param_specs_parse_and_bad_ones_say_what_is_expected() -> None:
         48,
         False,
     )
-    assert tune.Param.parse("x=int:1:9:log").log
-    assert tune.Param.parse("y=choice:air,ground").choices == ("air", "ground")
-    with pytest.raises(argparse.ArgumentTypeError, match="KEY=float:LOW:HIGH"):
-        tune.Param.parse("routing.x=float:1")
+    assert Param.parse("x=int:1:9:log").log
+    assert Param.parse("y=choice:air,ground").choices == ("air", "ground")
+    with pytest.raises(ValueError, match="KEY=float:LOW:HIGH"):
+        Param.parse("routing.x=float:1")
+    with pytest.raises(SystemExit) as exit_info:  # the command says the same, as a usage error
+        tune.parse_args(["--param", "routing.x=float:1"])
+    assert exit_info.value.code == 2
+    assert "expected KEY=float:LOW:HIGH" in capsys.readouterr().err
 
 
 def test_tune_finds_more_pickers_cut_the_wait_and_writes_a_usable_config(

@@ -1,4 +1,5 @@
-"""The flattened tree walk gives scikit-learn's predictions exactly, missing values included."""
+"""The flattened tree walk gives scikit-learn's predictions exactly, missing values included;
+the one reader of scikit-learn's private tree attributes fails loudly if they change."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.ensemble import HistGradientBoostingRegressor
 
-from policies.routing.flat_trees import FlatForest
+from sim.learning.fit import flat_forest, sklearn_tree_nodes
 
 
 @pytest.mark.parametrize("missing", [False, True])
@@ -20,4 +21,18 @@ def test_flat_forest_matches_sklearn(missing: bool) -> None:
     test = rng.normal(size=(500, 6)).astype(np.float32)
     if missing:
         test[rng.random(test.shape) < 0.1] = np.nan
-    assert np.allclose(FlatForest(model).predict(test), model.predict(test), rtol=0, atol=1e-9)
+    assert np.allclose(flat_forest(model).predict(test), model.predict(test), rtol=0, atol=1e-9)
+
+
+def test_sklearn_private_tree_attributes_are_still_there() -> None:
+    """``_predictors`` and ``_baseline_prediction`` are scikit-learn internals: if a release
+    renames or reshapes them, this fails before any model is trained wrong."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 3))
+    model = HistGradientBoostingRegressor(max_iter=3, max_depth=2, random_state=0)
+    model.fit(x, x[:, 0])
+    trees, baseline = sklearn_tree_nodes(model)
+    assert len(trees) == 3
+    for field in ("feature_idx", "num_threshold", "missing_go_to_left", "is_leaf", "left"):
+        assert field in trees[0].dtype.names
+    assert np.isfinite(baseline)

@@ -15,10 +15,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from scenarios.logquality import clean_log
-from scenarios.orderlog import OrderLogError, read_order_log
-from sim.backtest_cli import main as backtest_main
-from sim.calibrate_cli import main
+from scenarios.calibration.order_log import OrderLogError, read_order_log
+from scenarios.calibration.quality import clean_log
+from sim.cli.backtest import main as backtest_main
+from sim.cli.calibrate import main
 from sim.config.compose import load_config
 from sim.config.validate import ConfigError
 from tests.calibration_helpers import generate_log
@@ -95,7 +95,7 @@ def test_malformed_file_one_line_and_nothing_written(
 def test_console_script_error_is_one_line(small_log: pd.DataFrame, tmp_path: Path) -> None:
     log = write(_set(9, "value", "twelve")(small_log), tmp_path / "log.csv")
     done = subprocess.run(
-        [sys.executable, "-m", "sim.calibrate_cli", str(log), "--name", "x"]
+        [sys.executable, "-m", "sim.cli.calibrate", str(log), "--name", "x"]
         + ["--out", str(tmp_path / "conf"), "--report-dir", str(tmp_path / "rep")],
         capture_output=True,
         text=True,

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow  # builds a wheel and starts a dozen processes: ~1
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("sim", "scenarios", "policies")  # the top-level import packages the wheel ships
-ENTRY_POINT = ("ordertwin", "sim.cli:main")
+ENTRY_POINT = ("ordertwin", "sim.cli.run:main")
 RUN_ARGS = ("horizon_days=1", "warmup_days=0.2", "progress=false")
 RUN_FILES = ("kpis.json", "orders.parquet", "timeseries.parquet")
 TIMEOUT_S = 300
@@ -223,7 +223,7 @@ def test_installed_site_holds_the_config_and_the_script(built: Built) -> None:
 
 def test_installed_copy_imports_from_its_own_folder(built: Built, tmp_path: Path) -> None:
     probe = (
-        "import json, sim, sim.conf, sim.conf.scenario, sim.cli\n"
+        "import json, sim, sim.conf, sim.conf.scenario, sim.cli.run\n"
         "mods = {n: [getattr(m, '__file__', None) or '', *getattr(m, '__path__', [])]\n"
         f"        for n, m in sys.modules.items() if n.split('.')[0] in {PACKAGES!r}}}\n"
         "print(json.dumps(mods))"
@@ -231,7 +231,9 @@ def test_installed_copy_imports_from_its_own_folder(built: Built, tmp_path: Path
     proc = run(_isolated(built.site, probe), tmp_path, built.install.env)
     check_ok(proc)
     modules: dict[str, list[str]] = json.loads(proc.stdout)
-    assert {"sim", "sim.conf", "sim.conf.scenario", "sim.cli", "scenarios.build"} <= set(modules)
+    assert {"sim", "sim.conf", "sim.conf.scenario", "sim.cli.run", "scenarios.build"} <= set(
+        modules
+    )
     assert any(n.startswith("policies") for n in modules)
     site_dir = built.site.resolve()
     outside = [

@@ -12,7 +12,7 @@ import pytest
 from policies.monitoring.none import NoMonitoring
 from policies.routing.nearest import NearestRouting
 from scenarios.world import World
-from sim.engine import RunResult, run
+from sim.engine import RunResult, Simulation, run
 from sim.engine.views import (
     EngineActions,
     MonitorView,
@@ -181,6 +181,7 @@ def test_views_offer_no_hidden_truth() -> None:
     """Policies see the last sync, not the warehouse's live stock, and cannot write to it."""
     world = world_of("scenario=sync_lag")
     seen: list[tuple[np.ndarray, np.ndarray]] = []
+    engine: list[Simulation] = []  # the test (not the policy) holds the simulation
 
     @dataclass
     class Spy:
@@ -193,10 +194,11 @@ def test_views_offer_no_hidden_truth() -> None:
             stock = view.visible_stock()
             with pytest.raises(ValueError):
                 stock[0, 0] = -1
-            seen.append((stock, np.stack([w.on_hand for w in view._sim.warehouses])))
+            seen.append((stock, np.stack([w.on_hand for w in engine[0].warehouses])))
             return NearestRouting().route(orders, view)
 
-    run(world, Spy(), NoMonitoring(), seed=1, horizon_days=2)
+    engine.append(Simulation(world, Spy(), NoMonitoring(), seed=1, horizon_days=2))
+    engine[0].run()
     assert any(not np.array_equal(visible, true) for visible, true in seen)
     public = {f.name for f in fields(OrderBatch)}
     hidden = {"expectation_extra_h", "pseudo_urgent", "u_transit", "u_pick", "u_loss"}

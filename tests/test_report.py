@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from sim.report import cli
+from sim.cli import report as cli
 from sim.report.aggregate import advice_frame
 from sim.report.build import ReportError, build_report
 from sim.report.chart_registry import CHARTS, ChartData

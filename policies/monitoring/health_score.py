@@ -17,7 +17,7 @@ import numpy as np
 
 from policies.monitoring.signals import OrderSignals, order_signals
 from scenarios.world import World
-from sim.engine.views import EngineActions, MonitorView
+from sim.engine.contract import EngineActions, MonitorView
 
 BLUE, YELLOW, RED = 1, 2, 3
 

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from scenarios.world import World
-from sim.engine.views import EngineActions, MonitorView
+from sim.engine.contract import EngineActions, MonitorView
 
 
 @dataclass

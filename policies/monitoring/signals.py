@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.engine.orderbook import Stage
-from sim.engine.views import MonitorView, OpenOrders
+from sim.engine.contract import MonitorView, OpenOrders, Stage
 
 NOT_PICKED = (Stage.BACKORDERED, Stage.QUEUED)
 UNSHIPPED = (Stage.BACKORDERED, Stage.QUEUED, Stage.PICKING, Stage.PACKED)

@@ -24,7 +24,7 @@ import numpy as np
 
 from policies.monitoring.signals import StockSwing, newly, order_signals
 from scenarios.world import World
-from sim.engine.views import EngineActions, MonitorView
+from sim.engine.contract import EngineActions, MonitorView
 
 YELLOW, RED = 2, 3
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from policies.routing.estimates import NetworkPlan, estimate
 from scenarios.world import World
-from sim.engine.views import OrderBatch, RoutingDecision, RoutingView
+from sim.engine.contract import OrderBatch, RoutingDecision, RoutingView
 
 
 @dataclass

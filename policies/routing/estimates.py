@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from scenarios.world import World
-from sim.engine.views import OrderBatch, RoutingView
+from sim.engine.contract import OrderBatch, RoutingView
 
 ASSUMED_STORM_SEVERITY = 0.65  # forecasts carry no severity: plan for a typical storm (A)
 
@@ -81,7 +81,6 @@ class CandidateEstimates:
     """Everything the routers compare, for one batch."""
 
     zone: np.ndarray  # [order, warehouse], 0 = not served
-    pick_done_h: np.ndarray  # [warehouse]
     eta_h: np.ndarray  # [order, warehouse, mode] expected delivery hour
     transport_usd: np.ndarray  # [order, warehouse, mode]
     stock_short: np.ndarray  # [order, warehouse] the stock estimate does not cover the order
@@ -124,7 +123,6 @@ def estimate(orders: OrderBatch, view: RoutingView, plan: NetworkPlan) -> Candid
     stock = estimated_stock(view)[:, orders.product].T  # [order, warehouse]
     return CandidateEstimates(
         zone=zone,
-        pick_done_h=pick_done,
         eta_h=eta,
         transport_usd=price,
         stock_short=stock < orders.items[:, None],

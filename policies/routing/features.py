@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from policies.routing.estimates import CandidateEstimates
-from sim.engine.views import OrderBatch, RoutingView
+from sim.engine.contract import OrderBatch, RoutingView
 
 BASE_FEATURES = (
     "zone",

@@ -13,7 +13,7 @@ import numpy as np
 
 from policies.routing.estimates import lowest_zone
 from scenarios.world import World
-from sim.engine.views import OrderBatch, RoutingDecision, RoutingView
+from sim.engine.contract import OrderBatch, RoutingDecision, RoutingView
 
 
 def candidate_mask(orders: OrderBatch, view: RoutingView) -> np.ndarray:

@@ -9,16 +9,15 @@ report can show both the regional effect and what the pilot's own data would rev
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from policies.protocols import RoutingPolicy
 from scenarios.world import World
-from sim.config.policy import build_policy
 from sim.config.validate import ConfigError
-from sim.engine.views import OrderBatch, RoutingDecision, RoutingView
+from sim.engine.contract import OrderBatch, RoutingDecision, RoutingPolicy, RoutingView
 
 
 def subset(orders: OrderBatch, mask: np.ndarray) -> OrderBatch:
@@ -38,14 +37,31 @@ class PilotRouting:
     name: str = "pilot"
 
     def __post_init__(self) -> None:
-        self._treatment: RoutingPolicy = build_policy(
-            self.treatment, "routing.treatment", RoutingPolicy
-        )
-        self._control: RoutingPolicy = build_policy(self.control, "routing.control", RoutingPolicy)
+        self._parts: dict[str, RoutingPolicy] = {}
         self._in_pilot = np.zeros(0, dtype=bool)
+
+    def parts(self) -> Mapping[str, Mapping[str, Any]]:
+        """The two routing configs the config layer builds (keys ``routing.<part>``)."""
+        return {"treatment": self.treatment, "control": self.control}
+
+    def attach(self, built: Mapping[str, Any]) -> None:
+        self._parts = dict(built)
+
+    def attached(self) -> Mapping[str, Any]:
+        return dict(self._parts)
+
+    @property
+    def _treatment(self) -> RoutingPolicy:
+        return self._parts["treatment"]
+
+    @property
+    def _control(self) -> RoutingPolicy:
+        return self._parts["control"]
 
     def start(self, world: World, seed: int = 0) -> None:
         """Check the pilot regions exist; start both policies."""
+        if set(self._parts) != {"treatment", "control"}:
+            raise RuntimeError("pilot: build it through sim.config, which attaches its parts")
         unknown = [r for r in self.regions if r not in world.regions]
         if not self.regions or unknown:
             raise ConfigError(

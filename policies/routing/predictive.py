@@ -8,26 +8,24 @@ default). It acts ahead of storms (forecast features, and pick priority for parc
 one), and its pseudo-urgency classifier lets express orders from customers likely to be happy
 later be judged against promise + ``pseudo_urgent_slack_h``, which saves needless air freight.
 
-With no ``model_path``, a model is trained for the scenario on ``training_seeds`` (disjoint from
-evaluation seeds), said so on stderr, and cached under ``results/models/`` (or
-``$ORDERTWIN_MODEL_CACHE``). Running on a training seed is refused.
+The router only *uses* a model (:class:`~policies.routing.router_model.RouterModel`), handed to
+it before the run by the config layer: read from ``model_path``, or, with none, trained for the
+scenario on ``training_seeds`` (disjoint from evaluation seeds) and cached by
+:mod:`sim.learning`. Running on a training seed is refused.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from policies.routing import learning
 from policies.routing.estimates import NetworkPlan, estimate
 from policies.routing.features import candidate_features
-from policies.routing.flat_trees import FlatForest
+from policies.routing.router_model import CENSORED_TAIL_DAYS, RouterModel
 from scenarios.world import World
 from sim.config.validate import ConfigError
-from sim.engine.views import OrderBatch, RoutingDecision, RoutingView
+from sim.engine.contract import OrderBatch, RoutingDecision, RoutingView
 
 NOT_SERVED = np.iinfo(np.int64).max
 MIN_TRAINING_DAYS = 14.0
@@ -47,21 +45,33 @@ class PredictiveRouting:
     pseudo_urgent_slack_h: float = 24.0
     max_detour_zones: int = 2  # candidates further than this beyond the nearest are not scored
     max_warehouses: int = 2  # nor more than this many warehouses per order
+    model: RouterModel | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.training_days < MIN_TRAINING_DAYS:
             raise ConfigError(
                 "training_days",
                 f"at least {MIN_TRAINING_DAYS:g} days (outcomes of the last "
-                f"{learning.CENSORED_TAIL_DAYS:g} are not known at the end of the history)",
+                f"{CENSORED_TAIL_DAYS:g} are not known at the end of the history)",
                 self.training_days,
             )
         if not self.training_seeds:
             raise ConfigError("training_seeds", "at least one seed")
 
+    def model_request(self) -> tuple[tuple[int, ...], float]:
+        """What to train when no ``model_path`` is given: (training seeds, days each)."""
+        return tuple(int(s) for s in self.training_seeds), float(self.training_days)
+
+    def use_model(self, model: RouterModel) -> None:
+        self.model = model
+
     def start(self, world: World, seed: int) -> None:
+        if self.model is None:
+            raise RuntimeError(
+                "predictive: no model; build the policy through sim.config, which loads "
+                "model_path or trains one, or call use_model() first"
+            )
         self._plan = NetworkPlan.of(world)
-        self.model = self._load_or_train(world)
         if seed in self.model.training_seeds:
             raise ConfigError(
                 "seed",
@@ -74,32 +84,11 @@ class PredictiveRouting:
             raise ConfigError(
                 "routing.model_path", "a model trained on this network's modes", self.model_path
             )
-        self._delivery = FlatForest(self.model.delivery_model)
+        self._delivery = self.model.delivery
         self._stockout_usd = world.costs.reroute_usd + world.costs.pick_pack_usd
-        self._mean_value = float(
-            np.sum(world.demand.product_share * world.demand.product_value_mean_usd)
-        )
-
-    def _load_or_train(self, world: World) -> learning.TrainedRouterModel:
-        if self.model_path is not None:
-            path = Path(self.model_path)
-            if not path.is_file():
-                raise ConfigError("routing.model_path", "an existing model file", self.model_path)
-            return learning.load(path)
-        seeds = tuple(int(s) for s in self.training_seeds)
-        path = learning.cache_path(world, seeds, self.training_days)
-        with learning.cache_lock(path):  # parallel sweep jobs: one trains, the others wait
-            if path.is_file():
-                return learning.load(path)
-            print(
-                f"predictive: no model given; training one for scenario {world.name!r} on seeds "
-                f"{list(seeds)} ({self.training_days:g} days each), cached at {path}",
-                file=sys.stderr,
-            )
-            model = learning.train(world, seeds, self.training_days)
-            return learning.load(learning.save(model, path))
 
     def route(self, orders: OrderBatch, view: RoutingView) -> RoutingDecision:
+        assert self.model is not None
         est = estimate(orders, view, self._plan)
         n, n_wh, n_modes = est.eta_h.shape
         serves = np.asarray(est.served & ~orders.excluded)

@@ -36,7 +36,7 @@ import numpy as np
 from policies.routing.estimates import CandidateEstimates
 from scenarios.world import SERVICE_LEVELS, World
 from sim.config.validate import ConfigError
-from sim.engine.views import OrderBatch
+from sim.engine.contract import OrderBatch
 
 CONDITIONS: dict[str, type] = {
     "region_storm_forecast": bool,

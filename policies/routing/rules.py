@@ -18,7 +18,7 @@ import numpy as np
 from policies.routing.estimates import CandidateEstimates, NetworkPlan, estimate, nearest_choice
 from policies.routing.rule_language import check_modes, holds, parse_rules
 from scenarios.world import World
-from sim.engine.views import OrderBatch, RoutingDecision, RoutingView
+from sim.engine.contract import OrderBatch, RoutingDecision, RoutingView
 
 DEFAULT_RULES: list[dict[str, Any]] = [
     {

@@ -16,7 +16,7 @@ import numpy as np
 from policies.routing.estimates import NetworkPlan, estimate
 from policies.routing.rules import DEFAULT_RULES, RulesRouting
 from scenarios.world import World
-from sim.engine.views import OrderBatch, RoutingDecision, RoutingView
+from sim.engine.contract import OrderBatch, RoutingDecision, RoutingView
 
 
 @dataclass

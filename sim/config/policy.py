@@ -1,7 +1,9 @@
 """Build a routing or monitoring policy from its config group, checking its parameters.
 
 A policy's parameters are the fields of its dataclass, so the class is its own schema: an unknown
-key or a value of the wrong type is reported as ``routing.<key>`` with what was expected.
+key or a value of the wrong type is reported as ``routing.<key>`` with what was expected. A
+composite policy (a regional pilot) gets its parts built here too, so policies never build
+policies themselves.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sim.config.validate import ConfigError
+from sim.engine.contract import CompositePolicy
 
 RESERVED = ("_target_",)
 _SIMPLE = {"float": (int, float), "int": (int,), "bool": (bool,), "str": (str,)}
@@ -60,5 +63,12 @@ def build_policy(conf: Mapping[str, Any], group: str, protocol: type) -> Any:
     if not isinstance(policy, protocol):
         raise ConfigError(
             f"{group}._target_", f"a class implementing {protocol.__name__}", conf["_target_"]
+        )
+    if isinstance(policy, CompositePolicy):  # e.g. a pilot: its parts are policies too
+        policy.attach(
+            {
+                part: build_policy(part_conf, f"{group}.{part}", protocol)
+                for part, part_conf in policy.parts().items()
+            }
         )
     return policy

@@ -17,9 +17,10 @@ import numpy as np
 import simpy
 
 from scenarios.world import Mode, World
+from sim.engine.availability import Availability
+from sim.engine.contract import Stage
 from sim.engine.demand import OrderStream
-from sim.engine.orderbook import OrderBook, Stage
-from sim.engine.weather import StormTimeline
+from sim.engine.orderbook import OrderBook
 
 
 class CarrierOps:
@@ -29,14 +30,14 @@ class CarrierOps:
         world: World,
         book: OrderBook,
         orders: OrderStream,
-        storms: StormTimeline,
+        availability: Availability,
         horizon_h: float,
     ) -> None:
         self.env = env
         self.world = world
         self.book = book
         self.orders = orders
-        self.storms = storms
+        self.availability = availability
         n_wh, n_modes = len(world.warehouses), len(world.modes)
         self.docks: list[list[deque[int]]] = [
             [deque() for _ in range(n_modes)] for _ in range(n_wh)
@@ -64,7 +65,6 @@ class CarrierOps:
     def _pickups(self, w: int, m: int, horizon_h: float) -> Generator[Any, Any, None]:
         env = self.env
         mode = self.world.modes[m]
-        spec = self.world.warehouses[w]
         day = 0.0
         while day < horizon_h:
             for hour in mode.pickup_hours:
@@ -72,9 +72,7 @@ class CarrierOps:
                 if t < env.now:
                     continue
                 yield env.timeout(t - env.now)
-                if any(start <= t < end for start, end in spec.outages) or (
-                    self.storms.severity_at(spec.region, t) >= mode.storm_stop_severity > 0
-                ):
+                if self.availability.pickup_blocked(w, mode, t):
                     self.pickups_skipped += 1
                     continue
                 self._collect(w, m, mode)
@@ -105,11 +103,8 @@ class CarrierOps:
             transit[mine] = mode.transit_by_zone[z - 1].quantile(orders.u_transit[parcels[mine]])
         regions = orders.region[parcels]
         arrive = now + transit
-        severity, storm_end = self.storms.worst_overlap(regions, np.full(len(parcels), now), arrive)
-        delay = severity * mode.storm_delay_h
-        stopped = (severity >= mode.storm_stop_severity) & (mode.storm_stop_severity > 0)
-        # a stopping storm holds deliveries until it has passed
-        held = np.where(stopped, np.fmax(storm_end - arrive, 0.0), 0.0)
+        # a stopping storm holds deliveries until it has passed; any storm met delays them
+        held, delay = self.availability.transit_disruption(regions, mode, now, arrive)
         arrive = arrive + held + delay
         book.storm_delay_h[parcels] = held + delay
         book.transit_h[parcels] = arrive - now

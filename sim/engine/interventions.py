@@ -9,32 +9,70 @@ takes effect. Staff time and claims are charged to the orders as monitoring cost
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Generator, Sequence
+from typing import Any
 
 import numpy as np
 import simpy
 
-from sim.engine.orderbook import Stage
-from sim.engine.warehouse import HIGH_PRIORITY
-
-if TYPE_CHECKING:
-    from sim.engine.simulation import Simulation
+from scenarios.world import World
+from sim.engine.carrier import CarrierOps
+from sim.engine.contract import Stage
+from sim.engine.demand import OrderStream
+from sim.engine.orderbook import OrderBook
+from sim.engine.promotions import PromotionPauses
+from sim.engine.stock_view import StockVisibility
+from sim.engine.warehouse import HIGH_PRIORITY, WarehouseOps
 
 NOTIFY_ACTIONS = ("prioritise", "expedite", "transfer")
 BACKUP_MAX_DETOUR_ZONES = 2
 UNSHIPPED = (Stage.BACKORDERED, Stage.QUEUED, Stage.PICKING, Stage.PACKED)
+ACTIONS = {  # request name -> method carrying it out
+    "alert": "record_alert",
+    "prioritise": "prioritise",
+    "expedite": "expedite",
+    "reallocate": "reallocate",
+    "transfer": "transfer",
+    "notify": "notify",
+    "open_claim": "open_claim",
+    "pause_promotion": "pause_promotion",
+}
 
 
 class Interventions:
-    def __init__(self, sim: Simulation, team_size: int) -> None:
-        self.sim = sim
-        self.team = simpy.Resource(sim.env, capacity=team_size) if team_size > 0 else None
-        self.fastest_mode = int(np.argmin(sim.world.transit_mean_table_h()[:, 1]))
+    """Carries out monitoring's requests on the engine's state."""
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        world: World,
+        orders: OrderStream,
+        book: OrderBook,
+        warehouses: Sequence[WarehouseOps],
+        carriers: CarrierOps,
+        stock: StockVisibility,
+        promotions: PromotionPauses,
+        team_size: int,
+    ) -> None:
+        self.env = env
+        self.world = world
+        self.orders = orders
+        self.book = book
+        self.warehouses = warehouses
+        self.carriers = carriers
+        self.stock = stock
+        self.promotions = promotions
+        self.team = simpy.Resource(env, capacity=team_size) if team_size > 0 else None
+        self.fastest_mode = int(np.argmin(world.transit_mean_table_h()[:, 1]))
+
+    def apply(self, requests: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
+        """Carry out recorded requests in the order they were made."""
+        for action, args in requests:
+            getattr(self, ACTIONS[action])(*args)
 
     # -- alerts --------------------------------------------------------------------------------
     def record_alert(self, idx: np.ndarray, level: int) -> int:
-        book, now = self.sim.book, self.sim.env.now
+        book, now = self.book, self.env.now
         bit = np.int8(1 << (level - 1))
         new = idx[(book.alert_mask[idx] & bit) == 0]
         book.alert_mask[new] |= bit
@@ -45,35 +83,35 @@ class Interventions:
 
     # -- immediate actions ---------------------------------------------------------------------
     def prioritise(self, idx: np.ndarray) -> int:
-        book = self.sim.book
+        book = self.book
         queued = idx[(book.stage[idx] == Stage.QUEUED) & ~book.prioritised[idx]]
         for order in queued.tolist():
-            self.sim.warehouses[book.warehouse[order]].enqueue(order, HIGH_PRIORITY)
+            self.warehouses[book.warehouse[order]].enqueue(order, HIGH_PRIORITY)
         book.prioritised[queued] = True
         return len(queued)
 
     def expedite(self, idx: np.ndarray, mode: int) -> int:
-        book = self.sim.book
+        book = self.book
         movable = idx[np.isin(book.stage[idx], UNSHIPPED) & (book.mode[idx] != mode)]
         book.mode[movable] = mode
         book.expedited[movable] = True
         for order in movable[book.stage[movable] == Stage.PACKED].tolist():
-            self.sim.carriers.add_packed(order)
+            self.carriers.add_packed(order)
         return len(movable)
 
     def reallocate(self, idx: np.ndarray, w: int) -> int:
         """Move not-yet-picked orders (queued or back-ordered) to warehouse ``w`` if its true
         stock allows; the move costs a re-route and the order goes to the front of the queue."""
-        sim, book = self.sim, self.sim.book
-        target, moved = sim.warehouses[w], 0
+        book, world = self.book, self.world
+        target, moved = self.warehouses[w], 0
         waiting = (book.stage[idx] == Stage.QUEUED) | (book.stage[idx] == Stage.BACKORDERED)
         for order in idx[waiting].tolist():
             old = int(book.warehouse[order])
-            if old == w or sim.world.zone[sim.orders.region[order], w] == 0:
+            if old == w or world.zone[self.orders.region[order], w] == 0:
                 continue
             if not target.try_reserve(order):
                 continue
-            source = sim.warehouses[old]
+            source = self.warehouses[old]
             if book.stage[order] == Stage.QUEUED:
                 source.dequeue(order)
                 source.release(order)
@@ -81,10 +119,10 @@ class Interventions:
                 source.withdraw_backorder(order)
             book.stage[order] = Stage.WAITING_ROUTE
             book.warehouse[order] = w
-            book.zone[order] = sim.world.zone[sim.orders.region[order], w]
+            book.zone[order] = world.zone[self.orders.region[order], w]
             book.transferred[order] = True
-            book.cost_monitoring_usd[order] += sim.world.costs.reroute_usd
-            sim.note_allocation(order, w)
+            book.cost_monitoring_usd[order] += world.costs.reroute_usd
+            self.stock.note_allocation(order, w)
             target.enqueue(order, HIGH_PRIORITY)
             moved += 1
         return moved
@@ -93,24 +131,23 @@ class Interventions:
         """Per order, its backup warehouse (-1 if none): the least-loaded other warehouse that
         serves its region within ``BACKUP_MAX_DETOUR_ZONES`` of its nearest, shows stock for it,
         and has less pick work queued per picker than the order's own warehouse."""
-        sim = self.sim
-        now = sim.env.now
+        now = self.env.now
         load_h = np.array(
             [
                 w.backlog * w.spec.pick_time.mean_h / max(w.pickers_on(now), 1)
-                for w in sim.warehouses
+                for w in self.warehouses
             ]
         )
-        zone = sim.world.zone[sim.orders.region[idx]]  # [order, warehouse]
+        zone = self.world.zone[self.orders.region[idx]]  # [order, warehouse]
         served = zone > 0
         nearest = np.where(served, zone, np.iinfo(np.int64).max).min(axis=1)
-        product = sim.orders.product[idx]
-        stock = (sim.visible_stock() - sim.allocated_since_sync)[:, product].T
-        current = sim.book.warehouse[idx]
+        product = self.orders.product[idx]
+        stock = (self.stock.visible() - self.stock.allocated_since_sync)[:, product].T
+        current = self.book.warehouse[idx]
         ok = (
             served
             & (zone <= nearest[:, None] + BACKUP_MAX_DETOUR_ZONES)
-            & (stock >= sim.orders.items[idx][:, None])
+            & (stock >= self.orders.items[idx][:, None])
             & (load_h[None, :] < load_h[current][:, None])
         )
         ok[np.arange(len(idx)), current] = False
@@ -125,33 +162,21 @@ class Interventions:
         )
 
     def open_claim(self, idx: np.ndarray) -> int:
-        sim, book, now = self.sim, self.sim.book, self.sim.env.now
+        book, now = self.book, self.env.now
         fresh = idx[
             (book.stage[idx] == Stage.IN_TRANSIT)
             & (book.delivered_h[idx] > now)
             & np.isnan(book.claim_h[idx])
         ]
         book.claim_h[fresh] = now
-        book.cost_monitoring_usd[fresh] += sim.world.costs.claim_usd
+        book.cost_monitoring_usd[fresh] += self.world.costs.claim_usd
         # a lost parcel's replacement ships now rather than after the carrier's detection delay
         lost = fresh[book.lost[fresh]]
         book.delivered_h[lost] = np.minimum(book.delivered_h[lost], now + book.transit_h[lost])
         return len(fresh)
 
     def pause_promotion(self, name: str, hours: float) -> bool:
-        sim = self.sim
-        names = [b.name for b in sim.world.demand.bursts]
-        if name not in names or hours <= 0:
-            return False
-        burst = names.index(name)
-        if not sim.world.demand.bursts[burst].promotion:
-            return False
-        until = sim.env.now + hours
-        if sim.paused_until_h.get(burst, -np.inf) >= until:
-            return False
-        sim.paused_until_h[burst] = until
-        sim.env.process(sim.release_held(burst, until))
-        return True
+        return self.promotions.pause(name, hours)
 
     # -- through the human team ----------------------------------------------------------------
     def notify(self, idx: np.ndarray, then: str, handling_h: float, backup: int | None) -> int:
@@ -160,18 +185,17 @@ class Interventions:
         if self.team is None:
             raise RuntimeError("notify() needs a monitoring policy with team_size > 0")
         for order in idx.tolist():
-            self.sim.env.process(self._handle(order, then, handling_h, backup))
+            self.env.process(self._handle(order, then, handling_h, backup))
         return len(idx)
 
     def _handle(
         self, order: int, then: str, handling_h: float, backup: int | None
     ) -> Generator[Any, Any, None]:
         assert self.team is not None
-        sim = self.sim
         with self.team.request() as person:
             yield person
-            yield sim.env.timeout(handling_h)
-        sim.book.cost_monitoring_usd[order] += handling_h * sim.world.costs.staff_usd_per_h
+            yield self.env.timeout(handling_h)
+        self.book.cost_monitoring_usd[order] += handling_h * self.world.costs.staff_usd_per_h
         one = np.array([order])
         if then == "prioritise":
             self.prioritise(one)

@@ -8,22 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.engine.contract import Stage
 
-class Stage:
-    """Where an order is in its life cycle (``IN_TRANSIT`` ends at ``delivered_h``).
-
-    Plain int constants, not an Enum: they are read on the per-order path, where Enum attribute
-    lookup costs more than the rest of the bookkeeping.
-    """
-
-    NOT_ARRIVED = 0
-    WAITING_ROUTE = 1  # arrived, waiting for the allocation wave (or a re-route)
-    BACKORDERED = 2
-    QUEUED = 3  # stock reserved, waiting for a picker
-    PICKING = 4
-    PACKED = 5  # at the dock, waiting for the carrier pickup
-    IN_TRANSIT = 6
-    CANCELLED = 7
+__all__ = ["OrderBook", "Stage"]
 
 
 class OrderBook:

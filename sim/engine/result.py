@@ -7,18 +7,17 @@ stock never negative.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from scenarios.world import SERVICE_LEVELS
+from scenarios.world import SERVICE_LEVELS, World
+from sim.engine.contract import Stage
 from sim.engine.customer import ExperienceModel
+from sim.engine.demand import OrderStream
 from sim.engine.kpis import CANCELLED, DELIVERED, OPEN, compute_kpis
-from sim.engine.orderbook import Stage
-
-if TYPE_CHECKING:
-    from sim.engine.simulation import Simulation
+from sim.engine.orderbook import OrderBook
 
 WAREHOUSE_SERIES = (
     "backlog",
@@ -62,126 +61,6 @@ class RunResult:
     kpis: dict[str, float]
     meta: dict[str, float | int | str] = field(default_factory=dict)
 
-    @classmethod
-    def from_simulation(cls, sim: Simulation) -> RunResult:
-        world, book, o = sim.world, sim.book, sim.orders
-        horizon = sim.horizon_h
-        n = len(o)
-        delivered = (book.stage == Stage.IN_TRANSIT) & (book.delivered_h <= horizon)
-        cancelled = book.stage == Stage.CANCELLED
-        status = np.full(n, OPEN, dtype=object)
-        status[delivered] = DELIVERED
-        status[cancelled] = CANCELLED
-        delivered_h = np.where(delivered, book.delivered_h, np.nan)
-
-        expected_h = sim.promised_h + o.expectation_extra_h
-        experience = ExperienceModel(world.customer)
-        open_ = status == OPEN
-        # lateness vs the customer's own expectation; an open order already past it is censored
-        lateness_days = np.where(delivered, (delivered_h - expected_h) / 24.0, np.nan)
-        overdue_open = open_ & (expected_h < horizon)
-        lateness_days[overdue_open] = (horizon - expected_h[overdue_open]) / 24.0
-        # a claim opened before delivery (proactive contact) softens the perceived lateness
-        contacted = book.claim_h < np.where(delivered, delivered_h, horizon)
-        lateness_days[contacted] -= world.customer.claim_lateness_credit_days
-        lateness_days = np.maximum(lateness_days, 0.0)
-        promoter = experience.promoter_p(lateness_days)
-        detractor = experience.detractor_p(lateness_days)
-        promoter[cancelled] = world.customer.cancelled_promoter_p
-        detractor[cancelled] = world.customer.cancelled_detractor_p
-        early_days = np.where(delivered, (expected_h - delivered_h) / 24.0, 0.0)
-        return_p = np.where(
-            delivered,
-            experience.return_p(world.demand.product_return_p[o.product], early_days),
-            np.nan,
-        )
-
-        late_h = np.where(delivered, np.maximum(delivered_h - sim.promised_h, 0.0), np.nan)
-        late_h[open_] = np.maximum(horizon - sim.promised_h[open_], 0.0)
-        cost = (
-            book.cost_pick_usd
-            + book.cost_transport_usd
-            + book.cost_exception_usd
-            + book.cost_monitoring_usd
-        )
-        columns = {
-            "order_id": np.arange(n, dtype=np.int64),
-            "created_h": o.created_h,
-            "region": np.asarray(world.regions, dtype=object)[o.region],
-            "product_class": np.asarray(world.product_classes, dtype=object)[o.product],
-            "channel": np.asarray(world.channels, dtype=object)[o.channel],
-            "burst": names([b.name for b in world.demand.bursts], o.burst),
-            "items": o.items,
-            "value": o.value_usd,
-            "margin": o.margin_usd,
-            "vip": o.vip,
-            "service_level": np.asarray(SERVICE_LEVELS, dtype=object)[o.service_level],
-            "promised_h": sim.promised_h,
-            "warehouse": names(world.warehouse_names, book.warehouse),
-            "mode": names(world.mode_names, book.mode),
-            "zone": book.zone,
-            "routed_h": book.routed_h,
-            "queued_h": book.queued_h,
-            "pick_wait_h": book.pick_start_h - book.queued_h,
-            "picked_h": book.picked_h,
-            "shipped_h": book.shipped_h,
-            "delivered_h": delivered_h,
-            "cancelled_h": book.cancelled_h,
-            "status": status,
-            "late_h": late_h,
-            "cost": cost,
-            "cost_pick_usd": book.cost_pick_usd,
-            "cost_transport_usd": book.cost_transport_usd,
-            "cost_exception_usd": book.cost_exception_usd,
-            "reroutes": book.reroutes,
-            "backordered": book.backordered,
-            "transferred": book.transferred,
-            "expedited": book.expedited,
-            "prioritised": book.prioritised,
-            "lost": book.lost,
-            "cost_monitoring_usd": book.cost_monitoring_usd,
-            "storm_delay_h": book.storm_delay_h,
-            "released_h": book.released_h,
-            "held": book.held,
-            "alert_level": book.alert_level,
-            "alert_mask": book.alert_mask,
-            "alert_first_h": book.alert_first_h,
-            "claim_h": book.claim_h,
-            "promoter_p": promoter,
-            "detractor_p": detractor,
-            "return_p": return_p,
-        }
-        kpis = compute_kpis(columns, sim.warmup_h, horizon, world.mode_names)
-        ts = sim.timeseries
-        n_wh = len(world.warehouses)
-        warehouse_series = {
-            "time_h": np.repeat(ts.time_h, n_wh),
-            "warehouse": np.tile(np.asarray(world.warehouse_names, dtype=object), len(ts.time_h)),
-            **{k: v.reshape(-1) for k, v in ts.values.items()},
-        }
-        mode_series = _mode_series(
-            ts.time_h, book.mode, book.shipped_h, book.delivered_h, world.mode_names
-        )
-        result = cls(
-            columns,
-            warehouse_series,
-            mode_series,
-            kpis,
-            meta={
-                "seed": sim.seed,
-                "scenario": world.name,
-                "horizon_h": horizon,
-                "warmup_h": sim.warmup_h,
-                "events": _events_scheduled(sim),
-                "replenishments": sum(w.replenishments for w in sim.warehouses),
-                "pickups_skipped": sim.carriers.pickups_skipped,
-                "storms": len(sim.storms.region),
-                "forecasts": len(sim.forecasts.region),
-            },
-        )
-        result.check_invariants(min_stock=min(int(w.min_on_hand.min()) for w in sim.warehouses))
-        return result
-
     def check_invariants(self, min_stock: int) -> None:
         k = self.kpis
         total = len(self.orders["status"])
@@ -195,6 +74,158 @@ class RunResult:
         stock = self.warehouse_series["stock_units"]
         if len(stock) and stock.min() < -1:  # -1 marks "stock not modelled"
             raise InvariantError("sampled stock went negative")
+
+
+@dataclass(frozen=True)
+class FinishedRun:
+    """What the simulation hands over when it stops: the records and a few run facts."""
+
+    world: World
+    orders: OrderStream
+    book: OrderBook
+    promised_h: np.ndarray
+    timeseries: TimeSeries
+    seed: int
+    warmup_h: float
+    horizon_h: float
+    min_stock: int  # lowest true stock of any product anywhere during the run
+    counts: Mapping[str, int]  # events, replenishments, pickups skipped, storms, forecasts
+
+
+def collect(run: FinishedRun) -> RunResult:
+    """Turn a finished run into its records, KPIs and series; check the invariants."""
+    columns = order_columns(run)
+    kpis = compute_kpis(columns, run.warmup_h, run.horizon_h, run.world.mode_names)
+    result = RunResult(
+        columns,
+        _warehouse_series(run),
+        _mode_series(
+            run.timeseries.time_h,
+            run.book.mode,
+            run.book.shipped_h,
+            run.book.delivered_h,
+            run.world.mode_names,
+        ),
+        kpis,
+        meta={
+            "seed": run.seed,
+            "scenario": run.world.name,
+            "horizon_h": run.horizon_h,
+            "warmup_h": run.warmup_h,
+            **run.counts,
+        },
+    )
+    result.check_invariants(min_stock=run.min_stock)
+    return result
+
+
+def _status(book: OrderBook, horizon_h: float) -> np.ndarray:
+    """delivered / open / cancelled as of the horizon."""
+    delivered = (book.stage == Stage.IN_TRANSIT) & (book.delivered_h <= horizon_h)
+    status = np.full(len(book), OPEN, dtype=object)
+    status[delivered] = DELIVERED
+    status[book.stage == Stage.CANCELLED] = CANCELLED
+    return status
+
+
+def _experience(
+    run: FinishedRun, status: np.ndarray, delivered_h: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Promoter, detractor and return probabilities from lateness against the customer's own
+    expectation (an open order already past it counts with its lateness so far)."""
+    world, book, o, horizon = run.world, run.book, run.orders, run.horizon_h
+    delivered, cancelled, open_ = status == DELIVERED, status == CANCELLED, status == OPEN
+    expected_h = run.promised_h + o.expectation_extra_h
+    experience = ExperienceModel(world.customer)
+    lateness_days = np.where(delivered, (delivered_h - expected_h) / 24.0, np.nan)
+    overdue_open = open_ & (expected_h < horizon)
+    lateness_days[overdue_open] = (horizon - expected_h[overdue_open]) / 24.0
+    # a claim opened before delivery (proactive contact) softens the perceived lateness
+    contacted = book.claim_h < np.where(delivered, delivered_h, horizon)
+    lateness_days[contacted] -= world.customer.claim_lateness_credit_days
+    lateness_days = np.maximum(lateness_days, 0.0)
+    promoter = experience.promoter_p(lateness_days)
+    detractor = experience.detractor_p(lateness_days)
+    promoter[cancelled] = world.customer.cancelled_promoter_p
+    detractor[cancelled] = world.customer.cancelled_detractor_p
+    early_days = np.where(delivered, (expected_h - delivered_h) / 24.0, 0.0)
+    return_p = np.where(
+        delivered,
+        experience.return_p(world.demand.product_return_p[o.product], early_days),
+        np.nan,
+    )
+    return {"promoter_p": promoter, "detractor_p": detractor, "return_p": return_p}
+
+
+def order_columns(run: FinishedRun) -> dict[str, np.ndarray]:
+    """One column per field of ``orders.parquet`` (README: Order columns)."""
+    world, book, o, horizon = run.world, run.book, run.orders, run.horizon_h
+    status = _status(book, horizon)
+    delivered, open_ = status == DELIVERED, status == OPEN
+    delivered_h = np.where(delivered, book.delivered_h, np.nan)
+    experience = _experience(run, status, delivered_h)
+    late_h = np.where(delivered, np.maximum(delivered_h - run.promised_h, 0.0), np.nan)
+    late_h[open_] = np.maximum(horizon - run.promised_h[open_], 0.0)
+    cost = (
+        book.cost_pick_usd
+        + book.cost_transport_usd
+        + book.cost_exception_usd
+        + (book.cost_monitoring_usd)
+    )
+    return {
+        "order_id": np.arange(len(o), dtype=np.int64),
+        "created_h": o.created_h,
+        "region": np.asarray(world.regions, dtype=object)[o.region],
+        "product_class": np.asarray(world.product_classes, dtype=object)[o.product],
+        "channel": np.asarray(world.channels, dtype=object)[o.channel],
+        "burst": names([b.name for b in world.demand.bursts], o.burst),
+        "items": o.items,
+        "value": o.value_usd,
+        "margin": o.margin_usd,
+        "vip": o.vip,
+        "service_level": np.asarray(SERVICE_LEVELS, dtype=object)[o.service_level],
+        "promised_h": run.promised_h,
+        "warehouse": names(world.warehouse_names, book.warehouse),
+        "mode": names(world.mode_names, book.mode),
+        "zone": book.zone,
+        "routed_h": book.routed_h,
+        "queued_h": book.queued_h,
+        "pick_wait_h": book.pick_start_h - book.queued_h,
+        "picked_h": book.picked_h,
+        "shipped_h": book.shipped_h,
+        "delivered_h": delivered_h,
+        "cancelled_h": book.cancelled_h,
+        "status": status,
+        "late_h": late_h,
+        "cost": cost,
+        "cost_pick_usd": book.cost_pick_usd,
+        "cost_transport_usd": book.cost_transport_usd,
+        "cost_exception_usd": book.cost_exception_usd,
+        "reroutes": book.reroutes,
+        "backordered": book.backordered,
+        "transferred": book.transferred,
+        "expedited": book.expedited,
+        "prioritised": book.prioritised,
+        "lost": book.lost,
+        "cost_monitoring_usd": book.cost_monitoring_usd,
+        "storm_delay_h": book.storm_delay_h,
+        "released_h": book.released_h,
+        "held": book.held,
+        "alert_level": book.alert_level,
+        "alert_mask": book.alert_mask,
+        "alert_first_h": book.alert_first_h,
+        "claim_h": book.claim_h,
+        **experience,
+    }
+
+
+def _warehouse_series(run: FinishedRun) -> dict[str, np.ndarray]:
+    ts, n_wh = run.timeseries, len(run.world.warehouses)
+    return {
+        "time_h": np.repeat(ts.time_h, n_wh),
+        "warehouse": np.tile(np.asarray(run.world.warehouse_names, dtype=object), len(ts.time_h)),
+        **{k: v.reshape(-1) for k, v in ts.values.items()},
+    }
 
 
 def names(table: tuple[str, ...] | list[str], idx: np.ndarray) -> np.ndarray:
@@ -230,7 +261,9 @@ def _mode_series(
     }
 
 
-def _events_scheduled(sim: Simulation) -> int:
-    """SimPy's event id counter: how many events the run scheduled."""
-    counter = getattr(sim.env, "_eid", None)
+def events_scheduled(env: object) -> int:
+    """How many events a SimPy environment has scheduled, from its private event-id counter
+    (``Environment._eid``, an ``itertools.count``): the one place that reads it; a test fails
+    loudly if SimPy changes it."""
+    counter = getattr(env, "_eid", None)
     return int(next(counter)) if counter is not None else -1

@@ -3,37 +3,41 @@
 Life cycle of an order: created -> routed in an allocation wave (warehouse + mode) -> stock
 reserved (or, when stale stock misled routing: re-routed, back-ordered or cancelled) -> queued for
 a picker -> picked/packed -> waits at the dock for the carrier pickup -> in transit -> delivered.
-Everything random is drawn from named streams, so policies see common random numbers.
+Everything random is drawn from named streams, so policies see common random numbers. Policies
+are called through the seam in :mod:`sim.engine.contract`: before each call the simulation
+publishes what the order-management system can read; monitoring's actions come back as requests.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import simpy
 
 from scenarios.world import World
+from sim.engine.availability import Availability
 from sim.engine.carrier import CarrierOps
+from sim.engine.contract import (
+    MonitoringPolicy,
+    OpenOrders,
+    OrderBatch,
+    RoutingPolicy,
+    Stage,
+    public_world,
+)
 from sim.engine.demand import generate_orders
 from sim.engine.interventions import Interventions
-from sim.engine.orderbook import OrderBook, Stage
-from sim.engine.result import RunResult, TimeSeries
+from sim.engine.orderbook import OrderBook
+from sim.engine.promotions import PromotionPauses
+from sim.engine.result import FinishedRun, RunResult, TimeSeries, collect, events_scheduled
+from sim.engine.stock_view import StockVisibility
 from sim.engine.streams import RandomStreams
-from sim.engine.views import (
-    EngineActions,
-    MonitorView,
-    OrderBatch,
-    RoutingView,
-)
+from sim.engine.views import ActionRequests, PublishedMonitorView, Readings, frozen, read_only
 from sim.engine.warehouse import HIGH_PRIORITY, NORMAL_PRIORITY, WarehouseOps
 from sim.engine.weather import generate_weather
-
-if TYPE_CHECKING:
-    from policies.protocols import MonitoringPolicy, RoutingPolicy
 
 ProgressCallback = Callable[[float], None]  # called with simulated days done
 
@@ -66,54 +70,58 @@ class Simulation:
         self.streams = RandomStreams(seed)
         self.orders = generate_orders(world, self.horizon_h, self.streams)
         self.storms, self.forecasts = generate_weather(world, self.horizon_h, self.streams)
-        n = len(self.orders)
-        self.book = OrderBook(n)
+        self.book = OrderBook(len(self.orders))
         self.promised_h = (
             self.orders.created_h + world.customer.promise_h[self.orders.service_level]
         )
         self.env = simpy.Environment()
+        availability = Availability(world, self.storms)
         self.carriers = CarrierOps(
-            self.env, world, self.book, self.orders, self.storms, self.horizon_h
+            self.env, world, self.book, self.orders, availability, self.horizon_h
         )
         self.warehouses = [
-            WarehouseOps(
-                self.env,
-                i,
-                spec,
-                self.book,
-                self.orders,
-                self.storms,
-                world.weather.warehouse_slowdown,
-                self._packed,
-            )
+            WarehouseOps(self.env, i, spec, self.book, self.orders, availability, self._packed)
             for i, spec in enumerate(world.warehouses)
         ]
-        self._synced_stock = np.stack([w.on_hand for w in self.warehouses]).astype(np.int64)
-        self.stock_synced_h = 0.0
-        self.allocated_since_sync = np.zeros_like(self._synced_stock)
-        self._lagging_stock = world.inventory.enabled and world.inventory.sync_interval_h > 0
-        self.paused_until_h: dict[int, float] = {}  # burst -> hour its promotion resumes
-        self._held: dict[int, list[int]] = {}  # burst -> orders held back meanwhile
+        inventory = world.inventory
+        self.stock = StockVisibility(
+            self.env,
+            self.warehouses,
+            self.orders,
+            inventory.sync_interval_h,
+            lagging=inventory.enabled and inventory.sync_interval_h > 0,
+        )
+        self.promotions = PromotionPauses(
+            self.env, world, self.orders, self.book, self.promised_h, self._route
+        )
         self._excluded: dict[int, set[int]] = {}
         self._arrived = 0  # orders with index below this have arrived
         self._oldest_open = 0
         self._pick_cost = world.costs.pick_pack_usd + world.costs.extra_item_usd * (
             self.orders.items - 1
         )
-        # policies get the network without the scripted storms: those are future weather truth
-        self.public_world = dataclasses.replace(
-            world, weather=dataclasses.replace(world.weather, scripted=())
+        self.interventions = Interventions(
+            self.env,
+            world,
+            self.orders,
+            self.book,
+            self.warehouses,
+            self.carriers,
+            self.stock,
+            self.promotions,
+            int(getattr(monitoring, "team_size", 0)),
         )
-        self.interventions = Interventions(self, int(getattr(monitoring, "team_size", 0)))
-        self.routing_view = RoutingView(self)
-        self.monitor_view = MonitorView(self)
-        self.actions = EngineActions(self)
+        # policies get the network without the scripted storms: those are future weather truth
+        known = public_world(world)
+        self.view = PublishedMonitorView(
+            known, world.transit_mean_table_h(), self.forecasts.public(), self.streams["policy"]
+        )
+        self.actions = ActionRequests(known)
         self.timeseries = TimeSeries(len(world.warehouses), timeseries_interval_h, self.horizon_h)
-        routing.start(self.public_world, seed)
-        monitoring.start(self.public_world, seed)
+        routing.start(known, seed)
+        monitoring.start(known, seed)
         self.env.process(self._allocation())
-        if world.inventory.enabled and world.inventory.sync_interval_h > 0:
-            self.env.process(self._stock_sync())
+        self.stock.start_syncing()
         if math.isfinite(monitoring.interval_h):
             self.env.process(self._monitoring())
         self.env.process(self._sample())
@@ -136,55 +144,20 @@ class Simulation:
             if j > i:
                 self._arrived = j
                 self.book.stage[i:j] = Stage.WAITING_ROUTE
-                arrivals = np.arange(i, j)
-                if self.paused_until_h:
-                    arrivals = self._hold_paused(arrivals)
+                arrivals = self.promotions.hold_paused(np.arange(i, j))
                 self.book.released_h[arrivals] = env.now
                 if len(arrivals):
                     self._route(arrivals)
                 i = j
 
-    def _hold_paused(self, arrivals: np.ndarray) -> np.ndarray:
-        """Keep back orders of paused promotions; return the ones that enter now."""
-        now, burst = self.env.now, self.orders.burst[arrivals]
-        enter = np.ones(len(arrivals), dtype=bool)
-        for b, until in self.paused_until_h.items():
-            if until > now:
-                mine = burst == b
-                self._held.setdefault(b, []).extend(arrivals[mine].tolist())
-                enter &= ~mine
-        return arrivals[enter]
-
-    def release_held(self, burst: int, until_h: float) -> Generator[Any, Any, None]:
-        """At the end of a pause, held orders enter, promised from now."""
-        yield self.env.timeout(until_h - self.env.now)
-        if self.paused_until_h.get(burst) != until_h:
-            return  # the pause was extended; a later release takes them
-        del self.paused_until_h[burst]
-        held = np.asarray(self._held.pop(burst, []), dtype=np.int64)
-        if len(held):
-            now, book = self.env.now, self.book
-            book.held[held] = True
-            book.released_h[held] = now
-            self.promised_h[held] = (
-                now + self.world.customer.promise_h[self.orders.service_level[held]]
-            )
-            margin_loss = self.world.costs.held_order_margin_loss_p * self.orders.margin_usd[held]
-            book.cost_monitoring_usd[held] += margin_loss
-            self._route(held)
-
-    def _stock_sync(self) -> Generator[Any, Any, None]:
-        while True:
-            yield self.env.timeout(self.world.inventory.sync_interval_h)
-            for w, ops in enumerate(self.warehouses):
-                self._synced_stock[w] = ops.on_hand
-            self.allocated_since_sync[:] = 0
-            self.stock_synced_h = self.env.now
-
     def _monitoring(self) -> Generator[Any, Any, None]:
         while True:
             yield self.env.timeout(self.monitoring.interval_h)
-            self.monitoring.inspect(self.monitor_view, self.actions)
+            self._publish()
+            now = self.env.now
+            self.view.publish_open(self._open_orders(), self.promotions.status(now))
+            self.monitoring.inspect(self.view, self.actions)
+            self.interventions.apply(self.actions.take())
 
     def _sample(self) -> Generator[Any, Any, None]:
         ts = self.timeseries
@@ -213,16 +186,70 @@ class Simulation:
         yield self.env.timeout(delay_h)
         self._route(orders)
 
-    # -- routing and stock-outs ----------------------------------------------------------------
-    def visible_stock(self) -> np.ndarray:
-        """Stock as the order-management system sees it (live when syncing is real time)."""
-        if self.world.inventory.sync_interval_h > 0:
-            out = self._synced_stock.copy()
-        else:
-            out = np.stack([w.on_hand for w in self.warehouses])
-        out.setflags(write=False)
-        return out
+    # -- what policies may read ----------------------------------------------------------------
+    def _publish(self) -> None:
+        """Put what the order-management system can read right now into the policies' view."""
+        now = self.env.now
+        carriers = self.carriers
+        self.view.publish(
+            Readings(
+                now_h=float(now),
+                visible_stock=self.stock.visible(),
+                stock_synced_h=self.stock.synced_h,
+                allocated_since_sync=read_only(self.stock.allocated_since_sync),
+                backlog=frozen(np.array([w.backlog for w in self.warehouses])),
+                pickers_on_shift=frozen(np.array([w.pickers_on(now) for w in self.warehouses])),
+                carrier_load=frozen(carriers.shipped_today / carriers.capacity),
+            )
+        )
 
+    def _open_orders(self) -> OpenOrders:
+        """The open orders as the order-management system knows them, with tracking."""
+        idx = self._open_order_ids()
+        book, orders, now = self.book, self.orders, self.env.now
+        shipped = book.shipped_h[idx]
+        mode = book.mode[idx]
+        interval = np.array([m.scan_interval_h for m in self.world.modes])[np.maximum(mode, 0)]
+        last_scan = shipped + np.floor((now - shipped) / interval) * interval
+        dark = book.track_gap_start_h[idx]
+        last_scan = np.where(dark <= now, np.fmax(shipped, np.fmin(last_scan, dark)), last_scan)
+        columns = OpenOrders(
+            order_id=idx,
+            stage=book.stage[idx],
+            created_h=orders.created_h[idx],
+            promised_h=self.promised_h[idx],
+            region=orders.region[idx],
+            warehouse=book.warehouse[idx],
+            mode=mode,
+            value_usd=orders.value_usd[idx],
+            vip=orders.vip[idx],
+            service_level=orders.service_level[idx],
+            queued_h=book.queued_h[idx],
+            picked_h=book.picked_h[idx],
+            shipped_h=shipped,
+            last_scan_h=last_scan,
+            alert_level=book.alert_level[idx],
+            claim_open=~np.isnan(book.claim_h[idx]),
+        )
+        for column in vars(columns).values():  # fancy indexing made copies: freeze them
+            column.setflags(write=False)
+        return columns
+
+    def _open_order_ids(self) -> np.ndarray:
+        """Arrived orders not yet delivered (as of now) or cancelled."""
+        book, now = self.book, self.env.now
+        lo, hi = self._oldest_open, self._arrived
+        stage = book.stage[lo:hi]
+        done = (stage == Stage.CANCELLED) | (
+            (stage == Stage.IN_TRANSIT) & (book.delivered_h[lo:hi] <= now)
+        )
+        if len(done) and done.all():
+            self._oldest_open = hi
+        elif len(done):
+            self._oldest_open = lo + int(np.argmin(done))
+        return lo + np.flatnonzero(~done)
+
+    # -- routing and stock-outs ----------------------------------------------------------------
     def _batch(self, idx: np.ndarray) -> OrderBatch:
         o = self.orders
         excluded = np.zeros((len(idx), len(self.warehouses)), dtype=bool)
@@ -230,8 +257,8 @@ class Simulation:
             for k, order in enumerate(idx):
                 for w in self._excluded.get(int(order), ()):
                     excluded[k, w] = True
-        return OrderBatch(
-            order_id=idx,
+        batch = OrderBatch(
+            order_id=idx.copy(),
             created_h=o.created_h[idx],
             promised_h=self.promised_h[idx],
             region=o.region[idx],
@@ -245,9 +272,13 @@ class Simulation:
             signal=o.signal[idx],
             excluded=excluded,
         )
+        for column in vars(batch).values():
+            column.setflags(write=False)
+        return batch
 
     def _route(self, idx: np.ndarray) -> None:
-        decision = self.routing.route(self._batch(idx), self.routing_view)
+        self._publish()
+        decision = self.routing.route(self._batch(idx), self.view)
         warehouse = np.asarray(decision.warehouse, dtype=np.int64)
         mode = np.asarray(decision.mode, dtype=np.int64)
         self._check_decision(idx, warehouse, mode)
@@ -266,15 +297,10 @@ class Simulation:
         for order, w, rank in zip(idx.tolist(), warehouse.tolist(), priority, strict=True):
             ops = self.warehouses[w]
             if ops.try_reserve(order):
-                self.note_allocation(order, w)
+                self.stock.note_allocation(order, w)
                 ops.enqueue(order, rank)
             else:
                 self._stockout(order, w)
-
-    def note_allocation(self, order: int, w: int) -> None:
-        """The OMS's own record of units it sent since the last sync (observable to policies)."""
-        if self._lagging_stock:
-            self.allocated_since_sync[w, self.orders.product[order]] += self.orders.items[order]
 
     def _check_decision(self, idx: np.ndarray, warehouse: np.ndarray, mode: np.ndarray) -> None:
         name = getattr(self.routing, "name", type(self.routing).__name__)
@@ -317,25 +343,29 @@ class Simulation:
         self.book.cost_pick_usd[order] = self._pick_cost[order]
         self.carriers.add_packed(order)
 
-    # -- monitoring actions --------------------------------------------------------------------
-    def open_order_ids(self) -> np.ndarray:
-        """Arrived orders not yet delivered (as of now) or cancelled."""
-        book, now = self.book, self.env.now
-        lo, hi = self._oldest_open, self._arrived
-        stage = book.stage[lo:hi]
-        done = (stage == Stage.CANCELLED) | (
-            (stage == Stage.IN_TRANSIT) & (book.delivered_h[lo:hi] <= now)
-        )
-        if len(done) and done.all():
-            self._oldest_open = hi
-        elif len(done):
-            self._oldest_open = lo + int(np.argmin(done))
-        return lo + np.flatnonzero(~done)
-
     # -- run -------------------------------------------------------------------------------------
     def run(self) -> RunResult:
         self.env.run(until=self.horizon_h)
-        return RunResult.from_simulation(self)
+        return collect(
+            FinishedRun(
+                world=self.world,
+                orders=self.orders,
+                book=self.book,
+                promised_h=self.promised_h,
+                timeseries=self.timeseries,
+                seed=self.seed,
+                warmup_h=self.warmup_h,
+                horizon_h=self.horizon_h,
+                min_stock=min(int(w.min_on_hand.min()) for w in self.warehouses),
+                counts={
+                    "events": events_scheduled(self.env),
+                    "replenishments": sum(w.replenishments for w in self.warehouses),
+                    "pickups_skipped": self.carriers.pickups_skipped,
+                    "storms": len(self.storms.region),
+                    "forecasts": len(self.forecasts.region),
+                },
+            )
+        )
 
 
 def run(

@@ -3,6 +3,10 @@
 Each source of randomness gets its own generator, derived from the run seed and the stream's name
 (not its position), so adding a stream or drawing more from one never shifts another. Two runs with
 the same seed see the same orders and the same weather whatever the policies do.
+
+Streams in use: ``arrivals``, ``attributes``, ``picking``, ``transit``, ``weather``, ``forecast``,
+``scans``, ``returns``; and ``policy``, the stream for randomised policies (handed to them as
+``view.rng``), kept apart so a policy's coin flips never shift the orders or the weather.
 """
 
 from __future__ import annotations
@@ -10,18 +14,6 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
-
-STREAMS = (
-    "arrivals",
-    "attributes",
-    "picking",
-    "transit",
-    "weather",
-    "forecast",
-    "scans",
-    "returns",
-    "policy",
-)
 
 
 class RandomStreams:

@@ -18,9 +18,10 @@ import numpy as np
 import simpy
 
 from scenarios.world import Warehouse
+from sim.engine.availability import Availability
+from sim.engine.contract import Stage
 from sim.engine.demand import OrderStream
-from sim.engine.orderbook import OrderBook, Stage
-from sim.engine.weather import StormTimeline
+from sim.engine.orderbook import OrderBook
 
 NORMAL_PRIORITY = 1
 HIGH_PRIORITY = 0
@@ -34,8 +35,7 @@ class WarehouseOps:
         spec: Warehouse,
         book: OrderBook,
         orders: OrderStream,
-        storms: StormTimeline,
-        slowdown_per_severity: float,
+        availability: Availability,
         on_packed: Callable[[int], None],
     ) -> None:
         self.env = env
@@ -43,8 +43,7 @@ class WarehouseOps:
         self.spec = spec
         self.book = book
         self.orders = orders
-        self.storms = storms
-        self.slowdown_per_severity = slowdown_per_severity
+        self.availability = availability
         self.on_packed = on_packed
         self.on_hand = spec.stock_initial.copy()
         self.on_order = np.zeros_like(self.on_hand)
@@ -58,7 +57,7 @@ class WarehouseOps:
         self.replenishments = 0
         self._idle: list[simpy.Event] = []
         self._pick_quantile = spec.pick_time.quantile
-        self._has_storms = bool(np.any(storms.region == spec.region)) and slowdown_per_severity > 0
+        self._picks_slowed = availability.picks_slowed(index)
         self._on_intervals = self._shift_intervals()
         for k in range(spec.pickers if not spec.shifts else max(s.pickers for s in spec.shifts)):
             env.process(self._picker(k))
@@ -157,9 +156,9 @@ class WarehouseOps:
 
     def hours_until_on(self, picker: int, t_h: float) -> float:
         """0 if the picker works at ``t_h``, otherwise hours until it next does."""
-        for start, end in self.spec.outages:
-            if start <= t_h < end:
-                return end - t_h + self.hours_until_on(picker, end)
+        outage_end = self.availability.outage_end_h(self.index, t_h)
+        if outage_end is not None:
+            return outage_end - t_h + self.hours_until_on(picker, outage_end)
         if not self._on_intervals:
             return 0.0
         hour = t_h % 24.0
@@ -172,7 +171,7 @@ class WarehouseOps:
 
     def pickers_on(self, t_h: float) -> int:
         """Pickers on shift at ``t_h`` (pickers 0..n-1 of the largest active shift)."""
-        if any(start <= t_h < end for start, end in self.spec.outages):
+        if self.availability.site_down(self.index, t_h):
             return 0
         if not self.spec.shifts:
             return self.spec.pickers
@@ -209,9 +208,8 @@ class WarehouseOps:
             book.stage[order] = Stage.PICKING
             book.pick_start_h[order] = env.now
             duration = float(self._pick_quantile(self.orders.u_pick[order]))
-            if self._has_storms:
-                severity = self.storms.severity_at(self.spec.region, env.now)
-                duration *= 1.0 + self.slowdown_per_severity * severity
+            if self._picks_slowed:
+                duration *= self.availability.pick_time_factor(self.index, env.now)
             yield env.timeout(duration)
             self.busy -= 1
             book.picked_h[order] = env.now

@@ -3,7 +3,7 @@
 Storm onsets are Poisson per region (rate per day), durations from the configured distribution,
 severity uniform in [severity_min, severity_max]; scripted storms are added. Each real storm is
 forecast ``forecast_lead_h`` ahead with probability ``forecast_hit_p``; false alarms arrive so that
-they make up ``false_alarm_ratio`` of all forecasts. Policies see :class:`Forecasts`, never
+they make up ``false_alarm_ratio`` of all forecasts. Policies see :class:`PublicForecasts`, never
 :class:`StormTimeline`.
 """
 
@@ -70,14 +70,13 @@ class StormTimeline:
 
 
 @dataclass(frozen=True)
-class Forecasts:
+class PublicForecasts:
     """Issued storm forecasts: what a policy may know about the weather."""
 
     region: np.ndarray
     issued_h: np.ndarray
     start_h: np.ndarray  # predicted
     end_h: np.ndarray  # predicted
-    true_storm: np.ndarray  # index into the timeline, -1 for a false alarm (hidden)
 
     def active(self, n_regions: int, now_h: float) -> np.ndarray:
         """Per region: True if a forecast issued by ``now_h`` predicts a storm not yet over."""
@@ -96,6 +95,22 @@ class Forecasts:
             start[self.region[k]] = self.start_h[k]
             end[self.region[k]] = self.end_h[k]
         return start, end
+
+
+@dataclass(frozen=True)
+class Forecasts(PublicForecasts):
+    """Issued forecasts with the hidden link to the storm each one foretells."""
+
+    true_storm: np.ndarray  # index into the timeline, -1 for a false alarm (hidden)
+
+    def public(self) -> PublicForecasts:
+        """The forecasts without the hidden link, as read-only copies."""
+        arrays = [
+            np.array(a, copy=True) for a in (self.region, self.issued_h, self.start_h, self.end_h)
+        ]
+        for a in arrays:
+            a.setflags(write=False)
+        return PublicForecasts(*arrays)
 
 
 def generate_weather(

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.output import ORDERS_FILE
+from sim.io.run_files import ORDERS_FILE
 from sim.report import stats
 from sim.report.aggregate import records
 from sim.report.findings import ci_words

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.output import ORDERS_FILE, TIMESERIES_FILE
+from sim.io.run_files import ORDERS_FILE, TIMESERIES_FILE
 from sim.report.sweep import OK, Job
 from sim.report.warmup import mser5
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from sim.output import KPIS_FILE
+from sim.io.run_files import KPIS_FILE
 
 MULTIRUN_FILE = "multirun.yaml"
 ERROR_FILE = "error.txt"

@@ -4,7 +4,7 @@ One row per order. A file that is not in the format (a missing column, a date th
 parsed, a word where a number belongs) is refused as a whole with :class:`OrderLogError`, naming
 the line and column, because a half-read history would calibrate a wrong twin without a word.
 Rows that parse but cannot be true (test orders, duplicates, impossible times) are a different
-matter: :mod:`scenarios.logquality` drops and counts them.
+matter: :mod:`scenarios.calibration.quality` drops and counts them.
 
 Times must be ISO-8601 with a UTC offset (``2026-01-05T09:30:00-05:00`` or ``...Z``). Each row's
 own offset gives its local wall-clock time, which is what daily and weekly profiles are about.
@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from scenarios.errors import OrderLogError
 
 REQUIRED_COLUMNS = (
     "order_id",
@@ -42,14 +44,6 @@ STATUSES = ("delivered", "open", "cancelled")
 TRUE_WORDS = ("true", "1", "yes", "y", "t")
 FALSE_WORDS = ("false", "0", "no", "n", "f", "")
 _OFFSET = re.compile(r"(?:Z|(?P<sign>[+-])(?P<hh>\d{2}):?(?P<mm>\d{2}))$")
-
-
-class OrderLogError(ValueError):
-    """The log is not in the order-log format; the message names the line and column."""
-
-    def __init__(self, path: str | Path, where: str, problem: str) -> None:
-        self.where = where
-        super().__init__(f"{path}: {where}: {problem}")
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
-HOURS_PER_WEEK = 168
 BURST_P = 1e-6
 BURST_MIN_RATIO = 1.5
 FIT_ROUNDS = 3

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scenarios.demandfit import DemandFit
-from scenarios.logquality import REASONS, CleanLog
-from scenarios.logtime import LogClock
-from scenarios.networkfit import NetworkFit
+from scenarios.calibration.clock import LogClock
+from scenarios.calibration.demand import DemandFit
+from scenarios.calibration.network import NetworkFit
+from scenarios.calibration.quality import REASONS, CleanLog
 
 CARRIED_OVER = (
     "pickers, shifts and pick time per warehouse (not separable from ship times; the backtest "

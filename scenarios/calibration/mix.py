@@ -31,11 +31,6 @@ def shares(names: Iterable[Any], counts: Iterable[float]) -> dict[str, float]:
     return out
 
 
-def count_shares(values: pd.Series) -> dict[str, float]:
-    counts = values.value_counts().sort_index()
-    return shares(counts.index, counts.to_numpy())
-
-
 def column_or(orders: pd.DataFrame, column: str, default: str) -> pd.Series:
     """An optional text column, or one default value where the log lacks it or it is blank."""
     if column not in orders:

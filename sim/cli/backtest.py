@@ -12,14 +12,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from scenarios.orderlog import OrderLogError
-from sim.backtest import LABELS, backtest, load_history, scenario_config, simulate
-from sim.backtest_report import write_report
-from sim.cli import BAD_INPUT, describe_error
+from sim.backtest.holdout import LABELS, backtest, load_history, scenario_config, simulate
+from sim.backtest.report import write_report
+from sim.cli.errors import BAD_INPUT, EXIT_FAILED, fail
 from sim.config.validate import ConfigError
-
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -46,12 +42,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         history = load_history(args.log, args.warmup_days)
         config_dir = str(Path(args.config_dir).resolve()) if args.config_dir else None
         cfg = scenario_config(args.scenario, config_dir, args.routing, args.monitoring)
-    except (OrderLogError, ConfigError) as err:
-        print(f"ordertwin-backtest: error: {err}", file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
-    except BAD_INPUT as err:  # Hydra's own: an unknown scenario name, for one
-        print(f"ordertwin-backtest: error: {describe_error(err)}", file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
+    except BAD_INPUT as err:  # a bad log or option, or Hydra's own: an unknown scenario name
+        fail("ordertwin-backtest", err)
 
     def progress(seed: int) -> None:
         print(f"  replication {seed}/{args.replications} done", file=sys.stderr)

@@ -4,7 +4,8 @@ What the log identifies is fitted (demand profile and bursts, mixes, values, pro
 pickup hours, zones when names are new); what it cannot identify (pickers, shifts, pick time,
 stock, costs, the customer model, storms) is carried over from a template scenario and listed
 in the report as an assumption. The result validates against the scenario schema before anything
-is written; :func:`calibrate` itself writes nothing.
+is written; :func:`calibrate` itself writes nothing, and takes the template as plain data (the
+commands compose it with Hydra), so calibration needs nothing from ``sim``.
 """
 
 from __future__ import annotations
@@ -20,11 +21,9 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from scenarios.demandfit import DemandFit, burst_mix, fit_demand
-from scenarios.fitreport import summarise
-from scenarios.logquality import CleanLog, clean_log
-from scenarios.logtime import LogClock, log_clock, on_engine_clock
-from scenarios.mixfit import (
+from scenarios.calibration.clock import LogClock, log_clock, on_engine_clock
+from scenarios.calibration.demand import DemandFit, burst_mix, fit_demand
+from scenarios.calibration.mix import (
     ONE_CHANNEL,
     ONE_CLASS,
     column_or,
@@ -34,11 +33,13 @@ from scenarios.mixfit import (
     fit_service_mode,
     shares,
 )
-from scenarios.networkfit import NetworkFit, fit_network
-from scenarios.orderlog import OrderLogError, read_order_log
-from scenarios.shipfit import carrier_late_rates, pick_to_ship
-from sim.config.schema import ScenarioConf
-from sim.config.validate import validate_scenario
+from scenarios.calibration.network import NetworkFit, fit_network
+from scenarios.calibration.order_log import OrderLogError, read_order_log
+from scenarios.calibration.quality import CleanLog, clean_log
+from scenarios.calibration.report import summarise
+from scenarios.calibration.shipping import carrier_late_rates, pick_to_ship
+from scenarios.schema import ScenarioConf
+from scenarios.validate import validate_scenario
 
 UNLIMITED_CAPACITY = 100_000
 PROFILE_DIGITS = 4
@@ -49,20 +50,6 @@ class Calibration:
     scenario: dict[str, Any]  # plain scenario mapping, validated
     report: dict[str, Any]  # every number behind it, for fit.json and the markdown report
     clean: CleanLog
-
-
-def load_template(name_or_path: str) -> dict[str, Any]:
-    """A packaged scenario by name (``baseline``), or a scenario YAML file, as plain data."""
-    path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        merged = OmegaConf.merge(OmegaConf.structured(ScenarioConf), OmegaConf.load(path))
-        plain = OmegaConf.to_container(merged, resolve=True)
-    else:
-        from sim.config.compose import load_config  # composes Hydra: import only when needed
-
-        plain = load_config(f"scenario={name_or_path}")["scenario"]
-    assert isinstance(plain, dict)
-    return {str(k): v for k, v in plain.items()}
 
 
 def checked(scenario: Mapping[str, Any]) -> dict[str, Any]:
@@ -148,13 +135,20 @@ def _bursts(orders: pd.DataFrame, demand: DemandFit, base: np.ndarray) -> list[d
     return out
 
 
-def calibrate(log_path: str | Path, name: str, template: str = "baseline") -> Calibration:
-    """Fit a scenario called ``name`` to the log; raises OrderLogError or ConfigError."""
+def calibrate(
+    log_path: str | Path, name: str, template: Mapping[str, Any], template_name: str
+) -> Calibration:
+    """Fit a scenario called ``name`` to the log; raises OrderLogError or ConfigError.
+
+    ``template`` is a whole scenario as plain data (the caller composes it: a packaged scenario or
+    a YAML file); what the log cannot identify is carried over from it. ``template_name`` is how
+    the report names it.
+    """
     log = read_order_log(log_path)
     clean = clean_log(log.frame)
     if clean.orders.empty:
         raise OrderLogError(log_path, "file", "no orders left after the data-quality checks")
-    t = load_template(template)
+    t = template
     clock = log_clock(clean.orders)
     orders = on_engine_clock(clean.orders, clock)
     rng = np.random.default_rng(0)
@@ -198,11 +192,11 @@ def calibrate(log_path: str | Path, name: str, template: str = "baseline") -> Ca
     }
     checked(scenario)
     report = summarise(
-        log_path, template, clean, clock, orders, demand, network, promise, wh_notes, scenario
+        log_path, template_name, clean, clock, orders, demand, network, promise, wh_notes, scenario
     )
     report["pick_to_ship"] = pick_to_ship(orders, scenario)
     report["carrier_late_rates"] = carrier_late_rates(orders, network)
     return Calibration(scenario=scenario, report=report, clean=clean)
 
 
-__all__ = ["Calibration", "LogClock", "calibrate", "checked", "load_template"]
+__all__ = ["Calibration", "LogClock", "calibrate", "checked"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scenarios.orderlog import STATUSES
+from scenarios.calibration.order_log import STATUSES
 from scenarios.world import SERVICE_LEVELS
 
 TEST_MARKERS = ("test",)  # an order_id or channel starting with one of these is a test order

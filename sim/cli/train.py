@@ -1,9 +1,9 @@
 """``ordertwin-train``: fit the learned router on simulated history and save it.
 
-    ordertwin-train --scenario storm --out models/storm.joblib [--seeds 900001 900002 900003]
+    ordertwin-train --scenario storm --out models/storm.npz [--seeds 900001 900002 900003]
                     [--days 28] [scenario.demand.base_rate_per_h=250 ...]
 
-Use the file with ``ordertwin routing=predictive routing.model_path=models/storm.joblib``. The
+Use the file with ``ordertwin routing=predictive routing.model_path=models/storm.npz``. The
 training seeds are stored in the file and the router refuses to be evaluated on them.
 """
 
@@ -14,9 +14,10 @@ import json
 import sys
 from pathlib import Path
 
-from policies.routing import learning
+from policies.routing.router_model import CENSORED_TAIL_DAYS, save_model
+from sim.cli.errors import BAD_INPUT, fail
 from sim.config.compose import load_world
-from sim.config.validate import ConfigError
+from sim.learning import train
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -35,21 +36,20 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.days < 14:
         parser.error(
-            f"--days: expected at least 14 (the last {learning.CENSORED_TAIL_DAYS:g} "
+            f"--days: expected at least 14 (the last {CENSORED_TAIL_DAYS:g} "
             f"days of history have no known outcomes), got {args.days:g}"
         )
     try:
         world = load_world(f"scenario={args.scenario}", *args.overrides)
-    except ConfigError as err:
-        print(f"ordertwin-train: error: {err}", file=sys.stderr)
-        sys.exit(2)
+    except BAD_INPUT as err:
+        fail("ordertwin-train", err)
     print(
         f"ordertwin-train: simulating {len(args.seeds)} x {args.days:g} days of "
         f"{world.name!r} history and fitting...",
         file=sys.stderr,
     )
-    model = learning.train(world, tuple(args.seeds), args.days)
-    learning.save(model, args.out)
+    model = train(world, tuple(args.seeds), args.days)
+    save_model(model, args.out)
     print(json.dumps({"model": str(args.out), **model.metadata}, indent=2))
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scenarios.fitting import DurationFit, fit_duration
+from scenarios.calibration.durations import DurationFit, fit_duration
 
 MIN_CELL = 50  # delivered orders needed to fit a mode-zone transit
 MIN_LANE = 20  # orders needed to place a lane in a zone

@@ -10,62 +10,17 @@ line and column, exit code 2, and no files.
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import re
-import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from scenarios.calibrate import Calibration, calibrate
-from scenarios.fitreport import markdown
-from scenarios.orderlog import OrderLogError
+from scenarios.calibration.calibrate import calibrate
+from sim.cli.errors import BAD_INPUT, fail
+from sim.config.compose import load_scenario, packaged_conf_dir
 from sim.config.validate import ConfigError
+from sim.io.calibration_files import write_calibration
 
-EXIT_BAD_INPUT = 2
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-
-
-def packaged_conf_dir() -> Path:
-    """The folder Hydra loads ``pkg://sim.conf`` from (``conf/`` in an editable install)."""
-    import sim.conf
-
-    return Path(sim.conf.__file__).resolve().parent
-
-
-def scenario_yaml(cal: Calibration, log_path: str, template: str) -> str:
-    header = (
-        f"# Calibrated by ordertwin-calibrate from {log_path} (template: {template}).\n"
-        "# Fitted: demand profile and bursts, mixes, values, promise, transit by mode and zone,\n"
-        "# pickup hours. Carried over from the template: see the fit report.\n"
-    )
-    body = yaml.safe_dump(cal.scenario, sort_keys=False, default_flow_style=None, width=100)
-    return header + body
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    return value
-
-
-def write_all(files: dict[Path, str]) -> None:
-    """Write each file under a temporary name first, then rename them all into place."""
-    temps = []
-    for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text)
-        temps.append((tmp, path))
-    for tmp, path in temps:
-        tmp.replace(path)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -95,24 +50,16 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise ConfigError(
                 "--name", f"a new scenario name ({target} exists; --force)", args.name
             )
-        cal = calibrate(args.log, args.name, args.template)
-    except (OrderLogError, ConfigError) as err:
-        print(f"ordertwin-calibrate: error: {err}", file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
+        template = load_scenario(args.template)
+        cal = calibrate(args.log, args.name, template, args.template)
+    except BAD_INPUT as err:  # a bad log, name or template
+        fail("ordertwin-calibrate", err)
     report_dir = args.report_dir or Path("results") / "calibration" / args.name
-    report = {**cal.report, "scenario_yaml": str(target)}
-    write_all(
-        {
-            report_dir / "fit.json": json.dumps(_json_safe(report), indent=2) + "\n",
-            report_dir / "fit_report.md": markdown(report, str(target)),
-            report_dir / "rejected_rows.csv": cal.clean.dropped.to_csv(index=False),
-            target: scenario_yaml(cal, args.log, args.template),
-        }
-    )
+    report = write_calibration(cal, args.log, args.template, target, report_dir)
     kept, read = cal.report["log"]["orders_kept"], cal.report["log"]["rows_read"]
     print(f"ordertwin-calibrate: {kept:,} of {read:,} rows kept; scenario {args.name}")
     print(f"  scenario: {target}")
-    print(f"  report:   {report_dir / 'fit_report.md'}")
+    print(f"  report:   {report}")
     if args.out is not None:
         print(f"  run it:   ordertwin --config-dir {out_dir} scenario={args.name}")
     else:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scenarios.networkfit import NetworkFit, lane_zones
+from scenarios.calibration.network import NetworkFit, lane_zones
 
 MISSED_SLACK_H = 0.5  # shipped this much after the first feasible pickup counts as missed
 

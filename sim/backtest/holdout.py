@@ -21,9 +21,9 @@ import pandas as pd
 from scipy import stats
 
 from scenarios.build import build
-from scenarios.logquality import clean_log
-from scenarios.logtime import LogClock, log_clock, on_engine_clock
-from scenarios.orderlog import OrderLogError, read_order_log
+from scenarios.calibration.clock import LogClock, log_clock, on_engine_clock
+from scenarios.calibration.order_log import OrderLogError, read_order_log
+from scenarios.calibration.quality import clean_log
 from sim.config.compose import load_config, load_policies
 from sim.engine import run
 
@@ -126,7 +126,7 @@ def simulate(
     world = build(cfg["scenario"])
     frames = []
     for seed in range(1, replications + 1):
-        routing, monitoring = load_policies(dict(cfg))
+        routing, monitoring = load_policies(dict(cfg), world)
         result = run(world, routing, monitoring, seed=seed, horizon_days=end_h / 24.0)
         columns = {k: result.orders[k] for k in (*FRAME_COLUMNS, "cost")}
         frames.append(pd.DataFrame(columns))

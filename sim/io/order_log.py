@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scenarios.orderlog import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from scenarios.calibration.order_log import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from sim.engine import RunResult
 
 ORDER_LOG_STEM = "order_log"

@@ -7,14 +7,13 @@ Files are written under temporary names and renamed into place, ``kpis.json`` la
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from sim.engine import RunResult
+from sim.io.files import json_safe
 
 ORDERS_FILE = "orders.parquet"
 TIMESERIES_FILE = "timeseries.parquet"
@@ -49,12 +48,6 @@ def timeseries_frame(result: RunResult) -> pd.DataFrame:
     return frame
 
 
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def write_run(result: RunResult, out_dir: str | Path) -> Path:
     """Write the three run files; returns the run dir."""
     out = Path(out_dir)
@@ -65,7 +58,7 @@ def write_run(result: RunResult, out_dir: str | Path) -> Path:
     orders_frame(result).to_parquet(tmp_orders, index=False, compression="zstd")
     timeseries_frame(result).to_parquet(tmp_ts, index=False, compression="zstd")
     tmp_kpis.write_text(
-        json.dumps({k: _json_safe(v) for k, v in result.kpis.items()}, indent=2) + "\n"
+        json.dumps({k: json_safe(v) for k, v in result.kpis.items()}, indent=2) + "\n"
     )
     os.replace(tmp_orders, out / ORDERS_FILE)
     os.replace(tmp_ts, out / TIMESERIES_FILE)

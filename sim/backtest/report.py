@@ -11,13 +11,11 @@ import math
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-import numpy as np  # noqa: E402
-
-from sim.backtest import LABELS, Backtest, daily_counts, delivery_times_h  # noqa: E402
+from sim.backtest.holdout import LABELS, Backtest, daily_counts, delivery_times_h
 
 CHARTS = ("daily_volume.png", "delivery_time_cdf.png", "hour_of_week.png")
 HISTORY_STYLE: dict[str, Any] = {"color": "black", "lw": 1.6, "label": "history"}
@@ -88,18 +86,23 @@ def markdown(bt: Backtest) -> str:
     return "\n".join(lines)
 
 
-def _save(fig: Any, ax: Any, path: Path) -> None:
+def _chart(width: float, height: float) -> tuple[Figure, Axes]:
+    """A figure of its own, not pyplot's: nothing global is touched, no backend is chosen."""
+    fig = Figure(figsize=(width, height))
+    return fig, fig.subplots()
+
+
+def _save(fig: Figure, ax: Axes, path: Path) -> None:
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def _daily_chart(bt: Backtest, path: Path) -> None:
     w = bt.history.window
     sims = np.array([daily_counts(s, w) for s in bt.sims])
     days = np.arange(sims.shape[1]) + w.start_h / 24.0
-    fig, ax = plt.subplots(figsize=(8, 3.5))
+    fig, ax = _chart(8, 3.5)
     ax.fill_between(days, sims.min(0), sims.max(0), color=TWIN_COLOR, alpha=0.25, label="twin")
     ax.plot(days, sims.mean(0), color=TWIN_COLOR, lw=1.2)
     ax.plot(days, daily_counts(bt.history.orders, w), **HISTORY_STYLE)
@@ -109,7 +112,7 @@ def _daily_chart(bt: Backtest, path: Path) -> None:
 
 def _cdf_chart(bt: Backtest, path: Path) -> None:
     w = bt.history.window
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _chart(6, 4)
     for i, s in enumerate(bt.sims):
         x = np.sort(delivery_times_h(s, w))
         label = "twin replications" if i == 0 else None
@@ -131,7 +134,7 @@ def _hour_of_week_chart(bt: Backtest, path: Path) -> None:
         weeks = np.bincount(np.arange(int(w.start_h), int(w.end_h)) % 168, minlength=168)
         return slots / np.maximum(weeks, 1)
 
-    fig, ax = plt.subplots(figsize=(8, 3.5))
+    fig, ax = _chart(8, 3.5)
     ax.plot(np.mean([per_slot(s) for s in bt.sims], axis=0), color=TWIN_COLOR, label="twin")
     ax.plot(per_slot(bt.history.orders), **{**HISTORY_STYLE, "lw": 0.9})
     ax.set(xlabel="hour of the week (0 = Monday 00:00)", ylabel="orders per hour")

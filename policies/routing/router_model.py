@@ -1,0 +1,133 @@
+"""The learned router's model as plain data: flat tree arrays, residual quantiles, two
+coefficients and JSON metadata, stored in one ``.npz`` file.
+
+Loading reads arrays only (``allow_pickle=False``), so a model file found on disk can be wrong
+but can never run code. Training (simulating history, fitting, caching) lives in
+:mod:`sim.learning`; the router only uses a model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+from policies.routing.flat_trees import ARRAYS, FlatForest
+
+FORMAT = "ordertwin-router-model"
+FORMAT_VERSION = 1
+RESIDUAL_QUANTILES = np.linspace(0.0, 1.0, 201)
+CENSORED_TAIL_DAYS = 8.0  # orders decided this close to the end of history may not have arrived
+
+
+class ModelFileError(ValueError):
+    """A model file that is not a readable ordertwin router model."""
+
+
+@dataclass(frozen=True)
+class RouterModel:
+    """Everything the learned router needs."""
+
+    delivery: FlatForest  # delivery hours from decision, per candidate's features
+    residual_quantiles_h: np.ndarray  # [mode, quantile] of held-out residuals
+    pseudo_urgency_coef: float  # logistic curve on logit(behaviour signal)
+    pseudo_urgency_intercept: float
+    feature_names: tuple[str, ...]
+    metadata: dict[str, Any]
+
+    @property
+    def training_seeds(self) -> tuple[int, ...]:
+        return tuple(int(s) for s in self.metadata["training_seeds"])
+
+    def late_probability(
+        self, predicted_h: np.ndarray, slack_h: np.ndarray, mode: np.ndarray
+    ) -> np.ndarray:
+        """P(delivery later than predicted + slack), from the held-out residuals by mode."""
+        out = np.empty(len(predicted_h))
+        for m in np.unique(mode):
+            mine = mode == m
+            q = self.residual_quantiles_h[m]
+            cdf = np.interp(slack_h[mine] - predicted_h[mine], q, RESIDUAL_QUANTILES)
+            out[mine] = 1.0 - cdf
+        return out
+
+    def pseudo_urgent_probability(self, signal: np.ndarray) -> np.ndarray:
+        """P(pseudo-urgent | behaviour signal): the fitted logistic curve."""
+        logit = special.logit(np.clip(signal, 1e-6, 1 - 1e-6))
+        return np.asarray(
+            special.expit(self.pseudo_urgency_coef * logit + self.pseudo_urgency_intercept)
+        )
+
+
+def save_model(model: RouterModel, path: Path) -> Path:
+    """Write atomically (parallel sweep jobs may train the same model at once)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    header = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "feature_names": list(model.feature_names),
+        "depth": model.delivery.depth,
+        "baseline": model.delivery.baseline,
+        "pseudo_urgency_coef": model.pseudo_urgency_coef,
+        "pseudo_urgency_intercept": model.pseudo_urgency_intercept,
+        "metadata": model.metadata,
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            arrays: dict[str, Any] = {f"tree_{k}": v for k, v in model.delivery.arrays().items()}
+            arrays["header"] = np.array(json.dumps(header))
+            arrays["residual_quantiles_h"] = model.residual_quantiles_h
+            np.savez(out, **arrays)  # plain dtypes only: loads with allow_pickle=False
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a model file is shareable
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def load_model(path: Path) -> RouterModel:
+    """Read a model file; anything else gives :class:`ModelFileError` naming the file."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+        header = json.loads(str(arrays["header"]))
+        if header.get("format") != FORMAT or header.get("version") != FORMAT_VERSION:
+            raise ModelFileError(f"{path}: not an {FORMAT} file of version {FORMAT_VERSION}")
+        forest = FlatForest.from_arrays(
+            {k: arrays[f"tree_{k}"] for k in ARRAYS}, header["depth"], header["baseline"]
+        )
+        return RouterModel(
+            delivery=forest,
+            residual_quantiles_h=np.asarray(arrays["residual_quantiles_h"], dtype=np.float64),
+            pseudo_urgency_coef=float(header["pseudo_urgency_coef"]),
+            pseudo_urgency_intercept=float(header["pseudo_urgency_intercept"]),
+            feature_names=tuple(str(n) for n in header["feature_names"]),
+            metadata=dict(header["metadata"]),
+        )
+    except ModelFileError:
+        raise
+    except (
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+        ValueError,
+        KeyError,
+        TypeError,
+        AttributeError,
+    ) as err:
+        raise ModelFileError(f"{path}: not a readable router model ({err})") from None

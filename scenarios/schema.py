@@ -1,0 +1,214 @@
+"""Dataclass schemas behind every scenario YAML (``conf/scenario/*.yaml``).
+
+The run-level schema (:class:`sim.config.schema.RunConf`) composes :class:`ScenarioConf` and is
+registered in Hydra's ConfigStore, so that a misspelt key or a value of the wrong type fails when
+the config is composed, naming the full key. Range and cross-field checks that a type cannot
+express live in :mod:`scenarios.validate`. The schema lives with the scenarios it describes so
+that calibration can check a fitted scenario without importing ``sim``.
+
+Units are in the names: ``_h`` hours, ``_days`` days, ``_usd`` US dollars, ``_p`` probabilities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from omegaconf import MISSING
+
+
+@dataclass
+class DistributionConf:
+    """A non-negative duration distribution given by family, mean and standard deviation (hours)."""
+
+    dist: str = "exponential"  # exponential | lognormal | gamma | normal | constant
+    mean_h: float = 1.0
+    sd_h: float | None = None  # required by lognormal, gamma, normal
+
+
+@dataclass
+class ShiftConf:
+    """A daily shift; ``pickers`` defaults to the warehouse head count."""
+
+    start_h: float = 6.0  # hour of day, 0-24
+    length_h: float = 10.5
+    pickers: int | None = None
+
+
+@dataclass
+class OutageConf:
+    """A planned or known outage window: no picking, no carrier pickup."""
+
+    start_h: float = 0.0
+    duration_h: float = 24.0
+
+
+@dataclass
+class StockConf:
+    """(s, S) replenishment of one product class at one warehouse, in units."""
+
+    initial: int = 2000
+    reorder_point: int = 800  # s
+    order_up_to: int = 3000  # S
+
+
+@dataclass
+class WarehouseConf:
+    region: str = MISSING  # where it stands (storms there slow it down)
+    pickers: int = 10
+    shifts: list[ShiftConf] = field(default_factory=list)  # empty: always staffed
+    pick_time: DistributionConf = field(default_factory=DistributionConf)
+    stock: dict[str, StockConf] = field(default_factory=dict)  # by product class
+    replenish_lead_time_h: float = 72.0
+    outages: list[OutageConf] = field(default_factory=list)
+
+
+@dataclass
+class ModeConf:
+    """A carrier service level (``air``, ``ground``, ``economy``...)."""
+
+    price_usd_by_zone: list[float] = field(default_factory=list)
+    transit_by_zone: list[DistributionConf] = field(default_factory=list)
+    pickup_hours: list[float] = field(default_factory=lambda: [17.0])  # hour of day
+    daily_capacity: int = 100_000  # parcels per warehouse per day
+    scan_interval_h: float = 8.0
+    scan_gap_p: float = 0.02  # chance a parcel's tracking goes dark mid-transit
+    loss_p: float = 0.001
+    storm_delay_h: float = 24.0  # extra transit at storm severity 1
+    storm_stop_severity: float = 0.8  # at or above this, no pickup/delivery in the region
+
+
+@dataclass
+class RegionConf:
+    share: float = MISSING
+    zone_to: dict[str, int] = field(default_factory=dict)  # warehouse -> zone (1-based)
+    storm_rate_per_day: float | None = None  # None: the weather default
+
+
+@dataclass
+class ChannelConf:
+    share: float = 0.0  # of base (non-burst) demand
+    express_p: float = 0.2
+    value_multiplier: float = 1.0
+
+
+@dataclass
+class ProductClassConf:
+    share: float = MISSING
+    value_mean_usd: float = 60.0
+    value_sd_usd: float = 45.0
+    margin_mean: float = 0.3  # fraction of value
+    return_p: float = 0.10  # base return probability
+
+
+@dataclass
+class BurstConf:
+    """A live-stream or flash-sale burst on top of base demand."""
+
+    name: str = MISSING
+    start_h: float = MISSING
+    ramp_h: float = 1.0 / 60.0
+    peak_multiplier: float = 30.0  # total rate at peak / base rate
+    decay_tau_h: float = 0.25
+    duration_h: float = 4.0
+    channel: str = "live_stream"
+    product_mix: dict[str, float] = field(default_factory=dict)  # empty: the usual mix
+    region_mix: dict[str, float] = field(default_factory=dict)  # empty: the usual shares
+    promotion: bool = True  # a monitoring policy may pause it
+
+
+@dataclass
+class DemandConf:
+    base_rate_per_h: float = 200.0
+    hourly_profile: list[float] = field(default_factory=lambda: [1.0] * 24)
+    weekly_profile: list[float] = field(default_factory=lambda: [1.0] * 7)
+    extra_items_mean: float = 0.5  # items per order = 1 + Poisson(extra_items_mean)
+    vip_p: float = 0.1  # share of orders from high-value customers
+    bursts: list[BurstConf] = field(default_factory=list)
+
+
+@dataclass
+class CustomerConf:
+    """Promise, hidden expectation and the observable behaviour signal."""
+
+    promise_h: dict[str, float] = field(
+        default_factory=lambda: {"standard": 120.0, "express": 48.0}
+    )
+    pseudo_urgent_p: float = 0.4  # of express orders
+    pseudo_urgent_extra_h: float = 31.2  # their expectation lies this far after the promise
+    pseudo_urgent_extra_sd_h: float = 8.0
+    signal_separation: float = 1.5  # d' of the behaviour signal between the two groups
+    nps_lateness_days: list[float] = field(default_factory=lambda: [0.0, 2.0, 5.5, 10.0])
+    nps_promoter_p: list[float] = field(default_factory=lambda: [0.62, 0.30, 0.15, 0.08])
+    nps_detractor_p: list[float] = field(default_factory=lambda: [0.16, 0.50, 0.70, 0.82])
+    cancelled_promoter_p: float = 0.03
+    cancelled_detractor_p: float = 0.85
+    early_return_uplift_per_day: float = 0.05  # relative return uplift per day early
+    claim_lateness_credit_days: float = 1.0  # proactive contact softens perceived lateness
+
+
+@dataclass
+class StormConf:
+    """A storm written into the scenario (on top of the random ones)."""
+
+    region: str = MISSING
+    start_h: float = MISSING
+    duration_h: float = 24.0
+    severity: float = 0.8
+    forecast: bool = True  # issued forecast_lead_h ahead
+
+
+@dataclass
+class WeatherConf:
+    storm_rate_per_day: float = 0.02  # per region
+    storm_duration: DistributionConf = field(
+        default_factory=lambda: DistributionConf(dist="lognormal", mean_h=24.0, sd_h=12.0)
+    )
+    severity_min: float = 0.3
+    severity_max: float = 1.0
+    warehouse_slowdown: float = 0.5  # pick time x (1 + slowdown x severity)
+    forecast_lead_h: float = 72.0
+    forecast_hit_p: float = 0.8
+    false_alarm_ratio: float = 0.25
+    storms: list[StormConf] = field(default_factory=list)
+
+
+@dataclass
+class InventoryConf:
+    enabled: bool = True
+    sync_interval_h: float = 0.25
+    on_stockout: str = "reroute"  # reroute | backorder | cancel
+    max_reroutes: int = 2
+    reroute_delay_h: float = 0.5
+
+
+@dataclass
+class CostConf:
+    pick_pack_usd: float = 3.0
+    extra_item_usd: float = 0.5
+    reroute_usd: float = 5.0
+    backorder_usd: float = 8.0
+    cancel_usd: float = 25.0  # oversell event
+    lost_parcel_detect_h: float = 72.0  # after the due date, a replacement ships
+    staff_usd_per_h: float = 40.0  # monitoring team time
+    claim_usd: float = 6.0  # claims pre-review and customer contact
+    held_order_margin_loss_p: float = 0.2  # share of a held order's margin lost (walk-aways)
+
+
+@dataclass
+class ScenarioConf:
+    name: str = MISSING
+    description: str = ""
+    regions: dict[str, RegionConf] = field(default_factory=dict)
+    warehouses: dict[str, WarehouseConf] = field(default_factory=dict)
+    modes: dict[str, ModeConf] = field(default_factory=dict)
+    product_classes: dict[str, ProductClassConf] = field(default_factory=dict)
+    channels: dict[str, ChannelConf] = field(default_factory=dict)
+    demand: DemandConf = field(default_factory=DemandConf)
+    customer: CustomerConf = field(default_factory=CustomerConf)
+    weather: WeatherConf = field(default_factory=WeatherConf)
+    inventory: InventoryConf = field(default_factory=InventoryConf)
+    costs: CostConf = field(default_factory=CostConf)
+    allocation_wave_h: float = 0.0  # 0: route each order as it arrives
+    service_mode: dict[str, str] = field(
+        default_factory=lambda: {"standard": "ground", "express": "air"}
+    )

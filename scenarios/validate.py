@@ -1,0 +1,262 @@
+"""Range and cross-field checks on a scenario, run before anything is built from it.
+
+Types and unknown keys are caught by the schema (:mod:`scenarios.schema`); this module checks what
+a type cannot say: rates > 0, probabilities in [0, 1], shares that sum to 1, lanes that name known
+warehouses, one distribution per zone. The first problem raises
+:class:`~scenarios.errors.ConfigError` naming the full key and what was expected. It lives in
+scenarios so that calibration can validate a fitted scenario without importing ``sim``; the run
+config's own checks (``sim.config.validate``) call :func:`validate_scenario`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from scenarios.checks import (
+    SHARE_TOLERANCE,
+    distribution,
+    in_range,
+    known,
+    non_negative,
+    positive,
+    probability,
+    shares,
+)
+from scenarios.errors import ConfigError
+from scenarios.world import SERVICE_LEVELS
+
+GROUPS = ("regions", "warehouses", "modes", "product_classes", "channels")
+STOCKOUT_ACTIONS = ("reroute", "backorder", "cancel")
+
+
+def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
+    """Check a scenario mapping (keys relative to ``prefix``); raise on the first problem."""
+    k = prefix
+    for group in GROUPS:
+        if not sc[group]:
+            raise ConfigError(f"{k}.{group}", "at least one entry")
+    warehouses, regions, modes = list(sc["warehouses"]), list(sc["regions"]), list(sc["modes"])
+    products, channels = list(sc["product_classes"]), list(sc["channels"])
+
+    _validate_modes(sc["modes"], f"{k}.modes")
+    n_zones = min(len(m["price_usd_by_zone"]) for m in sc["modes"].values())
+    _validate_service_mode(sc["service_mode"], f"{k}.service_mode", modes)
+    _validate_regions(sc["regions"], f"{k}.regions", warehouses, n_zones)
+    _validate_warehouses(sc["warehouses"], f"{k}.warehouses", regions, products)
+    _validate_product_classes(sc["product_classes"], f"{k}.product_classes", products)
+    _validate_channels(sc["channels"], f"{k}.channels", channels)
+    _validate_demand(sc["demand"], f"{k}.demand", products, regions, channels)
+    _validate_customer(sc["customer"], f"{k}.customer")
+    _validate_weather(sc["weather"], f"{k}.weather", regions)
+    _validate_inventory(sc["inventory"], f"{k}.inventory")
+    _validate_costs(sc["costs"], f"{k}.costs")
+    non_negative(f"{k}.allocation_wave_h", sc["allocation_wave_h"])
+
+
+def _validate_modes(modes: Mapping[str, Any], k: str) -> None:
+    """Per carrier mode: prices and transit per zone, pickups, capacity, scans and storms."""
+    for name, mode in modes.items():
+        mk = f"{k}.{name}"
+        prices, transits = mode["price_usd_by_zone"], mode["transit_by_zone"]
+        if not prices:
+            raise ConfigError(f"{mk}.price_usd_by_zone", "one price per zone (zone 1 first)")
+        if len(transits) != len(prices):
+            raise ConfigError(
+                f"{mk}.transit_by_zone",
+                f"one distribution per zone ({len(prices)}, as prices)",
+                len(transits),
+            )
+        for z, price in enumerate(prices):
+            non_negative(f"{mk}.price_usd_by_zone[{z}]", price)
+        for z, dist in enumerate(transits):
+            distribution(f"{mk}.transit_by_zone[{z}]", dist)
+        if not mode["pickup_hours"]:
+            raise ConfigError(f"{mk}.pickup_hours", "at least one pickup hour")
+        for i, hour in enumerate(mode["pickup_hours"]):
+            in_range(f"{mk}.pickup_hours[{i}]", hour, 0.0, 24.0, high_open=True)
+        if mode["daily_capacity"] < 1:
+            raise ConfigError(f"{mk}.daily_capacity", "an integer >= 1", mode["daily_capacity"])
+        positive(f"{mk}.scan_interval_h", mode["scan_interval_h"])
+        for p in ("scan_gap_p", "loss_p", "storm_stop_severity"):
+            probability(f"{mk}.{p}", mode[p])
+        non_negative(f"{mk}.storm_delay_h", mode["storm_delay_h"])
+
+
+def _validate_service_mode(service_mode: Mapping[str, str], k: str, modes: list[str]) -> None:
+    """Every service level has a default mode, and each names a known mode."""
+    for level in SERVICE_LEVELS:
+        if level not in service_mode:
+            raise ConfigError(f"{k}.{level}", "the default mode for this service level")
+    for level, mode_name in service_mode.items():
+        known(f"{k}.{level}", level, SERVICE_LEVELS, "service level")
+        known(f"{k}.{level}", mode_name, modes, "mode")
+
+
+def _validate_regions(
+    regions: Mapping[str, Any], k: str, warehouses: list[str], n_zones: int
+) -> None:
+    """Region shares, and each region's zone to known warehouses within the modes' zones."""
+    shares(k, {r: v["share"] for r, v in regions.items()}, list(regions), "region")
+    for name, region in regions.items():
+        rk = f"{k}.{name}"
+        if not region["zone_to"]:
+            raise ConfigError(f"{rk}.zone_to", "a zone for at least one warehouse")
+        for wh, zone in region["zone_to"].items():
+            known(f"{rk}.zone_to.{wh}", wh, warehouses, "warehouse")
+            if not 1 <= zone <= n_zones:
+                raise ConfigError(f"{rk}.zone_to.{wh}", f"a zone in 1..{n_zones}", zone)
+        if region["storm_rate_per_day"] is not None:
+            non_negative(f"{rk}.storm_rate_per_day", region["storm_rate_per_day"])
+
+
+def _validate_warehouses(
+    warehouses: Mapping[str, Any], k: str, regions: list[str], products: list[str]
+) -> None:
+    """Per warehouse: its region, pickers and shifts, pick time, stock, lead time, outages."""
+    for name, wh in warehouses.items():
+        wk = f"{k}.{name}"
+        known(f"{wk}.region", wh["region"], regions, "region")
+        if wh["pickers"] < 1:
+            raise ConfigError(f"{wk}.pickers", "an integer >= 1", wh["pickers"])
+        for i, shift in enumerate(wh["shifts"]):
+            in_range(f"{wk}.shifts[{i}].start_h", shift["start_h"], 0.0, 24.0, high_open=True)
+            in_range(f"{wk}.shifts[{i}].length_h", shift["length_h"], 1e-9, 24.0)
+            if shift["pickers"] is not None and shift["pickers"] < 0:
+                raise ConfigError(f"{wk}.shifts[{i}].pickers", "an integer >= 0", shift["pickers"])
+        distribution(f"{wk}.pick_time", wh["pick_time"])
+        for product, stock in wh["stock"].items():
+            _validate_stock(stock, f"{wk}.stock.{product}", product, products)
+        positive(f"{wk}.replenish_lead_time_h", wh["replenish_lead_time_h"])
+        for i, outage in enumerate(wh["outages"]):
+            non_negative(f"{wk}.outages[{i}].start_h", outage["start_h"])
+            positive(f"{wk}.outages[{i}].duration_h", outage["duration_h"])
+
+
+def _validate_stock(stock: Mapping[str, Any], sk: str, product: str, products: list[str]) -> None:
+    """(s, S) of one known product class: counts >= 0 and s < S."""
+    known(sk, product, products, "product class")
+    for field_name in ("initial", "reorder_point", "order_up_to"):
+        if stock[field_name] < 0:
+            raise ConfigError(f"{sk}.{field_name}", "an integer >= 0", stock[field_name])
+    if stock["reorder_point"] >= stock["order_up_to"]:
+        raise ConfigError(
+            f"{sk}.reorder_point",
+            f"less than order_up_to ({stock['order_up_to']})",
+            stock["reorder_point"],
+        )
+
+
+def _validate_product_classes(pcs: Mapping[str, Any], k: str, products: list[str]) -> None:
+    shares(k, {p: v["share"] for p, v in pcs.items()}, products, "product class")
+    for name, pc in pcs.items():
+        pk = f"{k}.{name}"
+        positive(f"{pk}.value_mean_usd", pc["value_mean_usd"])
+        non_negative(f"{pk}.value_sd_usd", pc["value_sd_usd"])
+        probability(f"{pk}.margin_mean", pc["margin_mean"])
+        probability(f"{pk}.return_p", pc["return_p"])
+
+
+def _validate_channels(chs: Mapping[str, Any], k: str, channels: list[str]) -> None:
+    shares(k, {c: v["share"] for c, v in chs.items()}, channels, "channel")
+    for name, ch in chs.items():
+        probability(f"{k}.{name}.express_p", ch["express_p"])
+        positive(f"{k}.{name}.value_multiplier", ch["value_multiplier"])
+
+
+def _validate_demand(
+    d: Mapping[str, Any], k: str, products: list[str], regions: list[str], channels: list[str]
+) -> None:
+    positive(f"{k}.base_rate_per_h", d["base_rate_per_h"])
+    for key, length in (("hourly_profile", 24), ("weekly_profile", 7)):
+        profile = d[key]
+        if len(profile) != length:
+            raise ConfigError(f"{k}.{key}", f"{length} values", len(profile))
+        for i, v in enumerate(profile):
+            non_negative(f"{k}.{key}[{i}]", v)
+        if sum(profile) <= 0:
+            raise ConfigError(f"{k}.{key}", "at least one value > 0")
+    non_negative(f"{k}.extra_items_mean", d["extra_items_mean"])
+    probability(f"{k}.vip_p", d["vip_p"])
+    for i, burst in enumerate(d["bursts"]):
+        bk = f"{k}.bursts[{i}]"
+        non_negative(f"{bk}.start_h", burst["start_h"])
+        non_negative(f"{bk}.ramp_h", burst["ramp_h"])
+        if burst["peak_multiplier"] < 1:
+            raise ConfigError(
+                f"{bk}.peak_multiplier", "a multiplier >= 1", burst["peak_multiplier"]
+            )
+        positive(f"{bk}.decay_tau_h", burst["decay_tau_h"])
+        positive(f"{bk}.duration_h", burst["duration_h"])
+        known(f"{bk}.channel", burst["channel"], channels, "channel")
+        if burst["product_mix"]:
+            shares(f"{bk}.product_mix", burst["product_mix"], products, "product class")
+        if burst["region_mix"]:
+            shares(f"{bk}.region_mix", burst["region_mix"], regions, "region")
+
+
+def _validate_customer(c: Mapping[str, Any], k: str) -> None:
+    for level in SERVICE_LEVELS:
+        if level not in c["promise_h"]:
+            raise ConfigError(f"{k}.promise_h.{level}", "a promised delivery time in hours")
+        positive(f"{k}.promise_h.{level}", c["promise_h"][level])
+    probability(f"{k}.pseudo_urgent_p", c["pseudo_urgent_p"])
+    non_negative(f"{k}.pseudo_urgent_extra_h", c["pseudo_urgent_extra_h"])
+    non_negative(f"{k}.pseudo_urgent_extra_sd_h", c["pseudo_urgent_extra_sd_h"])
+    non_negative(f"{k}.signal_separation", c["signal_separation"])
+    lateness = c["nps_lateness_days"]
+    if len(lateness) < 2 or any(b <= a for a, b in zip(lateness, lateness[1:], strict=False)):
+        raise ConfigError(
+            f"{k}.nps_lateness_days", "two or more increasing lateness points", lateness
+        )
+    for key in ("nps_promoter_p", "nps_detractor_p"):
+        if len(c[key]) != len(lateness):
+            raise ConfigError(
+                f"{k}.{key}", f"{len(lateness)} values, one per lateness point", len(c[key])
+            )
+        for i, p in enumerate(c[key]):
+            probability(f"{k}.{key}[{i}]", p)
+    for i, (pro, det) in enumerate(zip(c["nps_promoter_p"], c["nps_detractor_p"], strict=True)):
+        if pro + det > 1 + SHARE_TOLERANCE:
+            raise ConfigError(
+                f"{k}.nps_detractor_p[{i}]", f"at most 1 - promoter ({1 - pro:.2f})", det
+            )
+    for key in ("cancelled_promoter_p", "cancelled_detractor_p"):
+        probability(f"{k}.{key}", c[key])
+    non_negative(f"{k}.early_return_uplift_per_day", c["early_return_uplift_per_day"])
+    non_negative(f"{k}.claim_lateness_credit_days", c["claim_lateness_credit_days"])
+
+
+def _validate_weather(w: Mapping[str, Any], k: str, regions: list[str]) -> None:
+    non_negative(f"{k}.storm_rate_per_day", w["storm_rate_per_day"])
+    distribution(f"{k}.storm_duration", w["storm_duration"])
+    probability(f"{k}.severity_min", w["severity_min"])
+    probability(f"{k}.severity_max", w["severity_max"])
+    if w["severity_min"] > w["severity_max"]:
+        raise ConfigError(
+            f"{k}.severity_min", f"at most severity_max ({w['severity_max']})", w["severity_min"]
+        )
+    non_negative(f"{k}.warehouse_slowdown", w["warehouse_slowdown"])
+    non_negative(f"{k}.forecast_lead_h", w["forecast_lead_h"])
+    probability(f"{k}.forecast_hit_p", w["forecast_hit_p"])
+    in_range(f"{k}.false_alarm_ratio", w["false_alarm_ratio"], 0.0, 1.0, high_open=True)
+    for i, storm in enumerate(w["storms"]):
+        sk = f"{k}.storms[{i}]"
+        known(f"{sk}.region", storm["region"], regions, "region")
+        non_negative(f"{sk}.start_h", storm["start_h"])
+        positive(f"{sk}.duration_h", storm["duration_h"])
+        probability(f"{sk}.severity", storm["severity"])
+
+
+def _validate_inventory(inv: Mapping[str, Any], k: str) -> None:
+    non_negative(f"{k}.sync_interval_h", inv["sync_interval_h"])
+    known(f"{k}.on_stockout", inv["on_stockout"], STOCKOUT_ACTIONS, "stock-out action")
+    if inv["max_reroutes"] < 0:
+        raise ConfigError(f"{k}.max_reroutes", "an integer >= 0", inv["max_reroutes"])
+    non_negative(f"{k}.reroute_delay_h", inv["reroute_delay_h"])
+
+
+def _validate_costs(costs: Mapping[str, Any], k: str) -> None:
+    probability(f"{k}.held_order_margin_loss_p", costs["held_order_margin_loss_p"])
+    for name, value in costs.items():
+        non_negative(f"{k}.{name}", value)

@@ -1,0 +1,115 @@
+"""The ``ordertwin`` command (also ``python -m sim``): one Hydra run, or a sweep with ``-m``.
+
+The Hydra entry point is thin: it turns the composed config into plain data and calls
+:func:`sim.runner.run_from_config`, which validates, builds the world and the policies, simulates
+and writes the run files. Errors in the user's input end with one line naming the key and a
+non-zero exit (:mod:`sim.cli.errors`); set ``HYDRA_FULL_ERROR=1`` to see the traceback instead.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+import hydra
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from sim.cli.errors import BAD_INPUT, fail, group_options
+from sim.config.store import register_configs
+from sim.config.validate import ConfigError
+from sim.runner import run_from_config
+
+SUMMARY_KPIS = (
+    ("orders_created", "orders created (after warm-up)", "{:,.0f}"),
+    ("orders_delivered", "delivered", "{:,.0f}"),
+    ("orders_open", "open at horizon", "{:,.0f}"),
+    ("orders_cancelled", "cancelled", "{:,.0f}"),
+    ("on_time_rate", "on-time rate", "{:.1%}"),
+    ("delivery_time_mean_h", "delivery time, mean (h)", "{:.1f}"),
+    ("delivery_time_p90_h", "delivery time, p90 (h)", "{:.1f}"),
+    ("cost_per_order", "cost per order (USD)", "{:.2f}"),
+    ("nps", "NPS proxy", "{:+.1f}"),
+    ("return_rate", "return rate", "{:.1%}"),
+)
+
+
+def kpi_table(kpis: Mapping[str, float]) -> str:
+    width = max(len(label) for _, label, _ in SUMMARY_KPIS)
+    lines = []
+    for key, label, fmt in SUMMARY_KPIS:
+        value = kpis.get(key)
+        shown = "n/a" if value is None or value != value else fmt.format(value)
+        lines.append(f"  {label:<{width}}  {shown:>12}")
+    return "\n".join(lines)
+
+
+@hydra.main(version_base="1.3", config_path="pkg://sim.conf", config_name="config")
+def hydra_app(cfg: DictConfig) -> dict[str, float]:
+    output_dir = HydraConfig.get().runtime.output_dir
+    # Bad input found here (inside Hydra's job) ends the process here too: left to Hydra, it
+    # would print an extra "Error executing job with overrides" line before our one line.
+    with one_line_errors():
+        check_group_choices()
+        container = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+        assert isinstance(container, dict)
+        plain = {str(k): v for k, v in container.items()}
+        kpis = run_from_config(plain, output_dir)
+    print(
+        f"ordertwin: {cfg.scenario.name} / routing={cfg.routing.name} / "
+        f"monitoring={cfg.monitoring.name} / seed={cfg.seed}"
+    )
+    print(kpi_table(kpis))
+    print(f"  run dir: {output_dir}")
+    return kpis
+
+
+def check_group_choices() -> None:
+    """Every chosen config of a group exists (Hydra skips a missing ``optional`` one silently)."""
+    if not GlobalHydra.instance().is_initialized():
+        return
+    loader = GlobalHydra.instance().config_loader()
+    for group, choice in HydraConfig.get().runtime.choices.items():
+        if choice is None or group.startswith("hydra/"):
+            continue
+        path = group.split("@", 1)[0]  # "routing@routing.control": the group is routing
+        parent, _, name = f"{path}/{choice}".rpartition("/")
+        if name not in loader.get_group_options(parent):
+            raise ConfigError(group, group_options(loader.get_group_options(path), path), choice)
+
+
+_show_traceback: bool | None = None  # set by main() from the user's HYDRA_FULL_ERROR
+
+
+@contextmanager
+def one_line_errors() -> Iterator[None]:
+    """Turn bad input into one line on stderr and exit code 2, unless a traceback was asked for."""
+    try:
+        yield
+    except BAD_INPUT as err:
+        show = _show_traceback
+        if show is None:
+            show = os.environ.get("HYDRA_FULL_ERROR") == "1"
+        if show:
+            raise
+        fail("ordertwin", err)
+
+
+def main() -> None:
+    """Console entry point with one-line errors for bad input."""
+    global _show_traceback
+    _show_traceback = os.environ.get("HYDRA_FULL_ERROR") == "1"
+    os.environ["HYDRA_FULL_ERROR"] = "1"  # let errors reach us instead of Hydra's printer
+    register_configs()  # the run schema in Hydra's ConfigStore, before Hydra composes
+    try:
+        with one_line_errors():
+            hydra_app()
+    finally:
+        if not _show_traceback:
+            os.environ.pop("HYDRA_FULL_ERROR", None)
+
+
+if __name__ == "__main__":
+    main()

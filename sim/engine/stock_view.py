@@ -1,0 +1,65 @@
+"""Stock as the order-management system sees it: the last sync plus its own allocations since.
+
+With a sync interval the OMS holds a copy of each warehouse's stock taken at the last sync and
+counts the units it has itself sent since; routing on that picture is what makes stale stock
+cost re-routes. With real-time sync it reads true stock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.engine.demand import OrderStream
+from sim.engine.warehouse import WarehouseOps
+
+
+class StockVisibility:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        warehouses: Sequence[WarehouseOps],
+        orders: OrderStream,
+        sync_interval_h: float,
+        lagging: bool,
+    ) -> None:
+        self._env = env
+        self._warehouses = warehouses
+        self._orders = orders
+        self._sync_interval_h = sync_interval_h
+        self._lagging = lagging
+        self._synced = np.stack([w.on_hand for w in warehouses]).astype(np.int64)
+        self.synced_h = 0.0
+        self.allocated_since_sync = np.zeros_like(self._synced)
+
+    def start_syncing(self) -> None:
+        """Start the periodic sync (a process; started by the simulation in its fixed order)."""
+        if self._lagging:
+            self._env.process(self._sync())
+
+    def visible(self) -> np.ndarray:
+        """Units by [warehouse, product] as the OMS sees them (a read-only copy)."""
+        if self._sync_interval_h > 0:
+            out = self._synced.copy()
+        else:
+            out = np.stack([w.on_hand for w in self._warehouses])
+        out.setflags(write=False)
+        return out
+
+    def note_allocation(self, order: int, warehouse: int) -> None:
+        """The OMS's own record of units it sent since the last sync (observable to policies)."""
+        if self._lagging:
+            self.allocated_since_sync[warehouse, self._orders.product[order]] += self._orders.items[
+                order
+            ]
+
+    def _sync(self) -> Generator[Any, Any, None]:
+        while True:
+            yield self._env.timeout(self._sync_interval_h)
+            for w, ops in enumerate(self._warehouses):
+                self._synced[w] = ops.on_hand
+            self.allocated_since_sync[:] = 0
+            self.synced_h = self._env.now
