@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from scenarios.errors import ConfigError
 from scenarios.world import World
-from sim.config.validate import ConfigError
 from sim.engine.contract import OrderBatch, RoutingDecision, RoutingPolicy, RoutingView
 
 

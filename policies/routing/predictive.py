@@ -23,8 +23,8 @@ import numpy as np
 from policies.routing.estimates import NetworkPlan, estimate
 from policies.routing.features import candidate_features
 from policies.routing.router_model import CENSORED_TAIL_DAYS, RouterModel
+from scenarios.errors import ConfigError
 from scenarios.world import World
-from sim.config.validate import ConfigError
 from sim.engine.contract import OrderBatch, RoutingDecision, RoutingView
 
 NOT_SERVED = np.iinfo(np.int64).max

@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 
 from policies.routing.estimates import CandidateEstimates
+from scenarios.errors import ConfigError
 from scenarios.world import SERVICE_LEVELS, World
-from sim.config.validate import ConfigError
 from sim.engine.contract import OrderBatch
 
 CONDITIONS: dict[str, type] = {

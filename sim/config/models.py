@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from policies.routing.router_model import ModelFileError, load_model
+from scenarios.errors import ConfigError
 from scenarios.world import World
-from sim.config.validate import ConfigError
 from sim.engine.contract import CompositePolicy, LearnedPolicy, public_world
 from sim.learning import model_for
 
