@@ -1,9 +1,15 @@
-"""The order stream: every order of the horizon drawn up front, as columns.
+"""The order stream: every order of the run drawn up front, as columns, one day at a time.
 
 Arrivals follow a non-homogeneous Poisson process: piecewise constant per hour (base rate x
 hour-of-day x day-of-week profile) plus bursts, whose extra rate ``(peak_multiplier - 1) x base rate
 x shape(t)`` is sampled exactly by thinning. Drawing everything before the simulation starts, each
 attribute from its own stream, is what makes the order stream identical under every policy.
+
+Each day is drawn from its own streams (:meth:`RandomStreams.day`): the day's arrival times, its
+bursts, every attribute of its orders and their per-order uniforms depend only on (seed, stream,
+day). So a run's first N days are the same orders whatever its horizon, and a run that goes on past
+its horizon (the cool-down) never reshuffles the orders before it. Within a day the draws are
+vectorised.
 
 Per-order uniforms for picking, transit, scans and losses are drawn here too: a policy changes
 *which* distribution an order's draw is pushed through, never the draw itself.
@@ -11,7 +17,7 @@ Per-order uniforms for picking, transit, scans and losses are drawn here too: a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from scipy import special
@@ -20,6 +26,7 @@ from scenarios.world import World
 from sim.engine.streams import RandomStreams
 
 BASE_DEMAND = -1  # ``burst`` value of an order from the regular profile
+HOURS_PER_DAY = 24
 
 
 @dataclass(frozen=True)
@@ -51,31 +58,36 @@ class OrderStream:
     def __len__(self) -> int:
         return len(self.created_h)
 
+    def head(self, n: int) -> OrderStream:
+        """The first ``n`` orders (views, not copies)."""
+        return OrderStream(**{f.name: getattr(self, f.name)[:n] for f in fields(self)})
 
-def base_arrival_times(world: World, horizon_h: float, rng: np.random.Generator) -> np.ndarray:
-    """Arrival times of the regular profile: Poisson counts per hour, uniform within the hour."""
+
+def base_arrival_times(world: World, day: int, rng: np.random.Generator) -> np.ndarray:
+    """One day's arrivals of the regular profile: Poisson counts per hour, uniform within it."""
     d = world.demand
-    hours = np.arange(int(np.ceil(horizon_h)))
-    rate = d.base_rate_per_h * d.hourly_profile[hours % 24] * d.weekly_profile[(hours // 24) % 7]
+    hours = day * HOURS_PER_DAY + np.arange(HOURS_PER_DAY)
+    rate = d.base_rate_per_h * d.hourly_profile * d.weekly_profile[day % 7]
     counts = rng.poisson(rate)
-    times = np.repeat(hours, counts) + rng.random(counts.sum())
-    return np.sort(times[times < horizon_h])
+    return np.repeat(hours, counts) + rng.random(int(counts.sum()))
 
 
-def burst_arrival_times(
-    world: World,
-    horizon_h: float,
-    rng: np.random.Generator,
-) -> list[np.ndarray]:
-    """Extra arrivals of each burst, by thinning a homogeneous process at the peak extra rate."""
+def burst_arrival_times(world: World, day: int, streams: RandomStreams) -> list[np.ndarray]:
+    """One day's extra arrivals of each burst, by thinning a homogeneous process at the peak extra
+    rate over the part of the burst that falls on the day (a stream per burst name and day)."""
     out = []
+    lo_day, hi_day = day * HOURS_PER_DAY, (day + 1) * HOURS_PER_DAY
     for burst in world.demand.bursts:
+        lo, hi = max(burst.start_h, lo_day), min(burst.start_h + burst.duration_h, hi_day)
+        if hi <= lo:
+            out.append(np.empty(0))
+            continue
+        rng = streams.day("bursts", day, burst.name)
         peak_extra = (burst.peak_multiplier - 1.0) * world.demand.base_rate_per_h
-        n = rng.poisson(peak_extra * burst.duration_h)
-        t = burst.start_h + rng.random(n) * burst.duration_h
+        n = rng.poisson(peak_extra * (hi - lo))
+        t = lo + rng.random(n) * (hi - lo)
         keep = rng.random(n) < burst.shape(t)
-        t = t[keep]
-        out.append(np.sort(t[t < horizon_h]))
+        out.append(t[keep])
     return out
 
 
@@ -84,12 +96,11 @@ def _categorical(rng: np.random.Generator, probabilities: np.ndarray, n: int) ->
     return np.minimum(np.searchsorted(cdf, rng.random(n), side="right"), len(cdf) - 1)
 
 
-def generate_orders(world: World, horizon_h: float, streams: RandomStreams) -> OrderStream:
-    """Draw every order of the horizon, sorted by creation time."""
+def _day_orders(world: World, day: int, streams: RandomStreams) -> dict[str, np.ndarray]:
+    """Every column of one day's orders, sorted by creation time."""
     d = world.demand
-    arrivals = streams["arrivals"]
-    parts = [base_arrival_times(world, horizon_h, arrivals)]
-    parts += burst_arrival_times(world, horizon_h, arrivals)
+    parts = [base_arrival_times(world, day, streams.day("arrivals", day))]
+    parts += burst_arrival_times(world, day, streams)
     labels = [np.full(len(p), b, dtype=np.int64) for b, p in enumerate(parts, start=BASE_DEMAND)]
     created = np.concatenate(parts)
     burst = np.concatenate(labels)
@@ -97,15 +108,16 @@ def generate_orders(world: World, horizon_h: float, streams: RandomStreams) -> O
     created, burst = created[order], burst[order]
     n = len(created)
 
-    rng = streams["attributes"]
+    rng = streams.day("attributes", day)
     region = _categorical(rng, d.region_share, n)
     product = _categorical(rng, d.product_share, n)
     channel = _categorical(rng, d.channel_share, n)
     for b, spec in enumerate(d.bursts):
         mine = np.flatnonzero(burst == b)
-        region[mine] = _categorical(rng, spec.region_mix, len(mine))
-        product[mine] = _categorical(rng, spec.product_mix, len(mine))
-        channel[mine] = spec.channel
+        if len(mine):
+            region[mine] = _categorical(rng, spec.region_mix, len(mine))
+            product[mine] = _categorical(rng, spec.product_mix, len(mine))
+            channel[mine] = spec.channel
     items = 1 + rng.poisson(d.extra_items_mean, n)
 
     mean = d.product_value_mean_usd[product] * d.channel_value_multiplier[channel]
@@ -128,34 +140,44 @@ def generate_orders(world: World, horizon_h: float, streams: RandomStreams) -> O
         0.0,
     )
     latent = np.where(pseudo, 0.5, -0.5) * c.signal_separation + rng.standard_normal(n)
-    signal = special.expit(latent)
 
     def uniforms(stream: str, k: int = 1) -> list[np.ndarray]:
-        g = streams[stream]
+        g = streams.day(stream, day)
         return [g.random(n) for _ in range(k)]
 
     (u_pick,) = uniforms("picking")
     u_transit, u_loss = uniforms("transit", 2)
     u_gap, u_gap_start = uniforms("scans", 2)
     (u_return,) = uniforms("returns")
-    return OrderStream(
-        created_h=created,
-        burst=burst,
-        region=region,
-        product=product,
-        items=items,
-        value_usd=value,
-        margin_usd=value * margin_share,
-        channel=channel,
-        service_level=service_level,
-        vip=vip,
-        signal=signal,
-        expectation_extra_h=extra,
-        pseudo_urgent=pseudo,
-        u_pick=u_pick,
-        u_transit=u_transit,
-        u_scan_gap=u_gap,
-        u_gap_start=u_gap_start,
-        u_loss=u_loss,
-        u_return=u_return,
-    )
+    return {
+        "created_h": created,
+        "burst": burst,
+        "region": region,
+        "product": product,
+        "items": items,
+        "value_usd": value,
+        "margin_usd": value * margin_share,
+        "channel": channel,
+        "service_level": service_level,
+        "vip": vip,
+        "signal": special.expit(latent),
+        "expectation_extra_h": extra,
+        "pseudo_urgent": pseudo,
+        "u_pick": u_pick,
+        "u_transit": u_transit,
+        "u_scan_gap": u_gap,
+        "u_gap_start": u_gap_start,
+        "u_loss": u_loss,
+        "u_return": u_return,
+    }
+
+
+def generate_orders(world: World, end_h: float, streams: RandomStreams) -> OrderStream:
+    """Draw every order created before ``end_h``, sorted by creation time, day by day."""
+    days = [_day_orders(world, day, streams) for day in range(int(np.ceil(end_h / 24.0)))]
+    columns = {
+        f.name: np.concatenate([d[f.name] for d in days]) if days else np.empty(0)
+        for f in fields(OrderStream)
+    }
+    keep = int(np.searchsorted(columns["created_h"], end_h, side="left"))
+    return OrderStream(**columns).head(keep)

@@ -1,7 +1,8 @@
 """Storms per region and the forecasts issued ahead of them, drawn up front.
 
 Storm onsets are Poisson per region (rate per day), durations from the configured distribution,
-severity uniform in [severity_min, severity_max]; scripted storms are added. Each real storm is
+severity uniform in [severity_min, severity_max], each day from its own streams (so a day's
+weather is the same whatever the horizon); scripted storms are added. Each real storm is
 forecast ``forecast_lead_h`` ahead with probability ``forecast_hit_p``; false alarms arrive so that
 they make up ``false_alarm_ratio`` of all forecasts. Policies see :class:`PublicForecasts`, never
 :class:`StormTimeline`.
@@ -113,58 +114,77 @@ class Forecasts(PublicForecasts):
         return PublicForecasts(*arrays)
 
 
+def _day_storms(
+    world: World, day: int, streams: RandomStreams
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One day's random storms (region, start, duration, severity, forecast hit), all regions at
+    once, from that day's ``weather`` and ``forecast`` streams."""
+    w = world.weather
+    rng = streams.day("weather", day)
+    counts = rng.poisson(w.storm_rate_per_day)
+    n = int(counts.sum())
+    region = np.repeat(np.arange(len(counts)), counts).astype(np.int64)
+    start = 24.0 * (day + rng.random(n))
+    duration = w.storm_duration.quantile(rng.random(n))
+    severity = w.severity_min + (w.severity_max - w.severity_min) * rng.random(n)
+    hit = streams.day("forecast", day).random(n) < w.forecast_hit_p
+    return region, start, duration, severity, hit
+
+
+def _day_false_alarms(
+    world: World, day: int, streams: RandomStreams, false_rate: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """One day's false alarms (region, predicted start), from a ``forecast`` sub-stream of the day
+    (so the day's forecast hits never shift them)."""
+    rng = streams.day("forecast", day, "false_alarms")
+    counts = rng.poisson(false_rate)
+    region = np.repeat(np.arange(len(counts)), counts).astype(np.int64)
+    return region, 24.0 * (day + rng.random(int(counts.sum())))
+
+
 def generate_weather(
     world: World,
-    horizon_h: float,
+    end_h: float,
     streams: RandomStreams,
 ) -> tuple[StormTimeline, Forecasts]:
+    """True storms starting on the days up to ``end_h``, their forecasts and false alarms; each
+    day drawn from its own streams, so the weather of a day does not depend on the horizon.
+
+    The caller passes ``end_h`` at least ``forecast_lead_h`` past the run's end, so every forecast
+    that can be issued during the run is there.
+    """
     w = world.weather
-    rng = streams["weather"]
-    regions, starts, durations, severities, forecastable = [], [], [], [], []
-    for r, rate_per_day in enumerate(w.storm_rate_per_day):
-        n = rng.poisson(rate_per_day * horizon_h / 24.0)
-        regions.append(np.full(n, r))
-        starts.append(rng.random(n) * horizon_h)
-        durations.append(w.storm_duration.quantile(rng.random(n)))
-        severities.append(w.severity_min + (w.severity_max - w.severity_min) * rng.random(n))
-        forecastable.append(np.ones(n, dtype=bool))
+    n_days = int(np.ceil(end_h / 24.0))
+    days = [_day_storms(world, day, streams) for day in range(n_days)]
+    regions, starts, durations, severities, hits = ([d[k] for d in days] for k in range(5))
     for s in w.scripted:
-        regions.append(np.array([s.region]))
+        regions.append(np.array([s.region], dtype=np.int64))
         starts.append(np.array([s.start_h]))
         durations.append(np.array([s.duration_h]))
         severities.append(np.array([s.severity]))
-        forecastable.append(np.array([s.forecast]))
-    region = np.concatenate(regions).astype(np.int64)
-    start = np.concatenate(starts)
-    end = start + np.concatenate(durations)
-    severity = np.concatenate(severities)
-    can_forecast = np.concatenate(forecastable)
+        hits.append(np.array([s.forecast]))
+    region = np.concatenate([np.empty(0, dtype=np.int64), *regions]).astype(np.int64)
+    start = np.concatenate([np.empty(0), *starts])
+    end = start + np.concatenate([np.empty(0), *durations])
+    severity = np.concatenate([np.empty(0), *severities])
     order = np.argsort(start, kind="stable")
     timeline = StormTimeline(region[order], start[order], end[order], severity[order])
+    hits_idx = np.flatnonzero(np.concatenate([np.empty(0, dtype=bool), *hits]).astype(bool)[order])
 
-    frng = streams["forecast"]
-    scripted = np.zeros(len(region), dtype=bool)
-    scripted[len(region) - len(w.scripted) :] = True
-    hit = can_forecast & ((frng.random(len(region)) < w.forecast_hit_p) | scripted)
-    hit = hit[order]
-    hits = np.flatnonzero(hit)
     # false alarms: FAR = false / (false + hits)  =>  false rate = hit rate x FAR / (1 - FAR)
     false_rate = (
         w.storm_rate_per_day * w.forecast_hit_p * w.false_alarm_ratio / (1.0 - w.false_alarm_ratio)
     )
-    fa_region, fa_start = [], []
-    for r, rate_per_day in enumerate(false_rate):
-        n = frng.poisson(rate_per_day * horizon_h / 24.0)
-        fa_region.append(np.full(n, r))
-        fa_start.append(frng.random(n) * horizon_h)
-    fa_r = np.concatenate(fa_region).astype(np.int64)
-    fa_s = np.concatenate(fa_start)
+    alarms = [_day_false_alarms(world, day, streams, false_rate) for day in range(n_days)]
+    fa_r = np.concatenate([a[0] for a in alarms] or [np.empty(0, dtype=np.int64)])
+    fa_s = np.concatenate([a[1] for a in alarms] or [np.empty(0)])
     mean_duration = w.storm_duration.mean_h
+    predicted = np.concatenate([timeline.start_h[hits_idx], fa_s])
     forecasts = Forecasts(
-        region=np.concatenate([timeline.region[hits], fa_r]),
-        issued_h=np.concatenate([timeline.start_h[hits], fa_s]) - w.forecast_lead_h,
-        start_h=np.concatenate([timeline.start_h[hits], fa_s]),
-        end_h=np.concatenate([timeline.start_h[hits], fa_s]) + mean_duration,
-        true_storm=np.concatenate([hits, np.full(len(fa_r), -1)]),
+        region=np.concatenate([timeline.region[hits_idx], fa_r]).astype(np.int64),
+        issued_h=predicted - w.forecast_lead_h,
+        start_h=predicted,
+        end_h=predicted + mean_duration,
+        true_storm=np.concatenate([hits_idx, np.full(len(fa_r), -1)]),
     )
     return timeline, forecasts
