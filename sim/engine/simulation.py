@@ -1,7 +1,8 @@
 """One run of the fulfilment network: wires demand, warehouses, carriers and policies into SimPy.
 
 Life cycle of an order: created -> routed in an allocation wave (warehouse + mode) -> stock
-reserved (or, when stale stock misled routing: re-routed, back-ordered or cancelled) -> queued for
+reserved (or, when stale stock misled routing: re-routed — after ``reroute_delay_h``, in the next
+allocation wave, with that wave's arrivals —, back-ordered or cancelled) -> queued for
 a picker -> picked/packed -> waits at the dock for the carrier pickup -> in transit -> delivered.
 Everything random is drawn from named streams, so policies see common random numbers. Policies
 are called through the seam in :mod:`sim.engine.contract`: before each call the simulation
@@ -11,6 +12,7 @@ publishes what the order-management system can read; monitoring's actions come b
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Generator
 from typing import Any
 
@@ -40,6 +42,7 @@ from sim.engine.warehouse import HIGH_PRIORITY, NORMAL_PRIORITY, WarehouseOps
 from sim.engine.weather import generate_weather
 
 ProgressCallback = Callable[[float], None]  # called with simulated days done
+TIME_TOLERANCE_H = 1e-9  # a wave at 0.1 h steps may land a rounding error before a ready time
 
 
 class PolicyError(RuntimeError):
@@ -95,6 +98,10 @@ class Simulation:
             self.env, world, self.orders, self.book, self.promised_h, self._route
         )
         self._excluded: dict[int, set[int]] = {}
+        # re-routed orders waiting out reroute_delay_h: (ready hour, order), in ready order; they
+        # join the first allocation wave after it (or, without waves, the re-route timer)
+        self._reroutes: deque[tuple[float, int]] = deque()
+        self._reroute_wake: simpy.Event | None = None
         self._arrived = 0  # orders with index below this have arrived
         self._oldest_open = 0
         self._pick_cost = world.costs.pick_pack_usd + world.costs.extra_item_usd * (
@@ -121,6 +128,8 @@ class Simulation:
         routing.start(known, seed)
         monitoring.start(known, seed)
         self.env.process(self._allocation())
+        if world.allocation_wave_h <= 0:
+            self.env.process(self._reroute_timer())
         self.stock.start_syncing()
         if math.isfinite(monitoring.interval_h):
             self.env.process(self._monitoring())
@@ -130,25 +139,35 @@ class Simulation:
 
     # -- processes -----------------------------------------------------------------------------
     def _allocation(self) -> Generator[Any, Any, None]:
+        """Route arrivals: in allocation waves (with the re-routes that are due), or one by one."""
         env, created = self.env, self.orders.created_h
         n, wave = len(created), self.world.allocation_wave_h
         i = 0
-        while i < n:
-            if wave > 0:
+        if wave > 0:
+            while True:
                 yield env.timeout(wave)
                 j = int(np.searchsorted(created, env.now, side="right"))
-            else:
+                self._admit(i, j, self._due_reroutes())
+                i = j
+        else:
+            while i < n:
                 if created[i] > env.now:
                     yield env.timeout(created[i] - env.now)
-                j = i + 1
-            if j > i:
-                self._arrived = j
-                self.book.stage[i:j] = Stage.WAITING_ROUTE
-                arrivals = self.promotions.hold_paused(np.arange(i, j))
-                self.book.released_h[arrivals] = env.now
-                if len(arrivals):
-                    self._route(arrivals)
-                i = j
+                self._admit(i, i + 1, self._due_reroutes())
+                i += 1
+
+    def _admit(self, i: int, j: int, again: np.ndarray) -> None:
+        """Orders ``i..j-1`` arrive (those of paused promotions are held back); they are routed
+        in one batch after the re-routes that are due."""
+        arrivals = np.arange(i, j)
+        if j > i:
+            self._arrived = j
+            self.book.stage[i:j] = Stage.WAITING_ROUTE
+            arrivals = self.promotions.hold_paused(arrivals)
+            self.book.released_h[arrivals] = self.env.now
+        batch = np.concatenate([again, arrivals]) if len(again) else arrivals
+        if len(batch):
+            self._route(batch)
 
     def _monitoring(self) -> Generator[Any, Any, None]:
         while True:
@@ -182,9 +201,28 @@ class Simulation:
             yield self.env.timeout(24.0)
             self.progress(self.env.now / 24.0)
 
-    def _reroute_later(self, orders: np.ndarray, delay_h: float) -> Generator[Any, Any, None]:
-        yield self.env.timeout(delay_h)
-        self._route(orders)
+    def _due_reroutes(self) -> np.ndarray:
+        """Re-routed orders whose delay has passed, oldest first, taken off the waiting list."""
+        waiting, now = self._reroutes, self.env.now
+        due: list[int] = []
+        while waiting and waiting[0][0] <= now + TIME_TOLERANCE_H:
+            due.append(waiting.popleft()[1])
+        return np.asarray(due, dtype=np.int64)
+
+    def _reroute_timer(self) -> Generator[Any, Any, None]:
+        """Without allocation waves: route re-routed orders as their delay passes (one process
+        for all of them; ready times come in order, as the delay is the same for every order)."""
+        env = self.env
+        while True:
+            if not self._reroutes:
+                self._reroute_wake = env.event()
+                yield self._reroute_wake
+            ready = self._reroutes[0][0]
+            if ready > env.now:
+                yield env.timeout(ready - env.now)
+            due = self._due_reroutes()
+            if len(due):
+                self._route(due)
 
     # -- what policies may read ----------------------------------------------------------------
     def _publish(self) -> None:
@@ -329,7 +367,10 @@ class Simulation:
             book.reroutes[order] += 1
             book.cost_exception_usd[order] += costs.reroute_usd
             book.stage[order] = Stage.WAITING_ROUTE
-            self.env.process(self._reroute_later(np.array([order]), inv.reroute_delay_h))
+            self._reroutes.append((self.env.now + inv.reroute_delay_h, order))
+            wake = self._reroute_wake
+            if wake is not None and not wake.triggered:
+                wake.succeed()
         elif inv.on_stockout != "cancel" and ops.can_backorder(product):
             book.backordered[order] = True
             book.cost_exception_usd[order] += costs.backorder_usd
