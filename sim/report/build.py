@@ -28,6 +28,7 @@ from sim.report.aggregate import (
 from sim.report.chart_registry import CHARTS, ChartData
 from sim.report.html import Chart, best_table, headline_table, render, table
 from sim.report.kpis import DEFAULT_HALF_WIDTHS, HEADLINE
+from sim.report.method import method_rows
 from sim.report.series import warmup_frame
 from sim.report.style import save
 from sim.report.sweep import OK, Job, read_sweep
@@ -143,6 +144,7 @@ def _settings(
             "warm-up",
             f"{config.get('warmup_days')} days discarded; checked by MSER-5 ({len(warmup)} runs)",
         ),
+        *method_rows(config, finished),
         ("confidence intervals", "95%, Student t over replications; differences paired by seed"),
         ("comparison with the best", "Hsu's MCB with Bonferroni paired intervals, 3+ policies"),
     ]
@@ -198,7 +200,9 @@ def _sections(
             mser5_max_h=("mser5_warmup_h", "max"),
             settled_runs=("settled", "sum"),
         )
-        sections.append(("Warm-up (MSER-5 on the hourly pick backlog)", table(per.reset_index())))
+        sections.append(
+            ("Warm-up (MSER-5 on every series feeding the KPIs)", table(per.reset_index()))
+        )
     if not pilots.empty:
         sections.append(("Regional pilot", table(pilots.round(4))))
     jobs = summary[["job", "status", "scenario", "policy", "seed", "run_dir", "reason"]]

@@ -207,14 +207,9 @@ def warmup_words(warmup: pd.DataFrame) -> str:
     if warmup.empty:
         return "Warm-up: no time series to check."
     used = float(warmup["warmup_used_h"].max())
-    calm = warmup[warmup["settled"]]
-    if calm.empty:
-        return (
-            f"Warm-up: {used:.0f} h discarded; MSER-5 found no settled backlog in any run "
-            "(the scenarios' disruptions keep it moving), so the warm-up rests on the stated value."
-        )
-    median_h = float(np.median(calm["mser5_warmup_h"]))
-    worst_h = float(calm["mser5_warmup_h"].max())
+    median_h = float(np.median(warmup["mser5_warmup_h"]))
+    worst = warmup.iloc[int(np.argmax(warmup["mser5_warmup_h"].to_numpy()))]
+    worst_h = float(worst["mser5_warmup_h"])
     verdict = (
         "enough"
         if worst_h <= used
@@ -222,13 +217,23 @@ def warmup_words(warmup: pd.DataFrame) -> str:
     )
     found = (
         "finds no start-up transient that stands out from the daily cycle"
-        if median_h == 0
-        else f"cuts a median of {median_h:.0f} h"
+        if worst_h == 0
+        else f"cuts a median of {median_h:.0f} h (largest {worst_h:.0f} h, on "
+        f"{str(worst['mser5_series']).replace('_', ' ')})"
+    )
+    restless = warmup[~warmup["settled"]]
+    caveat = (
+        f" In {len(restless)} of {len(warmup)} runs some series never settle "
+        f"({', '.join(sorted(set(' '.join(restless['unsettled']).split())))[:120]}): "
+        "their cut is not counted."
+        if len(restless)
+        else ""
     )
     return (
-        f"Warm-up: the first {used:.0f} h of each run are discarded; MSER-5 on the hourly pick "
-        f"backlog {found} (largest cut {worst_h:.0f} h over {len(calm)} runs that settle), so "
-        f"the warm-up used is {verdict}."
+        f"Warm-up: the first {used:.0f} h of each run are discarded; MSER-5 on every series "
+        f"that feeds the KPIs (pick backlog, dock, back-orders, stock, parcels in transit, late "
+        f"orders; network and per warehouse) {found} over {len(warmup)} runs, so the warm-up "
+        f"used is {verdict}.{caveat}"
     )
 
 

@@ -1,5 +1,5 @@
 """Per-run detail the charts need beyond kpis.json: backlog and late orders over time, delivery
-times, and the MSER-5 warm-up of each run's backlog.
+times, and the MSER-5 warm-up of each run, chosen on every sampled series that feeds the KPIs.
 
 Reads only the columns it uses from ``orders.parquet`` and ``timeseries.parquet``, one run at a
 time, so memory stays proportional to one run.
@@ -58,8 +58,39 @@ def delivery_hours(run_dir: Path, warmup_h: float) -> np.ndarray:
     return delivered[keep] - created[keep]
 
 
+# Series that feed KPIs, each checked by MSER-5 as a network total and (warehouse series) per
+# warehouse: pick backlog -> pick wait; dock -> delivery time; back-orders and stock -> re-route,
+# back-order and cancel rates; parcels in transit -> delivery time and transport cost; late open
+# orders -> late rate and NPS.
+WAREHOUSE_SERIES = ("backlog", "at_dock", "backordered", "stock_units")
+NETWORK_SERIES = (*WAREHOUSE_SERIES, "in_transit", "late_open")
+
+
+def kpi_series(run_dir: Path) -> dict[str, np.ndarray]:
+    """Every series that feeds the KPIs, on the sample grid: ``<series>`` for the network total
+    and ``<series>@<warehouse>`` for each warehouse; series that never move are left out."""
+    ts = pd.read_parquet(run_dir / TIMESERIES_FILE)
+    wh = ts[ts["kind"] == "warehouse"]
+    times = np.sort(wh["time_h"].unique())
+    out: dict[str, np.ndarray] = {}
+    for name in WAREHOUSE_SERIES:
+        by = wh.pivot_table(index="time_h", columns="name", values=name, observed=True)
+        by = by.reindex(times).astype(float)
+        out[name] = by.sum(axis=1).to_numpy()
+        out.update({f"{name}@{w}": by[w].to_numpy() for w in by.columns})
+    modes = ts[ts["kind"] == "mode"]
+    out["in_transit"] = (
+        modes.groupby("time_h")["in_transit"].sum().reindex(times).astype(float).to_numpy()
+    )
+    out["late_open"] = late_open_series(run_dir, times).astype(float)
+    return {k: v for k, v in out.items() if len(v) and np.nanstd(v) > 0}
+
+
 def warmup_frame(jobs: Sequence[Job], labels: pd.DataFrame) -> pd.DataFrame:
-    """MSER-5 warm-up of each finished run's total backlog, beside the warm-up it used."""
+    """MSER-5 warm-up of each finished run, beside the warm-up it used: the cut on each series
+    that feeds the KPIs (network totals: ``mser5_<series>_h``), and the warm-up chosen on all of
+    them — the largest cut of the series that settle (``mser5_warmup_h``, set by
+    ``mser5_series``); ``unsettled`` names series whose minimum falls in the second half."""
     rows = []
     by_job = labels.set_index("job")
     for job in jobs:
@@ -67,9 +98,12 @@ def warmup_frame(jobs: Sequence[Job], labels: pd.DataFrame) -> pd.DataFrame:
             continue
         if not (job.run_dir / TIMESERIES_FILE).exists():
             continue
-        series = backlog_series(job.run_dir)
-        interval_h = float(np.median(np.diff(series.index))) if len(series) > 1 else 1.0
-        cut = mser5(series.to_numpy())
+        series = kpi_series(job.run_dir)
+        times = backlog_series(job.run_dir).index.to_numpy(float)
+        interval_h = float(np.median(np.diff(times))) if len(times) > 1 else 1.0
+        cuts = {name: mser5(values) for name, values in series.items()}
+        settled = {name: cut.observations * interval_h for name, cut in cuts.items() if cut.settled}
+        worst = max(settled, key=lambda name: settled[name], default="")
         rows.append(
             {
                 "job": job.num,
@@ -77,11 +111,30 @@ def warmup_frame(jobs: Sequence[Job], labels: pd.DataFrame) -> pd.DataFrame:
                 "policy": by_job.loc[job.num, "policy"],
                 "seed": job.seed,
                 "warmup_used_h": 24.0 * float(job.config.get("warmup_days", 0.0)),
-                "mser5_warmup_h": cut.observations * interval_h,
-                "settled": cut.settled,
+                "mser5_warmup_h": settled.get(worst, 0.0),
+                "mser5_series": worst,
+                "settled": len(settled) == len(cuts),
+                "unsettled": " ".join(sorted(set(cuts) - set(settled))),
+                **{
+                    f"mser5_{name}_h": cuts[name].observations * interval_h
+                    if name in cuts
+                    else np.nan
+                    for name in NETWORK_SERIES
+                },
             }
         )
-    columns = ["job", "scenario", "policy", "seed", "warmup_used_h", "mser5_warmup_h", "settled"]
+    columns = [
+        "job",
+        "scenario",
+        "policy",
+        "seed",
+        "warmup_used_h",
+        "mser5_warmup_h",
+        "mser5_series",
+        "settled",
+        "unsettled",
+        *(f"mser5_{name}_h" for name in NETWORK_SERIES),
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
