@@ -192,6 +192,7 @@ class CostConf:
     staff_usd_per_h: float = 40.0  # monitoring team time
     claim_usd: float = 6.0  # claims pre-review and customer contact
     held_order_margin_loss_p: float = 0.2  # share of a held order's margin lost (walk-aways)
+    unserved_margin_loss_p: float = 1.0  # share of the margin lost on an order never served
 
 
 @dataclass

@@ -258,5 +258,6 @@ def _validate_inventory(inv: Mapping[str, Any], k: str) -> None:
 
 def _validate_costs(costs: Mapping[str, Any], k: str) -> None:
     probability(f"{k}.held_order_margin_loss_p", costs["held_order_margin_loss_p"])
+    probability(f"{k}.unserved_margin_loss_p", costs["unserved_margin_loss_p"])
     for name, value in costs.items():
         non_negative(f"{k}.{name}", value)

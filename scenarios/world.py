@@ -153,6 +153,8 @@ class Costs:
     staff_usd_per_h: float
     claim_usd: float
     held_order_margin_loss_p: float
+    # never served (cancelled, or open when the run stops): this share of its margin is lost
+    unserved_margin_loss_p: float
 
 
 @dataclass(frozen=True)

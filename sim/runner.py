@@ -19,6 +19,7 @@ from scenarios.world import World
 from sim.config.compose import load_config, load_policies
 from sim.config.validate import validate
 from sim.engine import RunResult, run
+from sim.engine.simulation import DEFAULT_COOLDOWN_DAYS
 from sim.io.order_log import write_order_log
 from sim.io.run_files import write_run
 
@@ -40,6 +41,7 @@ def simulate(
         warmup_days=float(cfg["warmup_days"]),
         timeseries_interval_h=float(cfg["timeseries_interval_h"]),
         progress=progress,
+        cooldown_days=float(cfg.get("cooldown_days", DEFAULT_COOLDOWN_DAYS)),
     )
 
 
@@ -59,7 +61,7 @@ def run_from_config(cfg: Mapping[str, Any], output_dir: str | Path) -> dict[str,
     horizon_days = float(cfg["horizon_days"])
     progress_bar = None
     if cfg.get("progress", False):
-        progress_bar = tqdm(
+        progress_bar = tqdm(  # the horizon; the cool-down shows past it
             total=round(horizon_days),
             unit="sim-day",
             leave=False,

@@ -32,6 +32,7 @@ class RunConf:
     seed: int = 1
     horizon_days: float = 28.0
     warmup_days: float = 3.0
+    cooldown_days: float = 14.0  # at most this long past the horizon for the cohort to resolve
     timeseries_interval_h: float = 1.0
     progress: bool = True
     scenario: ScenarioConf = MISSING

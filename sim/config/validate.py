@@ -67,6 +67,7 @@ def validate(cfg: Mapping[str, Any]) -> None:
         raise ConfigError(
             "warmup_days", f"less than horizon_days ({cfg['horizon_days']})", cfg["warmup_days"]
         )
+    non_negative("cooldown_days", cfg.get("cooldown_days", 0.0))
     positive("timeseries_interval_h", cfg["timeseries_interval_h"])
     validate_scenario(cfg["scenario"])
     if "export" in cfg:  # older callers may pass a config without the export group

@@ -31,7 +31,6 @@ class CarrierOps:
         book: OrderBook,
         orders: OrderStream,
         availability: Availability,
-        horizon_h: float,
     ) -> None:
         self.env = env
         self.world = world
@@ -48,7 +47,7 @@ class CarrierOps:
         self.pickups_skipped = 0
         for w in range(n_wh):
             for m in range(n_modes):
-                env.process(self._pickups(w, m, horizon_h))
+                env.process(self._pickups(w, m))
         env.process(self._midnight_reset())
 
     def add_packed(self, order: int) -> None:
@@ -62,11 +61,12 @@ class CarrierOps:
             yield self.env.timeout(24.0 - self.env.now % 24.0)
             self.shipped_today[:] = 0
 
-    def _pickups(self, w: int, m: int, horizon_h: float) -> Generator[Any, Any, None]:
+    def _pickups(self, w: int, m: int) -> Generator[Any, Any, None]:
+        """The carrier's calls, every day for as long as the run goes on (past the horizon too)."""
         env = self.env
         mode = self.world.modes[m]
         day = 0.0
-        while day < horizon_h:
+        while True:
             for hour in mode.pickup_hours:
                 t = day + hour
                 if t < env.now:

@@ -1,4 +1,6 @@
-"""Run-level KPIs from the order records, orders created in the warm-up left out.
+"""Run-level KPIs over the cohort: the orders created in [warm-up, horizon), read when the run
+ended (every cohort order resolved — delivered or cancelled — or the cool-down limit reached;
+those still open then are *unresolved*).
 
 :data:`KPIS` is the registry: one entry per KPI, in ``kpis.json`` order, saying how it is computed
 from the order columns and how it reads (label, unit, better direction, display format). The run
@@ -39,8 +41,9 @@ class Orders:
     def counted(
         cls, columns: Mapping[str, np.ndarray], warmup_h: float, horizon_h: float
     ) -> Orders:
-        """Orders created at or after ``warmup_h``."""
-        keep = columns["created_h"] >= warmup_h
+        """The cohort: orders created in [``warmup_h``, ``horizon_h``)."""
+        created = columns["created_h"]
+        keep = (created >= warmup_h) & (created < horizon_h)
         return cls({k: v[keep] for k, v in columns.items()}, horizon_h)
 
     def __getitem__(self, column: str) -> np.ndarray:
@@ -68,14 +71,20 @@ class Orders:
         return self["status"] == CANCELLED
 
     @functools.cached_property
+    def unresolved(self) -> np.ndarray:
+        """Neither delivered nor cancelled when the run ended."""
+        return self["status"] == OPEN
+
+    @functools.cached_property
     def delivery_h(self) -> np.ndarray:
-        """Delivery times; held-back promotion orders count from when they entered."""
-        return self["delivered_h"][self.delivered] - self["released_h"][self.delivered]
+        """Delivery times from creation (held-back promotion orders too), delivered orders."""
+        return self["delivered_h"][self.delivered] - self["created_h"][self.delivered]
 
     @functools.cached_property
     def due(self) -> np.ndarray:
-        """Not cancelled, and delivered or promised within the horizon."""
-        return ~self.cancelled & (self.delivered | (self["promised_h"] <= self.horizon_h))
+        """Orders whose on-time outcome is known: delivered, or unresolved and already past the
+        promise (late). Cancelled orders are not due (they count in ``cancel_rate``)."""
+        return self.delivered | (self.unresolved & (np.nan_to_num(self["late_h"]) > 0))
 
     @functools.cached_property
     def on_time(self) -> np.ndarray:
@@ -269,15 +278,17 @@ ALERT_KPIS: tuple[Kpi, ...] = (
 )
 
 KPIS: tuple[Kpi | KpiFamily, ...] = (
-    _count("orders_created", "orders created (after warm-up)", "neither", lambda o: o.n),
+    _count("orders_created", "orders created (cohort)", "neither", lambda o: o.n),
     _count("orders_delivered", "orders delivered", "higher", _with_status(DELIVERED)),
-    _count("orders_open", "orders open at horizon", "lower", _with_status(OPEN)),
+    _count("orders_open", "orders open at the end", "lower", _with_status(OPEN)),
     _count("orders_cancelled", "orders cancelled", "lower", _with_status(CANCELLED)),
+    _count("orders_unresolved", "orders unresolved", "lower", lambda o: o.count(o.unresolved)),
     _cost("cost_per_order", "cost per order (USD)", "cost", half_width=0.05),
     _cost("cost_pick_per_order", "pick cost per order (USD)", "cost_pick_usd"),
     _cost("cost_transport_per_order", "transport cost per order (USD)", "cost_transport_usd"),
     _cost("cost_exception_per_order", "exception cost per order (USD)", "cost_exception_usd"),
     _cost("monitoring_cost_per_order", "monitoring cost per order (USD)", "cost_monitoring_usd"),
+    _cost("cost_unserved_per_order", "unserved cost per order (USD)", "cost_unserved_usd"),
     _hours(
         "delivery_time_mean_h",
         "delivery time, mean (h)",
@@ -312,8 +323,8 @@ KPIS: tuple[Kpi | KpiFamily, ...] = (
 SUMMARY = (
     "orders_created",
     "orders_delivered",
-    "orders_open",
     "orders_cancelled",
+    "orders_unresolved",
     "on_time_rate",
     "delivery_time_mean_h",
     "delivery_time_p90_h",
@@ -363,6 +374,6 @@ def compute_kpis(
     horizon_h: float,
     mode_names: tuple[str, ...] = (),
 ) -> dict[str, float]:
-    """Flat KPI mapping over orders created at or after ``warmup_h``."""
+    """Flat KPI mapping over the cohort: orders created in [``warmup_h``, ``horizon_h``)."""
     orders = Orders.counted(columns, warmup_h, horizon_h)
     return {k.key: k.compute(orders) for k in expand(mode_names)}

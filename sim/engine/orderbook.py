@@ -48,6 +48,7 @@ class OrderBook:
         self.alert_mask = np.zeros(n, dtype=np.int8)  # bit 0 blue, 1 yellow, 2 red
         self.claim_h = nan.copy()
         self.cost_monitoring_usd = np.zeros(n)
+        self.cost_unserved_usd = np.zeros(n)  # never served: margin lost (+ cancel_usd if open)
         self.queue_token = np.zeros(n, dtype=np.int64)  # invalidates stale pick-queue entries
 
     def __len__(self) -> int:

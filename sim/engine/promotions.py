@@ -1,7 +1,9 @@
 """Paused promotions: a monitoring action that holds back a burst's new orders for a while.
 
 While a promotion is paused its arriving orders are held; when the pause ends they enter the
-allocation, promised from their release, and the held margin loss is charged to them.
+allocation and the held margin loss is charged to them. Their promise stays the one made at
+creation: a promise, once made, never changes (holding an order back makes it later, not due
+later).
 """
 
 from __future__ import annotations
@@ -24,14 +26,12 @@ class PromotionPauses:
         world: World,
         orders: OrderStream,
         book: OrderBook,
-        promised_h: np.ndarray,
         route: Callable[[np.ndarray], None],
     ) -> None:
         self._env = env
         self._world = world
         self._orders = orders
         self._book = book
-        self._promised_h = promised_h
         self._route = route
         self.paused_until_h: dict[int, float] = {}  # burst -> hour its promotion resumes
         self._held: dict[int, list[int]] = {}  # burst -> orders held back meanwhile
@@ -77,7 +77,7 @@ class PromotionPauses:
         }
 
     def _release(self, burst: int, until_h: float) -> Generator[Any, Any, None]:
-        """At the end of a pause, held orders enter, promised from now."""
+        """At the end of a pause, held orders enter (their promise unchanged)."""
         yield self._env.timeout(until_h - self._env.now)
         if self.paused_until_h.get(burst) != until_h:
             return  # the pause was extended; a later release takes them
@@ -87,9 +87,6 @@ class PromotionPauses:
             now, book, world = self._env.now, self._book, self._world
             book.held[held] = True
             book.released_h[held] = now
-            self._promised_h[held] = (
-                now + world.customer.promise_h[self._orders.service_level[held]]
-            )
             margin_loss = world.costs.held_order_margin_loss_p * self._orders.margin_usd[held]
             book.cost_monitoring_usd[held] += margin_loss
             self._route(held)

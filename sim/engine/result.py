@@ -7,6 +7,7 @@ stock never negative.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -88,6 +89,9 @@ class FinishedRun:
     seed: int
     warmup_h: float
     horizon_h: float
+    end_h: float  # when outcomes are read: the cohort resolved, or the cool-down limit
+    stopped_h: float  # when the simulation stopped (end_h or, with nothing left to act, before)
+    n_before_horizon: int  # orders created before the horizon: the rows of the order records
     min_stock: int  # lowest true stock of any product anywhere during the run
     counts: Mapping[str, int]  # events, replenishments, pickups skipped, storms, forecasts
 
@@ -96,6 +100,9 @@ def collect(run: FinishedRun) -> RunResult:
     """Turn a finished run into its records, KPIs and series; check the invariants."""
     columns = order_columns(run)
     kpis = compute_kpis(columns, run.warmup_h, run.horizon_h, run.world.mode_names)
+    cohort = (columns["created_h"] >= run.warmup_h) & (columns["created_h"] < run.horizon_h)
+    resolved = columns["status"] != OPEN
+    last_h = np.fmax(columns["delivered_h"], columns["cancelled_h"])[cohort & resolved]
     result = RunResult(
         columns,
         _warehouse_series(run),
@@ -112,6 +119,9 @@ def collect(run: FinishedRun) -> RunResult:
             "scenario": run.world.name,
             "horizon_h": run.horizon_h,
             "warmup_h": run.warmup_h,
+            "end_h": run.end_h,
+            "stopped_h": run.stopped_h,
+            "cohort_resolved_h": float(last_h.max()) if len(last_h) else run.horizon_h,
             **run.counts,
         },
     )
@@ -119,9 +129,9 @@ def collect(run: FinishedRun) -> RunResult:
     return result
 
 
-def _status(book: OrderBook, horizon_h: float) -> np.ndarray:
-    """delivered / open / cancelled as of the horizon."""
-    delivered = (book.stage == Stage.IN_TRANSIT) & (book.delivered_h <= horizon_h)
+def _status(book: OrderBook, end_h: float) -> np.ndarray:
+    """delivered / open / cancelled as of the end of the run (open: unresolved)."""
+    delivered = (book.stage == Stage.IN_TRANSIT) & (book.delivered_h <= end_h)
     status = np.full(len(book), OPEN, dtype=object)
     status[delivered] = DELIVERED
     status[book.stage == Stage.CANCELLED] = CANCELLED
@@ -132,22 +142,21 @@ def _experience(
     run: FinishedRun, status: np.ndarray, delivered_h: np.ndarray
 ) -> dict[str, np.ndarray]:
     """Promoter, detractor and return probabilities from lateness against the customer's own
-    expectation (an open order already past it counts with its lateness so far)."""
-    world, book, o, horizon = run.world, run.book, run.orders, run.horizon_h
-    delivered, cancelled, open_ = status == DELIVERED, status == CANCELLED, status == OPEN
+    expectation. An order never served — cancelled, or still open when the run ended (the cohort
+    had the whole cool-down to resolve) — is rated as a cancellation."""
+    world, book, o = run.world, run.book, run.orders
+    delivered, never_served = status == DELIVERED, (status == CANCELLED) | (status == OPEN)
     expected_h = run.promised_h + o.expectation_extra_h
     experience = ExperienceModel(world.customer)
     lateness_days = np.where(delivered, (delivered_h - expected_h) / 24.0, np.nan)
-    overdue_open = open_ & (expected_h < horizon)
-    lateness_days[overdue_open] = (horizon - expected_h[overdue_open]) / 24.0
     # a claim opened before delivery (proactive contact) softens the perceived lateness
-    contacted = book.claim_h < np.where(delivered, delivered_h, horizon)
+    contacted = delivered & (book.claim_h < delivered_h)
     lateness_days[contacted] -= world.customer.claim_lateness_credit_days
     lateness_days = np.maximum(lateness_days, 0.0)
     promoter = experience.promoter_p(lateness_days)
     detractor = experience.detractor_p(lateness_days)
-    promoter[cancelled] = world.customer.cancelled_promoter_p
-    detractor[cancelled] = world.customer.cancelled_detractor_p
+    promoter[never_served] = world.customer.cancelled_promoter_p
+    detractor[never_served] = world.customer.cancelled_detractor_p
     early_days = np.where(delivered, (expected_h - delivered_h) / 24.0, 0.0)
     return_p = np.where(
         delivered,
@@ -158,8 +167,25 @@ def _experience(
 
 
 def order_columns(run: FinishedRun) -> dict[str, np.ndarray]:
-    """One column per field of ``orders.parquet`` (README: Order columns)."""
-    world, book, o, horizon = run.world, run.book, run.orders, run.horizon_h
+    """One column per field of ``orders.parquet`` (README: Order columns): one row per order
+    created before the horizon (arrivals of the cool-down are simulated, not recorded), with its
+    state when the run ended."""
+    return _order_columns(_before_horizon(run))
+
+
+def _before_horizon(run: FinishedRun) -> FinishedRun:
+    """The run's records cut to the orders created before the horizon."""
+    n = run.n_before_horizon
+    book = OrderBook(0)
+    for name, column in vars(run.book).items():
+        setattr(book, name, column[:n])
+    return dataclasses.replace(
+        run, orders=run.orders.head(n), book=book, promised_h=run.promised_h[:n]
+    )
+
+
+def _order_columns(run: FinishedRun) -> dict[str, np.ndarray]:
+    world, book, o, horizon = run.world, run.book, run.orders, run.end_h
     status = _status(book, horizon)
     delivered, open_ = status == DELIVERED, status == OPEN
     delivered_h = np.where(delivered, book.delivered_h, np.nan)
@@ -170,7 +196,8 @@ def order_columns(run: FinishedRun) -> dict[str, np.ndarray]:
         book.cost_pick_usd
         + book.cost_transport_usd
         + book.cost_exception_usd
-        + (book.cost_monitoring_usd)
+        + book.cost_monitoring_usd
+        + book.cost_unserved_usd
     )
     return {
         "order_id": np.arange(len(o), dtype=np.int64),
@@ -208,6 +235,7 @@ def order_columns(run: FinishedRun) -> dict[str, np.ndarray]:
         "prioritised": book.prioritised,
         "lost": book.lost,
         "cost_monitoring_usd": book.cost_monitoring_usd,
+        "cost_unserved_usd": book.cost_unserved_usd,
         "storm_delay_h": book.storm_delay_h,
         "released_h": book.released_h,
         "held": book.held,

@@ -42,6 +42,8 @@ from sim.engine.warehouse import HIGH_PRIORITY, NORMAL_PRIORITY, WarehouseOps
 from sim.engine.weather import generate_weather
 
 ProgressCallback = Callable[[float], None]  # called with simulated days done
+DEFAULT_COOLDOWN_DAYS = 14.0  # the cohort's last orders may run this long past the horizon
+COOL_DOWN_CHECK_H = 1.0  # in the cool-down, how often the run checks whether the cohort resolved
 TIME_TOLERANCE_H = 1e-9  # a wave at 0.1 h steps may land a rounding error before a ready time
 
 
@@ -62,6 +64,7 @@ class Simulation:
         warmup_days: float = 0.0,
         timeseries_interval_h: float = 1.0,
         progress: ProgressCallback | None = None,
+        cooldown_days: float = DEFAULT_COOLDOWN_DAYS,
     ) -> None:
         self.world = world
         self.routing = routing
@@ -69,19 +72,24 @@ class Simulation:
         self.seed = seed
         self.horizon_h = horizon_days * 24.0
         self.warmup_h = warmup_days * 24.0
+        self.limit_h = self.horizon_h + cooldown_days * 24.0  # the run stops by then at the latest
         self.progress = progress
         self.streams = RandomStreams(seed)
-        self.orders = generate_orders(world, self.horizon_h, self.streams)
-        self.storms, self.forecasts = generate_weather(world, self.horizon_h, self.streams)
+        # orders and weather go on past the horizon, from the same per-day streams (not counted)
+        self.orders = generate_orders(world, self.limit_h, self.streams)
+        self.storms, self.forecasts = generate_weather(
+            world, self.limit_h + world.weather.forecast_lead_h, self.streams
+        )
+        self.n_before_horizon = int(np.searchsorted(self.orders.created_h, self.horizon_h))
         self.book = OrderBook(len(self.orders))
+        # the promise, made at creation, never changes
         self.promised_h = (
             self.orders.created_h + world.customer.promise_h[self.orders.service_level]
         )
+        self.promised_h.setflags(write=False)
         self.env = simpy.Environment()
         availability = Availability(world, self.storms)
-        self.carriers = CarrierOps(
-            self.env, world, self.book, self.orders, availability, self.horizon_h
-        )
+        self.carriers = CarrierOps(self.env, world, self.book, self.orders, availability)
         self.warehouses = [
             WarehouseOps(self.env, i, spec, self.book, self.orders, availability, self._packed)
             for i, spec in enumerate(world.warehouses)
@@ -94,9 +102,7 @@ class Simulation:
             inventory.sync_interval_h,
             lagging=inventory.enabled and inventory.sync_interval_h > 0,
         )
-        self.promotions = PromotionPauses(
-            self.env, world, self.orders, self.book, self.promised_h, self._route
-        )
+        self.promotions = PromotionPauses(self.env, world, self.orders, self.book, self._route)
         self._excluded: dict[int, set[int]] = {}
         # re-routed orders waiting out reroute_delay_h: (ready hour, order), in ready order; they
         # join the first allocation wave after it (or, without waves, the re-route timer)
@@ -134,6 +140,10 @@ class Simulation:
         if math.isfinite(monitoring.interval_h):
             self.env.process(self._monitoring())
         self.env.process(self._sample())
+        self._stop = self.env.event()
+        self._settled_only = not math.isfinite(monitoring.interval_h)
+        self.end_h = self.limit_h  # when outcomes are read; set when the run stops
+        self.env.process(self._cool_down())
         if progress is not None:
             self.env.process(self._progress())
 
@@ -194,6 +204,56 @@ class Simulation:
                     pickers_on_shift=ops.pickers_on(now),
                 )
             yield self.env.timeout(ts.interval_h)
+
+    def _cool_down(self) -> Generator[Any, Any, None]:
+        """From the horizon on, stop the run once every order created before it is resolved
+        (delivered or cancelled), or at the cool-down limit.
+
+        Under a monitoring policy that never acts, nothing touches a parcel after pickup, so an
+        order is resolved once it has shipped (its delivery time is settled then) and the run
+        stops as soon as all are: outcomes are read at the last delivery, exactly as if the run
+        had gone on to it. Otherwise the run goes on until the last delivery has happened.
+        """
+        env, book = self.env, self.book
+        yield env.timeout(self.horizon_h)
+        pending = np.arange(self.n_before_horizon)
+        while True:
+            stage = book.stage[pending]
+            shipped = stage == Stage.IN_TRANSIT
+            if self._settled_only:
+                resolved = shipped | (stage == Stage.CANCELLED)
+            else:
+                resolved = (stage == Stage.CANCELLED) | (
+                    shipped & (book.delivered_h[pending] <= env.now)
+                )
+            pending = pending[~resolved]
+            if not len(pending) or env.now >= self.limit_h - TIME_TOLERANCE_H:
+                break
+            if shipped[~resolved].all():  # only deliveries left: wait for the last
+                wait = float(book.delivered_h[pending].max()) - env.now
+            else:
+                wait = COOL_DOWN_CHECK_H
+            yield env.timeout(max(min(wait, self.limit_h - env.now), 0.0))
+        self.end_h = env.now
+        if self._settled_only and not len(pending):
+            delivered = book.delivered_h[: self.n_before_horizon]
+            last = float(np.nanmax(delivered)) if (~np.isnan(delivered)).any() else env.now
+            self.end_h = min(max(env.now, last), self.limit_h)
+        self._stop.succeed()
+
+    def _charge_unserved(self) -> None:
+        """Orders created before the horizon and still open when the run stops are never served:
+        treated as cancelled then (``cancel_usd``) and their margin lost."""
+        book, n = self.book, self.n_before_horizon
+        stage, delivered_h = book.stage[:n], book.delivered_h[:n]
+        open_ = (stage != Stage.CANCELLED) & ~(
+            (stage == Stage.IN_TRANSIT) & (delivered_h <= self.end_h)
+        )
+        idx = np.flatnonzero(open_)
+        book.cost_unserved_usd[idx] += self.world.costs.cancel_usd + self._lost_margin(idx)
+
+    def _lost_margin(self, idx: np.ndarray) -> np.ndarray:
+        return self.world.costs.unserved_margin_loss_p * self.orders.margin_usd[idx]
 
     def _progress(self) -> Generator[Any, Any, None]:
         assert self.progress is not None
@@ -377,6 +437,7 @@ class Simulation:
             ops.backorder(order)
         else:
             book.cost_exception_usd[order] += costs.cancel_usd
+            book.cost_unserved_usd[order] += self._lost_margin(np.array([order]))[0]
             book.stage[order] = Stage.CANCELLED
             book.cancelled_h[order] = self.env.now
 
@@ -386,7 +447,8 @@ class Simulation:
 
     # -- run -------------------------------------------------------------------------------------
     def run(self) -> RunResult:
-        self.env.run(until=self.horizon_h)
+        self.env.run(until=self._stop)
+        self._charge_unserved()
         return collect(
             FinishedRun(
                 world=self.world,
@@ -397,6 +459,9 @@ class Simulation:
                 seed=self.seed,
                 warmup_h=self.warmup_h,
                 horizon_h=self.horizon_h,
+                end_h=self.end_h,
+                stopped_h=float(self.env.now),
+                n_before_horizon=self.n_before_horizon,
                 min_stock=min(int(w.min_on_hand.min()) for w in self.warehouses),
                 counts={
                     "events": events_scheduled(self.env),
@@ -418,8 +483,21 @@ def run(
     warmup_days: float = 0.0,
     timeseries_interval_h: float = 1.0,
     progress: ProgressCallback | None = None,
+    cooldown_days: float = DEFAULT_COOLDOWN_DAYS,
 ) -> RunResult:
-    """Simulate one replication and return its records (invariants already checked)."""
+    """Simulate one replication and return its records (invariants already checked).
+
+    KPIs count the cohort of orders created in [warm-up, horizon); the run goes on past the
+    horizon (arrivals continuing) until they are all resolved or ``cooldown_days`` have passed.
+    """
     return Simulation(
-        world, routing, monitoring, seed, horizon_days, warmup_days, timeseries_interval_h, progress
+        world,
+        routing,
+        monitoring,
+        seed,
+        horizon_days,
+        warmup_days,
+        timeseries_interval_h,
+        progress,
+        cooldown_days,
     ).run()

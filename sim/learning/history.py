@@ -83,6 +83,8 @@ def simulate_history(
         decided = np.concatenate(explorer.decided_h)
         ids, first = np.unique(ids, return_index=True)  # a re-route keeps its first decision
         x, decided = x[first], decided[first]
+        recorded = ids < len(result.orders["status"])  # cool-down arrivals are not recorded
+        ids, x, decided = ids[recorded], x[recorded], decided[recorded]
         delivered = result.orders["status"][ids] == "delivered"
         keep = delivered & (decided < days * 24.0 - tail_days * 24.0)
         xs.append(x[keep])
