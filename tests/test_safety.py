@@ -348,3 +348,66 @@ def test_names_are_escaped_in_the_report(
     assert XSS not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
     assert "<script" not in page.lower()
+
+
+# -- the other commands' arguments: one line, exit 2, before any work
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--trials", "0"], "--trials: expected an integer from 1"),
+        (["--seeds", "0"], "--seeds: expected an integer from 1"),
+        (["--jobs", "0"], "--jobs: expected an integer from 1"),
+        (["--objective", "nosuch"], "--objective: expected a KPI"),
+        (["--at-least", "nps=abc"], "--at-least/--at-most: expected KPI=NUMBER"),
+        (["--param", "routing.max_detour_zones=int:5:3"], "expected finite LOW <= HIGH"),
+    ],
+)
+def test_tune_arguments_checked(
+    args: list[str], words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["routing=rules", "--param", "routing.max_detour_zones=int:0:2", "--trials", "1"]
+    code = tune_main([*base, "--out", str(tmp_path / "t"), *args])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and words in err, err
+    assert not (tmp_path / "t").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--days", "1e9"], "--days: expected 14 to 3,660 days"),
+        (["--days", "nan"], "--days: expected 14 to 3,660 days"),
+        (["--seeds", "1", "1"], "--seeds: expected distinct seeds"),
+    ],
+)
+def test_train_arguments_checked(
+    args: list[str], words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sim.cli.train import main as train_main
+
+    with pytest.raises(SystemExit) as exit_info:
+        train_main(["--out", str(tmp_path / "m.npz"), *args])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1 and words in err, err
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--warmup-days", "-1"], "--warmup-days: expected a number of days >= 0"),
+        (["--warmup-days", "inf"], "--warmup-days: expected a number of days >= 0"),
+        (["--replications", "100000"], "--replications: expected 2 to 1000"),
+        (["--scenario", "../x"], "--scenario: expected a name"),
+    ],
+)
+def test_backtest_arguments_checked(
+    args: list[str], words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sim.cli.backtest import main as backtest_main
+
+    with pytest.raises(SystemExit) as exit_info:
+        backtest_main(["log.csv", "--scenario", "baseline", *args])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 2 and err.count("\n") == 1 and words in err, err
