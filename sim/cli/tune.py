@@ -20,8 +20,9 @@ from pathlib import Path
 
 from sim.cli.errors import BAD_INPUT, EXIT_FAILED, print_error
 from sim.config.validate import ConfigError
+from sim.engine import kpis as registry
 from sim.io.safe import path_name
-from sim.report.kpis import CATALOGUE, info
+from sim.report.kpis import info
 from sim.tuning.search import (
     Bound,
     Param,
@@ -103,9 +104,9 @@ def check_args(args: argparse.Namespace) -> None:
             raise ConfigError(option, f"an integer from {low} to {high:,}", value)
     if args.name is not None:
         path_name("--name", args.name)  # it becomes OUT/<group>/<name>.yaml: no ../, no newline
-    known = sorted(CATALOGUE)
-    if args.objective not in CATALOGUE and not args.objective.startswith("mode_share_"):
-        raise ConfigError("--objective", f"a KPI (one of {', '.join(known)})", args.objective)
+    if registry.kpi(args.objective) is None:
+        known = ", ".join(sorted(registry.BY_KEY))
+        raise ConfigError("--objective", f"a KPI (one of {known})", args.objective)
     for param in args.param:
         if param.kind == "choice" and not param.choices:
             raise ConfigError(f"--param {param.key}", "at least one choice", "")
