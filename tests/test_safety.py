@@ -196,10 +196,25 @@ def test_unsafe_path_names_are_refused(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "override",
-    ["scenario.name=x/../../..", "routing.name=../../etc", "monitoring.name=.x"],
+    "overrides",
+    [
+        ["routing.name=../../etc"],
+        ["monitoring.name=.x"],
+        ["+scenario.name=a/b"],
+        ["-m", "scenario.name=ok,x/../y"],
+        ["scenario.name=choice(ok,../up)"],
+    ],
 )
-def test_run_with_a_traversing_name_writes_nothing(override: str, tmp_path: Path) -> None:
+def test_override_names_checked_before_hydra(overrides: list[str]) -> None:
+    from sim.cli.sweep_jobs import check_override_names
+
+    with pytest.raises(ConfigError, match=r"^\w+\.name: expected a name"):
+        check_override_names(overrides)
+    check_override_names(["scenario.name=ok", "routing=rules", "seed=1,2"])
+
+
+def test_run_with_a_traversing_name_writes_nothing(tmp_path: Path) -> None:
+    override = "scenario.name=x/../../.."
     done = subprocess.run(
         [sys.executable, "-m", "sim", override, "horizon_days=1", "warmup_days=0.5"],
         capture_output=True,

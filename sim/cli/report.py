@@ -12,6 +12,10 @@ from sim.report.build import ReportError, build_report
 from sim.report.settings import stored_options
 
 
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
 def _half_width(text: str) -> tuple[str, float]:
     key, sep, value = text.partition("=")
     try:
@@ -55,8 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     finished = report.jobs - len(report.not_finished)
     print(f"ordertwin-report: {finished} of {report.jobs} jobs finished")
-    for job in report.not_finished:
-        print(f"  job {job.num} {job.status}: {job.describe()} - {job.reason}")
+    for job in report.not_finished:  # text from the sweep dir: no control characters echoed
+        print(_printable(f"  job {job.num} {job.status}: {job.describe()} - {job.reason}"))
     if report.not_finished:
         print(f"  failed jobs are listed in {args.sweep_dir / 'report.html'} with their reasons")
     for path in report.files:
