@@ -1,8 +1,9 @@
 """What a run returns: order columns, time series, KPIs, and the invariants checked on them.
 
 Columns are plain numpy arrays (the output layer makes DataFrames). The invariants are checked on
-every run and fail loudly: every order accounted for (created = delivered + open + cancelled) and
-stock never negative.
+every run and fail loudly: every order accounted for (created = delivered + open + cancelled),
+stock never negative, and the cost columns reconciled with the cost ledger; the simulation checks
+order places and unit conservation itself (:mod:`sim.engine.invariants`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from scenarios.world import SERVICE_LEVELS, World
 from sim.engine.contract import Stage
 from sim.engine.customer import ExperienceModel
 from sim.engine.demand import OrderStream
+from sim.engine.invariants import InvariantError, check_costs
 from sim.engine.kpis import CANCELLED, DELIVERED, OPEN, compute_kpis
+from sim.engine.ledger import CostLedger
 from sim.engine.orderbook import OrderBook
 
 WAREHOUSE_SERIES = (
@@ -29,8 +32,7 @@ WAREHOUSE_SERIES = (
 )
 
 
-class InvariantError(RuntimeError):
-    """A run broke conservation of orders or non-negative stock: a bug, never a result."""
+__all__ = ["FinishedRun", "InvariantError", "RunResult", "TimeSeries", "collect"]
 
 
 class TimeSeries:
@@ -45,8 +47,9 @@ class TimeSeries:
         }
 
     def record(self, warehouse: int, now_h: float, **values: int) -> None:
+        """Write the row sampled at ``now_h`` (ignored unless ``now_h`` is a sample time)."""
         row = int(round(now_h / self.interval_h))
-        if row < len(self.time_h):
+        if row < len(self.time_h) and abs(now_h - self.time_h[row]) <= 1e-6 * self.interval_h:
             for key, value in values.items():
                 self.values[key][row, warehouse] = value
 
@@ -61,7 +64,8 @@ class RunResult:
     kpis: dict[str, float]
     meta: dict[str, float | int | str] = field(default_factory=dict)
 
-    def check_invariants(self, min_stock: int) -> None:
+    def check_invariants(self, min_stock: int, charged: CostLedger) -> None:
+        """Raise :class:`InvariantError` if orders, stock or costs do not add up."""
         k = self.kpis
         total = len(self.orders["status"])
         counts = {s: int((self.orders["status"] == s).sum()) for s in (DELIVERED, OPEN, CANCELLED)}
@@ -74,6 +78,7 @@ class RunResult:
         stock = self.warehouse_series["stock_units"]
         if len(stock) and stock.min() < -1:  # -1 marks "stock not modelled"
             raise InvariantError("sampled stock went negative")
+        check_costs(charged, self.orders)
 
 
 @dataclass(frozen=True)
@@ -115,7 +120,7 @@ def collect(run: FinishedRun) -> RunResult:
             **run.counts,
         },
     )
-    result.check_invariants(min_stock=run.min_stock)
+    result.check_invariants(min_stock=run.min_stock, charged=run.book.charged)
     return result
 
 
