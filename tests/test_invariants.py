@@ -10,7 +10,6 @@ import pytest
 from policies.monitoring.none import NoMonitoring
 from policies.routing.nearest import NearestRouting
 from sim.engine import Simulation
-from sim.engine.ledger import CostLedger
 from sim.engine.result import InvariantError, RunResult
 from tests.helpers import run_config, scenario_names, world_of
 
@@ -67,7 +66,7 @@ def test_probabilities_and_costs_are_sane(short_run: RunResult) -> None:
 
 def test_invariant_breach_fails_loudly(short_run: RunResult) -> None:
     with pytest.raises(InvariantError, match="stock went negative"):
-        short_run.check_invariants(min_stock=-1, charged=CostLedger())
+        short_run.check_invariants(min_stock=-1)
 
 
 def test_the_time_series_ends_with_the_state_at_the_horizon() -> None:

@@ -115,11 +115,14 @@ def check_stock(warehouse: str, on_hand: np.ndarray, ledger: StockLedger) -> Non
         )
 
 
-def check_costs(ledger: CostLedger, columns: Mapping[str, np.ndarray], total: str = "cost") -> None:
-    """Each cost column's total equals what the ledger charged to it, and ``columns[total]``
-    (per order) totals everything charged."""
+def check_costs(ledger: CostLedger, columns: Mapping[str, np.ndarray]) -> None:
+    """Each per-order cost column (every ``cost_*_usd`` of the order book) totals what the ledger
+    charged to it; a cost column no kind of charge lands in is itself a breach."""
     charged = ledger.by_column()
-    for column, usd in [*charged.items(), (total, sum(charged.values()))]:
+    for column in columns:
+        if column not in charged:
+            raise InvariantError(f"cost column {column} has no kind of charge in the cost ledger")
+    for column, usd in charged.items():
         booked = float(np.sum(columns[column]))
         if abs(booked - usd) > COST_RTOL * max(abs(booked), abs(usd)) + COST_ATOL_USD:
             raise InvariantError(
@@ -128,3 +131,16 @@ def check_costs(ledger: CostLedger, columns: Mapping[str, np.ndarray], total: st
                 + ", ".join(f"{k} {v:.2f}" for k, v in ledger.usd.items() if v)
                 + ")"
             )
+
+
+def check_cost_total(columns: Mapping[str, np.ndarray], total: str = "cost") -> None:
+    """The per-order total is the sum of every ``cost_*_usd`` part (none left out)."""
+    parts = [c for c in columns if c.startswith("cost_") and c.endswith("_usd")]
+    summed = np.sum([columns[c] for c in parts], axis=0)
+    off = np.flatnonzero(~np.isclose(columns[total], summed, rtol=COST_RTOL, atol=COST_ATOL_USD))
+    if len(off):
+        i = int(off[0])
+        raise InvariantError(
+            f"{len(off)} orders' {total} is not the sum of {', '.join(parts)}, e.g. row {i}: "
+            f"{columns[total][i]:.6f} vs {summed[i]:.6f} USD"
+        )

@@ -52,5 +52,9 @@ class OrderBook:
         self.queue_token = np.zeros(n, dtype=np.int64)  # invalidates stale pick-queue entries
         self.charged = CostLedger()  # every charge also lands here, to reconcile the columns
 
+    def cost_columns(self) -> dict[str, np.ndarray]:
+        """Every per-order cost column (``cost_*_usd``), by name."""
+        return {k: v for k, v in vars(self).items() if k.startswith("cost_") and k.endswith("_usd")}
+
     def __len__(self) -> int:
         return len(self.stage)

@@ -17,9 +17,8 @@ from scenarios.world import SERVICE_LEVELS, World
 from sim.engine.contract import Stage
 from sim.engine.customer import ExperienceModel
 from sim.engine.demand import OrderStream
-from sim.engine.invariants import InvariantError, check_costs
+from sim.engine.invariants import InvariantError, check_cost_total, check_costs
 from sim.engine.kpis import CANCELLED, DELIVERED, OPEN, compute_kpis
-from sim.engine.ledger import CostLedger
 from sim.engine.orderbook import OrderBook
 
 WAREHOUSE_SERIES = (
@@ -64,7 +63,7 @@ class RunResult:
     kpis: dict[str, float]
     meta: dict[str, float | int | str] = field(default_factory=dict)
 
-    def check_invariants(self, min_stock: int, charged: CostLedger) -> None:
+    def check_invariants(self, min_stock: int) -> None:
         """Raise :class:`InvariantError` if orders, stock or costs do not add up."""
         k = self.kpis
         total = len(self.orders["status"])
@@ -78,7 +77,7 @@ class RunResult:
         stock = self.warehouse_series["stock_units"]
         if len(stock) and stock.min() < -1:  # -1 marks "stock not modelled"
             raise InvariantError("sampled stock went negative")
-        check_costs(charged, self.orders)
+        check_cost_total(self.orders)
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,8 @@ def collect(run: FinishedRun) -> RunResult:
             **run.counts,
         },
     )
-    result.check_invariants(min_stock=run.min_stock, charged=run.book.charged)
+    result.check_invariants(min_stock=run.min_stock)
+    check_costs(run.book.charged, run.book.cost_columns())
     return result
 
 
