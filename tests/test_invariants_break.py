@@ -5,7 +5,7 @@ its ledger entry, an order dropped from or left in a container, a cost charged t
 the run stops with an :class:`InvariantError` naming it. The runs are two days of a stressed
 baseline (scarce beauty stock, slow sync, short lead times, a short-handed south warehouse, the
 ``health_score`` monitor) so every kind of movement happens: re-routes, transfers that put units
-back, replenishments that arrive, staff time.
+back, replenishments that arrive.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def test_the_stressed_run_holds_and_exercises_every_movement() -> None:
     assert o["reroutes"].sum() > 0 and o["transferred"].sum() > 0
     assert sum(int(w.units.released.sum()) for w in sim.warehouses) > 0
     assert sum(int(w.units.received.sum()) for w in sim.warehouses) > 0
-    assert sim.book.charged.charges["staff"] > 0
+    assert sim.book.charged.charges["transfer"] > 0
 
 
 # -- every open order in exactly one place -----------------------------------------------------
@@ -154,7 +154,7 @@ def test_a_cost_charged_twice_to_an_order_is_caught(monkeypatch: pytest.MonkeyPa
 
 def test_a_charge_missing_from_the_ledger_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     def charge(original: Callable, ledger: CostLedger, kind: str, *args: Any) -> None:
-        if kind != "staff":
+        if kind != "transfer":
             original(ledger, kind, *args)
 
     wrap(monkeypatch, CostLedger, "charge", charge)
