@@ -21,9 +21,13 @@ class ConfigError(ValueError):
         self.key = key
         self.expected = expected
         self.got = got
+        self.hint = hint
         shown = "" if got is None else f", got {got!r}"
         note = f" ({hint})" if hint else ""
         super().__init__(f"{key}: expected {expected}{shown}{note}")
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:  # pickles across sweep workers
+        return (type(self), (self.key, self.expected, self.got, self.hint))
 
 
 def unknown_key(key: str, name: str, known: Iterable[str]) -> ConfigError:
@@ -38,5 +42,10 @@ class OrderLogError(ValueError):
     """The log is not in the order-log format; the message names the line and column."""
 
     def __init__(self, path: str | Path, where: str, problem: str) -> None:
+        self.path = str(path)
         self.where = where
+        self.problem = problem
         super().__init__(f"{path}: {where}: {problem}")
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:  # pickles across sweep workers
+        return (type(self), (self.path, self.where, self.problem))

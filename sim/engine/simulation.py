@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ from sim.engine.contract import (
 )
 from sim.engine.demand import generate_orders
 from sim.engine.interventions import Interventions
+from sim.engine.invariants import check_counts, check_places, check_stock
 from sim.engine.orderbook import OrderBook
 from sim.engine.promotions import PromotionPauses
 from sim.engine.result import FinishedRun, RunResult, TimeSeries, collect, events_scheduled
@@ -45,6 +46,7 @@ ProgressCallback = Callable[[float], None]  # called with simulated days done
 DEFAULT_COOLDOWN_DAYS = 14.0  # the cohort's last orders may run this long past the horizon
 COOL_DOWN_CHECK_H = 1.0  # in the cool-down, how often the run checks whether the cohort resolved
 TIME_TOLERANCE_H = 1e-9  # a wave at 0.1 h steps may land a rounding error before a ready time
+AUDIT_EVERY_H = 24.0  # the order-place and stock invariants, also checked during the run
 
 
 class PolicyError(RuntimeError):
@@ -189,21 +191,25 @@ class Simulation:
             self.interventions.apply(self.actions.take())
 
     def _sample(self) -> Generator[Any, Any, None]:
-        ts = self.timeseries
         while True:
-            now = self.env.now
-            for w, ops in enumerate(self.warehouses):
-                ts.record(
-                    w,
-                    now,
-                    backlog=ops.backlog,
-                    picking=ops.busy,
-                    at_dock=self.carriers.dock_size(w),
-                    backordered=int(sum(len(q) for q in ops.backorders)),
-                    stock_units=int(ops.on_hand.sum()) if self.world.inventory.enabled else -1,
-                    pickers_on_shift=ops.pickers_on(now),
-                )
-            yield self.env.timeout(ts.interval_h)
+            self._record_sample()
+            if self.env.now % AUDIT_EVERY_H < self.timeseries.interval_h:
+                self._check_places()
+            yield self.env.timeout(self.timeseries.interval_h)
+
+    def _record_sample(self) -> None:
+        ts, now = self.timeseries, self.env.now
+        for w, ops in enumerate(self.warehouses):
+            ts.record(
+                w,
+                now,
+                backlog=ops.backlog,
+                picking=ops.busy,
+                at_dock=self.carriers.dock_size(w),
+                backordered=int(sum(len(q) for q in ops.backorders)),
+                stock_units=int(ops.on_hand.sum()) if self.world.inventory.enabled else -1,
+                pickers_on_shift=ops.pickers_on(now),
+            )
 
     def _cool_down(self) -> Generator[Any, Any, None]:
         """From the horizon on, stop the run once every order created before it is resolved
@@ -250,7 +256,10 @@ class Simulation:
             (stage == Stage.IN_TRANSIT) & (delivered_h <= self.end_h)
         )
         idx = np.flatnonzero(open_)
-        book.cost_unserved_usd[idx] += self.world.costs.cancel_usd + self._lost_margin(idx)
+        lost = self._lost_margin(idx)
+        book.cost_unserved_usd[idx] += self.world.costs.cancel_usd + lost
+        book.charged.charge("unserved_open", self.world.costs.cancel_usd * len(idx), len(idx))
+        book.charged.charge("unserved_margin", float(lost.sum()), len(idx))
 
     def _lost_margin(self, idx: np.ndarray) -> np.ndarray:
         return self.world.costs.unserved_margin_loss_p * self.orders.margin_usd[idx]
@@ -426,6 +435,7 @@ class Simulation:
         if inv.on_stockout == "reroute" and book.reroutes[order] < inv.max_reroutes and untried:
             book.reroutes[order] += 1
             book.cost_exception_usd[order] += costs.reroute_usd
+            book.charged.charge("reroute", costs.reroute_usd)
             book.stage[order] = Stage.WAITING_ROUTE
             self._reroutes.append((self.env.now + inv.reroute_delay_h, order))
             wake = self._reroute_wake
@@ -434,20 +444,48 @@ class Simulation:
         elif inv.on_stockout != "cancel" and ops.can_backorder(product):
             book.backordered[order] = True
             book.cost_exception_usd[order] += costs.backorder_usd
+            book.charged.charge("backorder", costs.backorder_usd)
             ops.backorder(order)
         else:
             book.cost_exception_usd[order] += costs.cancel_usd
-            book.cost_unserved_usd[order] += self._lost_margin(np.array([order]))[0]
+            book.charged.charge("cancel", costs.cancel_usd)
+            lost = float(self._lost_margin(np.array([order]))[0])
+            book.cost_unserved_usd[order] += lost
+            book.charged.charge("unserved_margin", lost)
             book.stage[order] = Stage.CANCELLED
             book.cancelled_h[order] = self.env.now
 
     def _packed(self, order: int) -> None:
-        self.book.cost_pick_usd[order] = self._pick_cost[order]
+        cost = self._pick_cost[order]
+        self.book.cost_pick_usd[order] = cost
+        self.book.charged.charge("pick", cost)
         self.carriers.add_packed(order)
+
+    # -- invariants ------------------------------------------------------------------------------
+    def _check_places(self) -> None:
+        """Every open order in exactly one container, agreeing with its stage (InvariantError)."""
+        now, book = self.env.now, self.book
+        n_created = int(np.searchsorted(self.orders.created_h, now, side="right"))
+        shipped = ~np.isnan(book.shipped_h[:n_created])
+        places: dict[str, Sequence[int] | np.ndarray] = {
+            "awaiting the allocation wave": np.arange(self._arrived, n_created),
+            "held by a paused promotion": self.promotions.held_orders(),
+            "waiting for a re-route": [order for _, order in self._reroutes],
+            "back-ordered": np.concatenate([w.backordered_orders() for w in self.warehouses]),
+            "in a pick queue": np.concatenate([w.queued_orders() for w in self.warehouses]),
+            "being picked": np.concatenate([w.orders_in_hand() for w in self.warehouses]),
+            "at a dock": self.carriers.docked_orders(),
+            "in transit": np.flatnonzero(shipped & (book.delivered_h[:n_created] > now)),
+        }
+        check_places(places, book.stage, book.delivered_h, now, n_created)
+        for ops in self.warehouses:
+            check_stock(ops.spec.name, ops.on_hand, ops.units)
+            check_counts(ops.spec.name, ops.counts())
 
     # -- run -------------------------------------------------------------------------------------
     def run(self) -> RunResult:
         self.env.run(until=self._stop)
+        self._check_places()  # as the run stopped (the sampler took the row at the horizon)
         self._charge_unserved()
         return collect(
             FinishedRun(
