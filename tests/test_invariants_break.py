@@ -78,11 +78,15 @@ def test_an_order_dropped_from_the_dock_is_caught(monkeypatch: pytest.MonkeyPatc
 
 
 def test_an_order_left_on_the_re_route_list_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    def reroute_later(self: Simulation, orders: np.ndarray, delay_h: float) -> Any:
-        yield self.env.timeout(delay_h)
-        self._route(orders)  # forgets to take them off the waiting list
+    routed: set[int] = set()
 
-    monkeypatch.setattr(Simulation, "_reroute_later", reroute_later)
+    def due_reroutes(self: Simulation) -> np.ndarray:
+        now = self.env.now  # routes each due order once, but forgets to take it off the list
+        due = [o for ready, o in self._reroutes if ready <= now and o not in routed]
+        routed.update(due)
+        return np.asarray(due, dtype=np.int64)
+
+    monkeypatch.setattr(Simulation, "_due_reroutes", due_reroutes)
     with pytest.raises(InvariantError, match=r"more than one place.*waiting for a re-route x1"):
         stressed().run()
 
