@@ -14,7 +14,7 @@ import dataclasses
 import math
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from scenarios.distributions import FAMILIES, NEEDS_SD
@@ -27,13 +27,21 @@ MISSING = "???"  # OmegaConf's mark of a required value not given
 _TYPE_WORDS = {float: "a number", int: "an integer", bool: "true or false", str: "a string"}
 
 
-def check_schema(value: Any, schema: Any, key: str = "", bound: float = MAX_MAGNITUDE) -> None:
+def check_schema(
+    value: Any,
+    schema: Any,
+    key: str = "",
+    bound: float = MAX_MAGNITUDE,
+    optional: Collection[str] = (),
+) -> None:
     """``value`` (plain data) fits its schema: raise on the first key or value that does not.
 
-    Every key is a field of its dataclass (Hydra's ``+key=value`` adds keys even to typed nodes);
-    every value has its field's type (a string is not a list, so it is never walked character by
-    character); no required value is missing; every number is finite and at most ``bound`` in
-    size (:data:`MAX_MAGNITUDE`, or a field's ``max_magnitude`` metadata). Fields typed ``Any``
+    Every key is a field of its dataclass (Hydra's ``+key=value`` adds keys even to typed nodes)
+    and every field is there (a composed config has them all; plain data may not), except the
+    top-level ``optional`` ones; every value has its field's type (a string is not a list, so it
+    is never walked character by character); no required value is missing; every number is
+    finite and at most ``bound`` in size (:data:`MAX_MAGNITUDE`, or a field's ``max_magnitude``
+    metadata). Fields typed ``Any``
     (the policy groups) are left to their own checks.
     """
     if isinstance(value, str) and value == MISSING:
@@ -57,6 +65,11 @@ def check_schema(value: Any, schema: Any, key: str = "", bound: float = MAX_MAGN
             if name not in fields:
                 raise unknown_key(item_key, str(name), list(fields))
             check_schema(item, hints[name], item_key, fields[name].metadata.get(MAX_KEY, bound))
+        for name in fields:
+            if name not in value and name not in optional:
+                raise ConfigError(
+                    f"{key}.{name}" if key else name, "a value (this key is required)"
+                )
     elif origin is dict or schema is dict:
         if not isinstance(value, Mapping):
             raise ConfigError(key, "a mapping", value)

@@ -27,7 +27,7 @@ from omegaconf.errors import (
 )
 
 from scenarios.errors import ConfigError, OrderLogError, unknown_key, yaml_error
-from sim.config.precheck import group_options
+from sim.config.compose import group_options
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2

@@ -21,7 +21,8 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from sim.cli.errors import BAD_INPUT, fail
-from sim.config.precheck import check_choices, precheck
+from sim.config.compose import check_choices
+from sim.config.precheck import precheck
 from sim.config.store import register_configs
 from sim.runner import run_from_config
 

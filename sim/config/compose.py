@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 from hydra import compose, initialize_config_module
+from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf
 
@@ -47,6 +48,24 @@ def plain_config(cfg: DictConfig) -> dict[str, Any]:
     return {str(k): v for k, v in container.items()}
 
 
+def group_options(options: Sequence[str], group: str) -> str:
+    """What a config group accepts, for an unknown choice: its configs, or that it has none."""
+    if not options:
+        return f"a config in conf/{group}/ (there is none)"
+    return f"one of {', '.join(options)}"
+
+
+def check_choices(choices: Mapping[str, Any], loader: Any) -> None:
+    """Every chosen config of a group exists (Hydra skips a missing ``optional`` one silently)."""
+    for group, choice in choices.items():
+        if choice is None or group.startswith("hydra/"):
+            continue
+        path = group.split("@", 1)[0]  # "routing@routing.control": the group is routing
+        parent, _, name = f"{path}/{choice}".rpartition("/")
+        if name not in loader.get_group_options(parent):
+            raise ConfigError(group, group_options(loader.get_group_options(path), path), choice)
+
+
 def check_overrides(overrides: Sequence[str], plain: Mapping[str, Any]) -> None:
     """Refuse ``key={}`` on a mapping that has entries: Hydra merges it, changing nothing."""
     for override in OverridesParser.create().parse_overrides(list(overrides)):
@@ -54,7 +73,10 @@ def check_overrides(overrides: Sequence[str], plain: Mapping[str, Any]) -> None:
             continue
         node: Any = plain
         for part in override.key_or_group.split("."):
-            node = node.get(part) if isinstance(node, Mapping) else None
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                node = node.get(part) if isinstance(node, Mapping) else None
         if isinstance(node, Mapping) and node:
             raise ConfigError(
                 override.key_or_group,
@@ -69,7 +91,8 @@ def load_config(*overrides: str) -> dict[str, Any]:
     """The composed and validated run config as plain data, e.g. ``load_config("scenario=mmc")``."""
     register_configs()
     with initialize_config_module("sim.conf", version_base="1.3"), yaml_errors():
-        cfg = compose("config", overrides=list(overrides))
+        cfg = compose("config", overrides=list(overrides), return_hydra_config=True)
+        check_choices(cfg.hydra.runtime.choices, GlobalHydra.instance().config_loader())
     plain = plain_config(cfg)
     check_overrides(overrides, plain)
     validate(plain)

@@ -50,9 +50,12 @@ class NamesTheWorld(Protocol):
 def _import(target: str, key: str) -> type:
     module_name, _, attr = target.rpartition(".")
     try:
-        return typing.cast(type, getattr(importlib.import_module(module_name), attr))
+        found = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError, ValueError):
         raise ConfigError(key, "an importable policy class (module.Class)", target) from None
+    if not isinstance(found, type):  # a function would be called with the parameters
+        raise ConfigError(key, "a policy class (module.Class), not a function", target)
+    return found
 
 
 def _check_params(cls: type, params: Mapping[str, Any], group: str) -> None:

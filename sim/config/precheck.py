@@ -15,7 +15,7 @@ each bad job fails on its own.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
@@ -29,31 +29,13 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from scenarios.errors import ConfigError
-from sim.config.compose import check_overrides, plain_config, yaml_errors
+from sim.config.compose import check_choices, check_overrides, plain_config, yaml_errors
 from sim.config.validate import validate
 
 CONFIG_PATH = "pkg://sim.conf"
 CONFIG_NAME = "config"
 _ELSEWHERE = ("help", "hydra_help", "cfg", "info", "shell_completion", "experimental_rerun")
 _SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
-
-
-def group_options(options: Sequence[str], group: str) -> str:
-    """What a config group accepts, for an unknown choice: its configs, or that it has none."""
-    if not options:
-        return f"a config in conf/{group}/ (there is none)"
-    return f"one of {', '.join(options)}"
-
-
-def check_choices(choices: Mapping[str, Any], loader: Any) -> None:
-    """Every chosen config of a group exists (Hydra skips a missing ``optional`` one silently)."""
-    for group, choice in choices.items():
-        if choice is None or group.startswith("hydra/"):
-            continue
-        path = group.split("@", 1)[0]  # "routing@routing.control": the group is routing
-        parent, _, name = f"{path}/{choice}".rpartition("/")
-        if name not in loader.get_group_options(parent):
-            raise ConfigError(group, group_options(loader.get_group_options(path), path), choice)
 
 
 def check_composed(cfg: DictConfig, overrides: Sequence[str], loader: Any) -> None:

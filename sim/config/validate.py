@@ -17,7 +17,7 @@ import dataclasses
 import datetime
 import math
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from scenarios.checks import check_schema, count, known, non_negative, positive, probability
@@ -28,17 +28,18 @@ from sim.config.policy import check_policies, policy_parts
 from sim.config.schema import LimitsConf, RunConf
 from sim.engine.contract import LearnedPolicy
 
+OPTIONAL = ("progress", "export", "limits", "routing", "monitoring")  # older callers' configs
 __all__ = ["ConfigError", "check_keys", "unknown_key", "validate", "validate_scenario"]
 
 
-def check_keys(value: Any, schema: Any, key: str = "") -> None:
+def check_keys(value: Any, schema: Any, key: str = "", optional: Collection[str] = ()) -> None:
     """Every key of ``value`` (plain data) is a field of its dataclass in ``schema``, and every
     value fits its field (see :func:`scenarios.checks.check_schema`).
 
     The composed config is typed, but Hydra's ``+key=value`` adds keys even to typed nodes, so an
     unknown key would otherwise be silently ignored.
     """
-    check_schema(value, schema, key)
+    check_schema(value, schema, key, optional=optional)
 
 
 def validate(cfg: Mapping[str, Any]) -> None:
@@ -47,7 +48,7 @@ def validate(cfg: Mapping[str, Any]) -> None:
     Configs without ``routing`` and ``monitoring`` (older callers) skip the policy checks; without
     ``limits``, the default limits apply.
     """
-    check_keys(cfg, RunConf)
+    check_keys(cfg, RunConf, optional=OPTIONAL)
     count("seed", cfg["seed"], 0)
     positive("horizon_days", cfg["horizon_days"])
     non_negative("warmup_days", cfg["warmup_days"])
