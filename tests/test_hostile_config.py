@@ -25,6 +25,7 @@ import pytest
 from scenarios.errors import BudgetError, ConfigError, OrderLogError
 from sim.cli.errors import BAD_INPUT, describe_error
 from sim.config.compose import load_config
+from sim.config.precheck import precheck
 from sim.config.validate import validate
 
 SHORT = ("horizon_days=2", "warmup_days=0.5", "progress=false")
@@ -279,6 +280,7 @@ COMPOSED = [
     (["warmup_days=5", "horizon_days=2"], "warmup_days"),
     (["scenario.modes.air.daily_capacity=100000000000000000000000"],
      "scenario.modes.air.daily_capacity"),
+    (["seed=1,2"], "seed"),  # a sweep without -m
 ]  # fmt: skip
 
 HEAD = "defaults:\n  - baseline\n  - _self_\n"  # lines 1-3 of every broken user scenario
@@ -355,6 +357,16 @@ def test_broken_yaml_in_a_user_config_is_file_and_line(tmp_path: Path, case: str
         load_config(*SHORT, "scenario=x", f"hydra.searchpath=[file://{tmp_path}]")
     line = one_line(info.value)
     assert line.startswith(f"{path}:{line_no}: expected "), line
+
+
+def test_a_sweep_goes_ahead_when_some_job_can_run() -> None:
+    """seed=-1 fails, seed=1 does not: the sweep runs and the bad job fails on its own."""
+    precheck(["-m", *SHORT, "seed=-1,1"])
+
+
+def test_a_sweep_no_job_of_which_can_run_is_refused_before_it_starts() -> None:
+    with pytest.raises(ConfigError, match=r"^scenario\.demand\.vip_p: expected a probability"):
+        precheck(["experiment=quickstart", *SHORT, "scenario.demand.vip_p=2"])
 
 
 def test_budget_message_names_the_limit_the_estimate_and_the_cause(

@@ -42,6 +42,7 @@ _OVERRIDE_PATTERNS = (
     re.compile(r"^Could not append to config\. An item is already at '(?P<key>[^']+)'"),
 )
 _APPEND_HINT = re.compile(r"To append to your config use \+(?P<override>.+)$", re.MULTILINE)
+_AMBIGUOUS = re.compile(r"^Ambiguous value for argument '(?P<key>[^=']+)=(?P<value>[^']*)'")
 _CONVERT = re.compile(r"^Value '(?P<value>.*)' of type '\w+' could not be converted to (?P<to>\w+)")
 _TYPE_NAMES = {"Float": "a number", "Integer": "an integer", "String": "a string"}
 _ASSIGNED = re.compile(
@@ -183,6 +184,15 @@ def describe_error(err: BaseException) -> str:
                 context = groups.get("key") or _override_key(groups["override"])
                 append = _APPEND_HINT.search(str(cause))
                 override = groups.get("override") or (append["override"] if append else None)
+        ambiguous = _AMBIGUOUS.match(first_line)
+        if ambiguous:
+            return str(
+                ConfigError(
+                    _override_key(ambiguous["key"]),
+                    "one value (a sweep over several needs -m; a list is written [a,b])",
+                    ambiguous["value"],
+                )
+            )
         if first_line.startswith("Could not append to config") and context:
             return (
                 f"{context}: expected a new key after '+', got one that exists "
