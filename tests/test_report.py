@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
+import re
 import shutil
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +18,7 @@ from openpyxl import load_workbook
 from sim.cli import report as cli
 from sim.report.aggregate import advice_frame
 from sim.report.build import ReportError, build_report
+from sim.report.chart_registry import CHARTS, ChartData
 from tests.sweep_factory import make_sweep
 
 FAILED_JOB, MISSING_JOB = 5, 11  # cheapest seed 2 failed; value_tiered seed 4 never started
@@ -133,3 +138,22 @@ def test_an_empty_dir_is_an_error_not_a_report(tmp_path: Path) -> None:
         build_report(tmp_path)
     assert cli.main([str(tmp_path)]) == 2
     assert cli.main([str(tmp_path / "nope")]) == 2
+
+
+def test_every_chart_entry_takes_the_data_it_names() -> None:
+    names = [spec.name for spec in CHARTS]
+    assert len(names) == len(set(names))
+    available = {f.name for f in fields(ChartData)} | {
+        name for name, v in vars(ChartData).items() if isinstance(v, functools.cached_property)
+    }
+    for spec in CHARTS:
+        assert set(spec.needs) <= available, spec.name
+        inspect.signature(spec.draw).bind(*spec.needs)  # the function takes them, in order
+
+
+def test_report_shows_the_registry_charts_in_its_order(built: Path) -> None:
+    drawn = {p.stem for p in (built / "charts").glob("*.png")}
+    page = (built / "report.html").read_text()
+    shown = re.findall(r'<img alt="([^"]+)"', page)
+    assert shown == [spec.name for spec in CHARTS if spec.name in drawn]
+    assert set(shown) == drawn

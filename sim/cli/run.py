@@ -24,20 +24,10 @@ from sim.cli.errors import BAD_INPUT, fail
 from sim.config.compose import check_choices
 from sim.config.precheck import precheck
 from sim.config.store import register_configs
+from sim.engine.kpis import BY_KEY, SUMMARY
 from sim.runner import run_from_config
 
-SUMMARY_KPIS = (
-    ("orders_created", "orders created (after warm-up)", "{:,.0f}"),
-    ("orders_delivered", "delivered", "{:,.0f}"),
-    ("orders_open", "open at horizon", "{:,.0f}"),
-    ("orders_cancelled", "cancelled", "{:,.0f}"),
-    ("on_time_rate", "on-time rate", "{:.1%}"),
-    ("delivery_time_mean_h", "delivery time, mean (h)", "{:.1f}"),
-    ("delivery_time_p90_h", "delivery time, p90 (h)", "{:.1f}"),
-    ("cost_per_order", "cost per order (USD)", "{:.2f}"),
-    ("nps", "NPS proxy", "{:+.1f}"),
-    ("return_rate", "return rate", "{:.1%}"),
-)
+SUMMARY_KPIS = tuple((k, BY_KEY[k].label, BY_KEY[k].fmt) for k in SUMMARY)  # the registry's
 
 
 def kpi_table(kpis: Mapping[str, float]) -> str:

@@ -1,8 +1,19 @@
-"""Run-level KPIs from the order records, orders created in the warm-up left out."""
+"""Run-level KPIs from the order records, orders created in the warm-up left out.
+
+:data:`KPIS` is the registry: one entry per KPI, in ``kpis.json`` order, saying how it is computed
+from the order columns and how it reads (label, unit, better direction, display format). The run
+computes its KPIs from it (:func:`compute_kpis`) and the report describes them from it, so a KPI
+is added in one place; :data:`SUMMARY` names those the ``ordertwin`` summary table shows. A
+:class:`KpiFamily` is one entry for several keys, one per mode: ``mode_share_<mode>`` gives
+``mode_share_air``, ...
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -10,39 +21,340 @@ DELIVERED, OPEN, CANCELLED = "delivered", "open", "cancelled"
 ALERT_BITS = {"blue": 1, "yellow": 2, "red": 4}
 NAN = float("nan")
 
+Better = Literal["higher", "lower", "neither"]  # which way a KPI improves ("neither": a count)
+
 
 def _mean(values: np.ndarray) -> float:
     return float(np.mean(values)) if len(values) else NAN
 
 
-def alert_quality(c: Mapping[str, np.ndarray]) -> dict[str, float]:
-    """Alerts scored against what really happened to each order.
+class Orders:
+    """The orders a run's KPIs count, and the masks several KPIs share (each computed once)."""
 
-    An order *failed* if it was cancelled, its parcel was lost, or it was (or still is) late
-    against its promise; it failed at its cancellation or at its promised time. Precision: share
-    of alerted orders that failed. Recall: share of failed orders alerted before they failed.
-    Lead time: how long before the failure the first alert came (true positives).
-    """
-    alerted = c["alert_level"] > 0
-    cancelled = c["status"] == CANCELLED
-    failed = cancelled | c["lost"] | (np.nan_to_num(c["late_h"]) > 0)
-    failed_h = np.where(cancelled, c["cancelled_h"], c["promised_h"])
-    in_time = alerted & failed & (c["alert_first_h"] <= failed_h)
-    lead_h = (failed_h - c["alert_first_h"])[in_time]
-    by_level = {
-        f"alerts_{level}": int(((c["alert_mask"] & bit) > 0).sum())
+    def __init__(self, columns: Mapping[str, np.ndarray], horizon_h: float = NAN) -> None:
+        self.columns = columns
+        self.horizon_h = horizon_h
+
+    @classmethod
+    def counted(
+        cls, columns: Mapping[str, np.ndarray], warmup_h: float, horizon_h: float
+    ) -> Orders:
+        """Orders created at or after ``warmup_h``."""
+        keep = columns["created_h"] >= warmup_h
+        return cls({k: v[keep] for k, v in columns.items()}, horizon_h)
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        return self.columns[column]
+
+    @functools.cached_property
+    def n(self) -> int:
+        return len(self["created_h"])
+
+    def per_order(self, column: str) -> float:
+        return float(self[column].sum() / self.n) if self.n else NAN
+
+    def share(self, mask: np.ndarray) -> float:
+        return float(mask.mean()) if self.n else NAN
+
+    def count(self, mask: np.ndarray) -> int:
+        return int(mask.sum())
+
+    @functools.cached_property
+    def delivered(self) -> np.ndarray:
+        return self["status"] == DELIVERED
+
+    @functools.cached_property
+    def cancelled(self) -> np.ndarray:
+        return self["status"] == CANCELLED
+
+    @functools.cached_property
+    def delivery_h(self) -> np.ndarray:
+        """Delivery times; held-back promotion orders count from when they entered."""
+        return self["delivered_h"][self.delivered] - self["released_h"][self.delivered]
+
+    @functools.cached_property
+    def due(self) -> np.ndarray:
+        """Not cancelled, and delivered or promised within the horizon."""
+        return ~self.cancelled & (self.delivered | (self["promised_h"] <= self.horizon_h))
+
+    @functools.cached_property
+    def on_time(self) -> np.ndarray:
+        return self.delivered & (self["delivered_h"] <= self["promised_h"])
+
+    @functools.cached_property
+    def rated(self) -> np.ndarray:
+        """Orders with an NPS rating (open orders not yet past the expectation have none)."""
+        return ~np.isnan(self["promoter_p"])
+
+    def nps(self, among: np.ndarray) -> float:
+        return 100.0 * (_mean(self["promoter_p"][among]) - _mean(self["detractor_p"][among]))
+
+    @functools.cached_property
+    def alerted(self) -> np.ndarray:
+        return self["alert_level"] > 0
+
+    @functools.cached_property
+    def failed(self) -> np.ndarray:
+        """Cancelled, lost, or (still) late against the promise."""
+        return self.cancelled | self["lost"] | (np.nan_to_num(self["late_h"]) > 0)
+
+    @functools.cached_property
+    def failed_h(self) -> np.ndarray:
+        """When an order failed: at its cancellation, else at its promised time."""
+        return np.where(self.cancelled, self["cancelled_h"], self["promised_h"])
+
+    @functools.cached_property
+    def alerted_in_time(self) -> np.ndarray:
+        """Failed orders alerted before they failed."""
+        return self.alerted & self.failed & (self["alert_first_h"] <= self.failed_h)
+
+    @functools.cached_property
+    def alert_lead_h(self) -> np.ndarray:
+        """How long before the failure the first alert came, orders alerted in time."""
+        return (self.failed_h - self["alert_first_h"])[self.alerted_in_time]
+
+    def alerts_at(self, bit: int) -> int:
+        """Orders that raised an alert of this level (one bit of ``alert_mask``)."""
+        return self.count((self["alert_mask"] & bit) > 0)
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI: its ``kpis.json`` key, how it is computed, and how it reads."""
+
+    key: str
+    label: str  # plain words; a unit in brackets: "cost per order (USD)"
+    unit: str  # "USD", "h", "points", "pp" (a rate: differences in percentage points), ""
+    better: Better
+    fmt: str  # str.format spec for one value
+    compute: Callable[[Orders], float]
+    half_width: float | None = None  # default target 95% CI half-width (replication advice)
+
+
+@dataclass(frozen=True)
+class KpiFamily:
+    """One entry for several KPIs, one per mode: ``<mode>`` in its key and label is the mode."""
+
+    key: str  # "mode_share_<mode>"
+    label: str  # "<mode> share"
+    unit: str
+    better: Better
+    fmt: str
+    compute: Callable[[Orders, str], float]
+
+    PLACEHOLDER = "<mode>"
+
+    def member(self, mode: str) -> Kpi:
+        compute = self.compute
+        return Kpi(
+            self.key.replace(self.PLACEHOLDER, mode),
+            self.label.replace(self.PLACEHOLDER, mode),
+            self.unit,
+            self.better,
+            self.fmt,
+            lambda o: compute(o, mode),
+        )
+
+    def mode_of(self, key: str) -> str | None:
+        """The mode a key is the member for, or None if it is no member of this family."""
+        prefix, _, suffix = self.key.partition(self.PLACEHOLDER)
+        inside = key.removeprefix(prefix).removesuffix(suffix)
+        return inside if key.startswith(prefix) and key.endswith(suffix) and inside else None
+
+
+def _with_status(status: str) -> Callable[[Orders], float]:
+    return lambda o: o.count(o["status"] == status)
+
+
+def _alerts_at(bit: int) -> Callable[[Orders], float]:
+    return lambda o: o.alerts_at(bit)
+
+
+def _p90(values: np.ndarray) -> float:
+    return float(np.percentile(values, 90)) if len(values) else NAN
+
+
+def _on_time_rate(o: Orders) -> float:
+    return float(o.on_time[o.due].mean()) if o.due.any() else NAN
+
+
+def _late_rate(o: Orders) -> float:
+    return float(1.0 - o.on_time[o.due].mean()) if o.due.any() else NAN
+
+
+def _pick_wait(o: Orders) -> float:
+    return _mean(o["pick_wait_h"][~np.isnan(o["pick_wait_h"])])
+
+
+def _mode_share(o: Orders, mode: str) -> float:
+    return o.share(o["mode"] == mode)
+
+
+def _precision(o: Orders) -> float:
+    return float(o.failed[o.alerted].mean()) if o.alerted.any() else NAN
+
+
+def _recall(o: Orders) -> float:
+    return float(o.alerted_in_time.sum() / o.failed.sum()) if o.failed.any() else NAN
+
+
+def _lead_time_median(o: Orders) -> float:
+    return float(np.median(o.alert_lead_h)) if len(o.alert_lead_h) else NAN
+
+
+# Kinds of KPI, each with its unit and usual format.
+
+
+def _count(key: str, label: str, better: Better, compute: Callable[[Orders], float]) -> Kpi:
+    return Kpi(key, label, "", better, "{:,.0f}", compute)
+
+
+def _cost(key: str, label: str, column: str, half_width: float | None = None) -> Kpi:
+    """USD per counted order of a cost column."""
+    return Kpi(key, label, "USD", "lower", "{:.2f}", lambda o: o.per_order(column), half_width)
+
+
+def _hours(
+    key: str,
+    label: str,
+    compute: Callable[[Orders], float],
+    fmt: str = "{:.1f}",
+    half_width: float | None = None,
+) -> Kpi:
+    return Kpi(key, label, "h", "lower", fmt, compute, half_width)
+
+
+def _rate(
+    key: str,
+    label: str,
+    better: Better,
+    compute: Callable[[Orders], float],
+    fmt: str = "{:.1%}",
+    half_width: float | None = None,
+) -> Kpi:
+    """A share of orders, between 0 and 1; differences are spoken in percentage points."""
+    return Kpi(key, label, "pp", better, fmt, compute, half_width)
+
+
+def _nps(
+    key: str, label: str, among: Callable[[Orders], np.ndarray], half_width: float | None = None
+) -> Kpi:
+    """100 x (mean promoter_p - mean detractor_p) over the rated orders ``among`` picks."""
+    return Kpi(key, label, "points", "higher", "{:+.1f}", lambda o: o.nps(among(o)), half_width)
+
+
+ALERT_KPIS: tuple[Kpi, ...] = (
+    _count(
+        "alerts_total",
+        "alerts raised",
+        "neither",
+        lambda o: sum(o.alerts_at(bit) for bit in ALERT_BITS.values()),
+    ),
+    *(
+        Kpi(f"alerts_{level}", f"alerts {level}", "", "neither", "{:.4g}", _alerts_at(bit))
         for level, bit in ALERT_BITS.items()
-    }
-    out = {
-        "alerts_total": sum(by_level.values()),
-        **by_level,
-        "orders_alerted": int(alerted.sum()),
-        "orders_failed": int(failed.sum()),
-        "alert_precision": float(failed[alerted].mean()) if alerted.any() else NAN,
-        "alert_recall": float(in_time.sum() / failed.sum()) if failed.any() else NAN,
-        "alert_lead_time_median_h": float(np.median(lead_h)) if len(lead_h) else NAN,
-    }
-    return out
+    ),
+    _count("orders_alerted", "orders alerted", "neither", lambda o: o.count(o.alerted)),
+    _count("orders_failed", "orders that went wrong", "lower", lambda o: o.count(o.failed)),
+    _rate("alert_precision", "alert precision", "higher", _precision),
+    _rate("alert_recall", "alert recall", "higher", _recall),
+    Kpi(
+        "alert_lead_time_median_h",
+        "alert lead time, median (h)",
+        "h",
+        "higher",
+        "{:.1f}",
+        _lead_time_median,
+    ),
+)
+
+KPIS: tuple[Kpi | KpiFamily, ...] = (
+    _count("orders_created", "orders created (after warm-up)", "neither", lambda o: o.n),
+    _count("orders_delivered", "orders delivered", "higher", _with_status(DELIVERED)),
+    _count("orders_open", "orders open at horizon", "lower", _with_status(OPEN)),
+    _count("orders_cancelled", "orders cancelled", "lower", _with_status(CANCELLED)),
+    _cost("cost_per_order", "cost per order (USD)", "cost", half_width=0.05),
+    _cost("cost_pick_per_order", "pick cost per order (USD)", "cost_pick_usd"),
+    _cost("cost_transport_per_order", "transport cost per order (USD)", "cost_transport_usd"),
+    _cost("cost_exception_per_order", "exception cost per order (USD)", "cost_exception_usd"),
+    _cost("monitoring_cost_per_order", "monitoring cost per order (USD)", "cost_monitoring_usd"),
+    _hours(
+        "delivery_time_mean_h",
+        "delivery time, mean (h)",
+        lambda o: _mean(o.delivery_h),
+        half_width=0.5,
+    ),
+    _hours("delivery_time_p90_h", "delivery time, p90 (h)", lambda o: _p90(o.delivery_h)),
+    _rate("on_time_rate", "on-time rate", "higher", _on_time_rate, half_width=0.005),
+    _rate("late_rate", "late rate", "lower", _late_rate),
+    _nps("nps", "NPS proxy", lambda o: o.rated, half_width=0.5),
+    _nps("nps_vip", "NPS proxy, VIP customers", lambda o: o["vip"] & o.rated),
+    _rate("return_rate", "return rate", "lower", lambda o: _mean(o["return_p"][o.delivered])),
+    _hours("pick_wait_mean_h", "pick queue wait, mean (h)", _pick_wait, "{:.2f}"),
+    _rate("cancel_rate", "cancel rate", "lower", lambda o: o.share(o.cancelled), "{:.2%}"),
+    _rate("reroute_rate", "re-route rate", "lower", lambda o: o.share(o["reroutes"] > 0), "{:.2%}"),
+    _rate(
+        "backorder_rate", "back-order rate", "lower", lambda o: o.share(o["backordered"]), "{:.2%}"
+    ),
+    _rate("lost_rate", "lost parcels", "lower", lambda o: o.share(o["lost"]), "{:.2%}"),
+    _rate("held_rate", "held orders", "lower", lambda o: o.share(o["held"]), "{:.2%}"),
+    _rate(
+        "express_share",
+        "express share",
+        "neither",
+        lambda o: o.share(o["service_level"] == "express"),
+    ),
+    KpiFamily("mode_share_<mode>", "<mode> share", "pp", "neither", "{:.1%}", _mode_share),
+    *ALERT_KPIS,
+)
+
+# The short table ``ordertwin`` prints after a run, in this order (labels and formats: BY_KEY).
+SUMMARY = (
+    "orders_created",
+    "orders_delivered",
+    "orders_open",
+    "orders_cancelled",
+    "on_time_rate",
+    "delivery_time_mean_h",
+    "delivery_time_p90_h",
+    "cost_per_order",
+    "nps",
+    "return_rate",
+)
+
+
+def expand(mode_names: Sequence[str] = ()) -> Iterator[Kpi]:
+    """Every KPI of a run, in ``kpis.json`` order, families expanded over the run's modes."""
+    for entry in KPIS:
+        if isinstance(entry, KpiFamily):
+            yield from (entry.member(mode) for mode in mode_names)
+        else:
+            yield entry
+
+
+# The plain entries by key (families not included: see :func:`kpi`).
+BY_KEY: dict[str, Kpi] = {entry.key: entry for entry in KPIS if isinstance(entry, Kpi)}
+
+
+def kpi(key: str) -> Kpi | None:
+    """The registry entry of a key (a family's member too), or None for a key it does not know."""
+    if key in BY_KEY:
+        return BY_KEY[key]
+    for family in (e for e in KPIS if isinstance(e, KpiFamily)):
+        mode = family.mode_of(key)
+        if mode is not None:
+            return family.member(mode)
+    return None
+
+
+def alert_quality(c: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """Alerts scored against what really happened to each order (see :class:`Orders`).
+
+    Precision: share of alerted orders that failed. Recall: share of failed orders alerted
+    before they failed. Lead time: how long before the failure the first alert came.
+    """
+    orders = Orders(c)
+    return {k.key: k.compute(orders) for k in ALERT_KPIS}
 
 
 def compute_kpis(
@@ -52,51 +364,5 @@ def compute_kpis(
     mode_names: tuple[str, ...] = (),
 ) -> dict[str, float]:
     """Flat KPI mapping over orders created at or after ``warmup_h``."""
-    counted = columns["created_h"] >= warmup_h
-    c = {k: v[counted] for k, v in columns.items()}
-    status = c["status"]
-    delivered = status == DELIVERED
-    cancelled = status == CANCELLED
-    n = int(counted.sum())
-
-    def per_order(column: str) -> float:
-        return float(c[column].sum() / n) if n else NAN
-
-    def share(mask: np.ndarray) -> float:
-        return float(mask.mean()) if n else NAN
-
-    # held-back promotion orders count from when they entered, not from the first click
-    delivery_h = c["delivered_h"][delivered] - c["released_h"][delivered]
-    due = ~cancelled & (delivered | (c["promised_h"] <= horizon_h))
-    on_time = delivered & (c["delivered_h"] <= c["promised_h"])
-    rated = ~np.isnan(c["promoter_p"])
-    vip = c["vip"] & rated
-    kpis = {
-        "orders_created": n,
-        "orders_delivered": int(delivered.sum()),
-        "orders_open": int((status == OPEN).sum()),
-        "orders_cancelled": int(cancelled.sum()),
-        "cost_per_order": per_order("cost"),
-        "cost_pick_per_order": per_order("cost_pick_usd"),
-        "cost_transport_per_order": per_order("cost_transport_usd"),
-        "cost_exception_per_order": per_order("cost_exception_usd"),
-        "monitoring_cost_per_order": per_order("cost_monitoring_usd"),
-        "delivery_time_mean_h": _mean(delivery_h),
-        "delivery_time_p90_h": float(np.percentile(delivery_h, 90)) if len(delivery_h) else NAN,
-        "on_time_rate": float(on_time[due].mean()) if due.any() else NAN,
-        "late_rate": float(1.0 - on_time[due].mean()) if due.any() else NAN,
-        "nps": 100.0 * (_mean(c["promoter_p"][rated]) - _mean(c["detractor_p"][rated])),
-        "nps_vip": 100.0 * (_mean(c["promoter_p"][vip]) - _mean(c["detractor_p"][vip])),
-        "return_rate": _mean(c["return_p"][delivered]),
-        "pick_wait_mean_h": _mean(c["pick_wait_h"][~np.isnan(c["pick_wait_h"])]),
-        "cancel_rate": share(cancelled),
-        "reroute_rate": share(c["reroutes"] > 0),
-        "backorder_rate": share(c["backordered"]),
-        "lost_rate": share(c["lost"]),
-        "held_rate": share(c["held"]),
-        "express_share": share(c["service_level"] == "express"),
-    }
-    for mode in mode_names:
-        kpis[f"mode_share_{mode}"] = share(c["mode"] == mode)
-    kpis.update(alert_quality(c))
-    return kpis
+    orders = Orders.counted(columns, warmup_h, horizon_h)
+    return {k.key: k.compute(orders) for k in expand(mode_names)}

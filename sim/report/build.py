@@ -15,9 +15,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
-from sim.report import charts, charts_time, findings, pilot
+from sim.report import findings, pilot
 from sim.report.aggregate import (
     advice_frame,
     best_frame,
@@ -26,9 +25,10 @@ from sim.report.aggregate import (
     ordered,
     summary_frame,
 )
+from sim.report.chart_registry import CHARTS, ChartData
 from sim.report.html import Chart, best_table, headline_table, render, table
 from sim.report.kpis import DEFAULT_HALF_WIDTHS, HEADLINE
-from sim.report.series import delivery_quantiles, mean_timelines, warmup_frame
+from sim.report.series import warmup_frame
 from sim.report.style import save
 from sim.report.sweep import OK, Job, read_sweep
 from sim.report.xlsx import write_workbook
@@ -85,7 +85,7 @@ def build_report(
         report.files.append(path)
     sheets = {sheet: frame for _, sheet, frame in tables}
     report.files.append(write_workbook(root / "comparison.xlsx", base, sheets))
-    chart_list = _charts(root, jobs, summary, comparison, base, warmup, pilots)
+    chart_list = _charts(root, ChartData(jobs, summary, comparison, base, pilots))
     report.files += [c.path for c in chart_list]
     summary_lines = findings.executive_summary(
         summary, comparison, best, advice, warmup, base, extra=pilot.pilot_words(pilots)
@@ -105,77 +105,19 @@ def build_report(
     return report
 
 
-def _charts(
-    root: Path,
-    jobs: list[Job],
-    summary: pd.DataFrame,
-    comparison: pd.DataFrame,
-    baseline: str,
-    warmup: pd.DataFrame,
-    pilots: pd.DataFrame,
-) -> list[Chart]:
+def _charts(root: Path, data: ChartData) -> list[Chart]:
+    """Every chart of the registry that has something to show, as charts/<name>.png."""
     out_dir = root / "charts"
     out_dir.mkdir(exist_ok=True)
     for old in sorted(out_dir.glob("*.png")):
         old.unlink()
-    labels = summary[["job", "scenario", "policy"]]
-    first = next(j for j in jobs if j.status == OK)
-    promise = dict((first.config.get("scenario", {}).get("customer") or {}).get("promise_h") or {})
-    windows = _windows(jobs, summary)
-    drawn: list[tuple[str, Figure | None, str]] = [
-        ("kpi_bars", charts.kpi_bars(comparison), "Headline KPIs by scenario and policy."),
-        ("cost_vs_nps", charts.frontier(comparison), "The cost-NPS trade-off per scenario."),
-        (
-            "paired_improvement",
-            charts.paired_improvement(comparison, baseline),
-            f"Each policy against {baseline} on the same seeds.",
-        ),
-        (
-            "delivery_ecdf",
-            charts_time.delivery_ecdf(
-                delivery_quantiles(jobs, labels, charts_time.QUANTILES), promise
-            ),
-            "Delivery-time distribution (ECDF) of orders created after the warm-up.",
-        ),
-        (
-            "disruption_timeline",
-            charts_time.disruption_timeline(mean_timelines(jobs, labels, list(windows)), windows),
-            "Backlog and late orders through the scheduled storms and bursts.",
-        ),
-        ("alert_funnel", charts_time.alert_funnel(comparison), "Alert quality of monitoring."),
-        ("warmup", _warmup_chart(jobs, labels, summary, baseline), "Warm-up check (MSER-5)."),
-        ("pilot", pilot.pilot_chart(pilots), "The regional pilot: effect and run length."),
-    ]
     out = []
-    for name, fig, caption in drawn:
+    for spec in CHARTS:
+        fig = spec.figure(data)
         if fig is not None:
-            out.append(Chart(save(fig, out_dir / f"{name}.png"), caption))
+            caption = spec.caption.format(baseline=data.baseline)
+            out.append(Chart(save(fig, out_dir / f"{spec.name}.png"), caption))
     return out
-
-
-def _windows(jobs: list[Job], summary: pd.DataFrame) -> dict[str, list[charts_time.Disruption]]:
-    """Disrupted scenarios (scheduled storms or bursts), by scenario label."""
-    by_job = summary.set_index("job")
-    out: dict[str, list[charts_time.Disruption]] = {}
-    for job in jobs:
-        if job.status == OK:
-            label = str(by_job.loc[job.num, "scenario"])
-            found = charts_time.disruptions(job.config.get("scenario") or {})
-            if found and label not in out:
-                out[label] = found
-    return out
-
-
-def _warmup_chart(
-    jobs: list[Job], labels: pd.DataFrame, summary: pd.DataFrame, baseline: str
-) -> Figure | None:
-    scenario = ordered(summary[summary["status"] == OK]["scenario"])[0]
-    timelines = mean_timelines(jobs, labels, [scenario])
-    tl = timelines.get((scenario, baseline))
-    if tl is None or len(tl.time_h) < 50:
-        return None
-    used_h = 24.0 * float(next(j for j in jobs if j.status == OK).config.get("warmup_days", 0.0))
-    return charts_time.warmup_chart(tl.time_h, tl.backlog, used_h, f"{scenario} / {baseline}")
 
 
 def _settings(

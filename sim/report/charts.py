@@ -64,7 +64,7 @@ def kpi_bars(comparison: pd.DataFrame, kpis: Sequence[str] = BAR_KPIS) -> Figure
             ax.bar(xs, ys, width * 0.92, yerr=errs, capsize=2.5, color=colour[policy], label=policy)
         ax.set_xticks(range(len(scenarios)), scenarios, rotation=20 if len(scenarios) > 3 else 0)
         ax.set_title(_axis_label(kpi), fontsize=10)
-        low = min((y for y in ys_all), default=0.0)
+        low = min(ys_all, default=0.0)
         if low > 0 and info(kpi).unit == "pp":
             ax.set_ylim(bottom=max(0.0, low - 10.0), top=min(ax.get_ylim()[1], 100.5))
     legend_below(fig)
@@ -190,8 +190,7 @@ def paired_improvement(
         ax.axvline(0.0, color="#444444", lw=0.8)
         ax.set_yticks(range(len(cells)), [f"{s} / {p}" for s, p in cells])
         ax.invert_yaxis()
-        unit = "pp" if k.unit == "pp" else k.unit
-        ax.set_title(f"{k.label}\n(better ->{', ' + unit if unit else ''})", fontsize=9.5)
+        ax.set_title(f"{k.label}\n(better ->{', ' + k.unit if k.unit else ''})", fontsize=9.5)
         ax.grid(True, axis="x")
         if ax is not fig.axes[0]:
             ax.tick_params(labelleft=False)

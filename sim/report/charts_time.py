@@ -17,6 +17,7 @@ from sim.report.style import BAD, NEUTRAL, colours, figure, house_style, legend_
 from sim.report.warmup import mser5
 
 QUANTILES = np.linspace(0.0, 1.0, 401)
+MIN_WARMUP_SAMPLES = 50
 
 
 @dataclass(frozen=True)
@@ -141,8 +142,12 @@ def disruption_timeline(
 
 
 @house_style
-def warmup_chart(series_h: np.ndarray, backlog: np.ndarray, used_h: float, label: str) -> Figure:
-    """The averaged backlog of the first scenario, with MSER-5's cut and the warm-up used."""
+def warmup_chart(timeline: Timeline | None, used_h: float, label: str) -> Figure | None:
+    """A scenario's backlog averaged over replications, with MSER-5's cut and the warm-up used;
+    nothing for a series too short to judge (under 50 samples)."""
+    if timeline is None or len(timeline.time_h) < MIN_WARMUP_SAMPLES:
+        return None
+    series_h, backlog = timeline.time_h, timeline.backlog
     cut = mser5(backlog)
     interval = float(np.median(np.diff(series_h))) if len(series_h) > 1 else 1.0
     cut_h = cut.observations * interval

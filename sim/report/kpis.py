@@ -1,12 +1,18 @@
-"""What the report knows about each KPI: a plain label, which direction is better, how to print it.
+"""How the report words each KPI: its label, whether a change is better, values and differences in
+its unit. What each KPI is comes from the registry (:data:`sim.engine.kpis.KPIS`).
 
-KPIs the catalogue does not know (a policy may add its own) are still tabulated, under their key,
-with no direction: they are described but never called better or worse.
+A KPI the registry does not know (a sweep's own, or an older run's) is still tabulated, under its
+key, with no direction: it is described but never called better or worse.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from sim.engine import kpis as registry
+from sim.engine.kpis import Better
+
+DIRECTION: dict[Better, bool | None] = {"higher": True, "lower": False, "neither": None}
 
 
 @dataclass(frozen=True)
@@ -58,47 +64,6 @@ class KpiInfo:
         return (delta > 0) == self.higher_is_better
 
 
-def _kpi(key: str, label: str, higher: bool | None, fmt: str, unit: str = "") -> KpiInfo:
-    return KpiInfo(key, label, higher, fmt, unit)
-
-
-CATALOGUE: dict[str, KpiInfo] = {
-    k.key: k
-    for k in (
-        _kpi("cost_per_order", "cost per order (USD)", False, "{:.2f}", "USD"),
-        _kpi("nps", "NPS proxy", True, "{:+.1f}", "points"),
-        _kpi("on_time_rate", "on-time rate", True, "{:.1%}", "pp"),
-        _kpi("late_rate", "late rate", False, "{:.1%}", "pp"),
-        _kpi("delivery_time_mean_h", "delivery time, mean (h)", False, "{:.1f}", "h"),
-        _kpi("delivery_time_p90_h", "delivery time, p90 (h)", False, "{:.1f}", "h"),
-        _kpi("return_rate", "return rate", False, "{:.1%}", "pp"),
-        _kpi("cost_pick_per_order", "pick cost per order (USD)", False, "{:.2f}", "USD"),
-        _kpi("cost_transport_per_order", "transport cost per order (USD)", False, "{:.2f}", "USD"),
-        _kpi("cost_exception_per_order", "exception cost per order (USD)", False, "{:.2f}", "USD"),
-        _kpi(
-            "monitoring_cost_per_order", "monitoring cost per order (USD)", False, "{:.2f}", "USD"
-        ),
-        _kpi("nps_vip", "NPS proxy, VIP customers", True, "{:+.1f}", "points"),
-        _kpi("pick_wait_mean_h", "pick queue wait, mean (h)", False, "{:.2f}", "h"),
-        _kpi("cancel_rate", "cancel rate", False, "{:.2%}", "pp"),
-        _kpi("reroute_rate", "re-route rate", False, "{:.2%}", "pp"),
-        _kpi("backorder_rate", "back-order rate", False, "{:.2%}", "pp"),
-        _kpi("lost_rate", "lost parcels", False, "{:.2%}", "pp"),
-        _kpi("held_rate", "held orders", False, "{:.2%}", "pp"),
-        _kpi("orders_created", "orders created", None, "{:,.0f}"),
-        _kpi("orders_delivered", "orders delivered", True, "{:,.0f}"),
-        _kpi("orders_open", "orders open at horizon", False, "{:,.0f}"),
-        _kpi("orders_cancelled", "orders cancelled", False, "{:,.0f}"),
-        _kpi("orders_failed", "orders that went wrong", False, "{:,.0f}"),
-        _kpi("orders_alerted", "orders alerted", None, "{:,.0f}"),
-        _kpi("alerts_total", "alerts raised", None, "{:,.0f}"),
-        _kpi("alert_precision", "alert precision", True, "{:.1%}", "pp"),
-        _kpi("alert_recall", "alert recall", True, "{:.1%}", "pp"),
-        _kpi("alert_lead_time_median_h", "alert lead time, median (h)", True, "{:.1f}", "h"),
-        _kpi("express_share", "express share", None, "{:.1%}", "pp"),
-    )
-}
-
 # What leadership reads first, in this order (those a sweep has).
 HEADLINE = (
     "cost_per_order",
@@ -111,20 +76,20 @@ HEADLINE = (
     "alert_recall",
 )
 
-# Default target half-widths of the 95% CI, for the replication advice.
-DEFAULT_HALF_WIDTHS = {
-    "cost_per_order": 0.05,
-    "nps": 0.5,
-    "on_time_rate": 0.005,
-    "delivery_time_mean_h": 0.5,
-}
-
 
 def info(key: str) -> KpiInfo:
-    """Catalogue entry, or a neutral one for a KPI the report does not know."""
-    known = CATALOGUE.get(key)
-    if known is not None:
-        return known
-    if key.startswith("mode_share_"):
-        return KpiInfo(key, f"{key.removeprefix('mode_share_')} share", None, "{:.1%}", "pp")
-    return KpiInfo(key, key.replace("_", " "), None, "{:.4g}")
+    """The registry's entry as the report words it, or a neutral one for a key it does not know."""
+    entry = registry.kpi(key)
+    if entry is None:
+        return KpiInfo(key, key.replace("_", " "), None, "{:.4g}")
+    return KpiInfo(entry.key, entry.label, DIRECTION[entry.better], entry.fmt, entry.unit)
+
+
+def _half_widths() -> dict[str, float]:
+    """The registry's target half-widths, in headline order."""
+    entries = ((k, registry.kpi(k)) for k in HEADLINE)
+    return {k: e.half_width for k, e in entries if e is not None and e.half_width is not None}
+
+
+# Default target half-widths of the 95% CI, for the replication advice.
+DEFAULT_HALF_WIDTHS = _half_widths()

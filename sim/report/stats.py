@@ -42,7 +42,6 @@ class Difference:
 
     interval: Interval
     p_value: float
-    paired: bool
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,7 @@ def paired_difference(
     d = _clean(t - r)
     interval = t_interval(d, confidence)
     se = interval.sd / math.sqrt(interval.n) if interval.n >= 2 else math.nan
-    return Difference(interval, _p_value(interval.mean, se, interval.n - 1), paired=True)
+    return Difference(interval, _p_value(interval.mean, se, interval.n - 1))
 
 
 def welch_difference(
@@ -134,7 +133,7 @@ def welch_difference(
     t, r = _clean(treatment), _clean(reference)
     if len(t) < 2 or len(r) < 2:
         nan = Interval(math.nan, math.nan, math.nan, math.nan, min(len(t), len(r)))
-        return Difference(nan, math.nan, paired=False)
+        return Difference(nan, math.nan)
     vt, vr = t.var(ddof=1) / len(t), r.var(ddof=1) / len(r)
     se = math.sqrt(vt + vr)
     denom = vt**2 / (len(t) - 1) + vr**2 / (len(r) - 1)
@@ -142,7 +141,7 @@ def welch_difference(
     mean = float(t.mean() - r.mean())
     half = float(stats.t.ppf(0.5 + confidence / 2.0, dof)) * se
     interval = Interval(mean, mean - half, mean + half, se, min(len(t), len(r)))
-    return Difference(interval, _p_value(mean, se, dof), paired=False)
+    return Difference(interval, _p_value(mean, se, dof))
 
 
 def compare_with_best(

@@ -1,7 +1,9 @@
 """One chart style for the whole report, and byte-identical PNGs on every rebuild.
 
-Agg backend, fixed fonts and sizes, a colour-blind-safe palette keyed by policy so a policy keeps
-its colour in every chart, and PNG metadata stripped (no software version, no timestamp).
+Fixed fonts and sizes, a colour-blind-safe palette keyed by policy so a policy keeps its colour in
+every chart, and PNG metadata stripped (no software version, no timestamp). Figures are plain
+``matplotlib.figure.Figure`` objects: no global figure registry, no backend chosen on import;
+``savefig`` renders the PNG with Agg.
 """
 
 from __future__ import annotations
@@ -12,10 +14,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.figure import Figure
 
 # Okabe-Ito, reordered so the first (baseline) policy is a calm grey-blue.
 PALETTE = (
@@ -53,7 +52,6 @@ RC: dict[str, Any] = {
     "font.family": "DejaVu Sans",
     "figure.titlesize": 13,
     "figure.titleweight": "bold",
-    "svg.hashsalt": "ordertwin",
     "path.simplify": True,
 }
 
@@ -63,7 +61,7 @@ def house_style(draw: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(draw)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        with plt.rc_context(RC):  # type: ignore[arg-type]
+        with matplotlib.rc_context(RC):  # type: ignore[arg-type]
             return draw(*args, **kwargs)
 
     return wrapper
@@ -75,7 +73,7 @@ def colours(policies: Sequence[str]) -> dict[str, str]:
 
 
 def figure(ncols: int = 1, nrows: int = 1, width: float = 10.0, height: float = 4.2) -> Figure:
-    """A new figure (not registered with pyplot's global state, so nothing leaks between charts)."""
+    """A new figure, registered nowhere, so nothing leaks between charts."""
     fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
     fig.subplots(nrows, ncols, squeeze=False)
     return fig

@@ -21,7 +21,6 @@ class Truncation:
     """Where MSER-5 cuts a series: observations to drop, and whether the rule found a cut."""
 
     observations: int
-    batches: int
     settled: bool
 
 
@@ -42,11 +41,11 @@ def mser5(series: np.ndarray | list[float]) -> Truncation:
     y = np.asarray(series, dtype=float)
     m = len(y) // BATCH
     if m < 10:
-        return Truncation(0, 0, settled=False)
+        return Truncation(0, settled=False)
     batch_means = y[: m * BATCH].reshape(m, BATCH).mean(axis=1)
     stat = mser(batch_means)
     half = m // 2
     d = int(np.argmin(stat[: half + 1]))
     rest = stat[half + 1 : m - TAIL_BATCHES]  # the last few points rest on too few batches
     settled = bool(rest.size == 0 or stat[d] <= rest.min())
-    return Truncation(d * BATCH, d, settled)
+    return Truncation(d * BATCH, settled)
