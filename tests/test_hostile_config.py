@@ -149,7 +149,9 @@ def _policy_parameters() -> list[tuple[str, str, Any, str]]:
     each("pred", "routing.training_seeds", [])
     each("pred", "routing.training_seeds", [-1], named="routing.training_seeds[0]")
     each("pred", "routing.pseudo_urgency_threshold", 1.5)
-    each("pred", "routing.model_path", "/nonexistent/model.npz")
+    each(
+        "pred", "routing.model_path", "/nonexistent/model.npz", __file__, str(Path(__file__).parent)
+    )
     cases.append(("pred", "seed", 900001, "seed"))  # a seed the model would be trained on
     each("pilot", "routing.regions", [])
     each("pilot", "routing.treatment", {}, named="routing.treatment._target_")

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies.routing.router_model import ModelFileError, load_model
-from scenarios.errors import ConfigError
 from scenarios.world import World
-from sim.config.policy import model_file, policy_parts
+from sim.config.policy import policy_parts, read_model
 from sim.engine.contract import LearnedPolicy, public_world
 from sim.learning import model_for
 
@@ -23,13 +21,7 @@ def provide_models(policy: Any, world: World, key: str = "routing") -> None:
         if not isinstance(one, LearnedPolicy):
             continue
         if one.model_path is not None:
-            path = model_file(one.model_path, f"{where}.model_path")
-            try:
-                model = load_model(path)
-            except ModelFileError as err:
-                raise ConfigError(
-                    f"{where}.model_path", "an ordertwin router model file", str(err)
-                ) from None
+            model = read_model(one.model_path, f"{where}.model_path")
         else:
             seeds, days = one.model_request()
             model = model_for(public_world(world), seeds, days)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from policies.protocols import MonitoringPolicy, RoutingPolicy
+from policies.routing.router_model import ModelFileError, load_model
 from scenarios.checks import check_schema, known
 from scenarios.errors import ConfigError
 from sim.engine.contract import CompositePolicy, LearnedPolicy
@@ -114,12 +115,15 @@ def policy_parts(policy: Any, key: str) -> Iterator[tuple[Any, str]]:
             yield from policy_parts(built, f"{key}.{part}")
 
 
-def model_file(path: str, key: str) -> Path:
-    """A configured ``model_path``: it must be an existing file."""
+def read_model(path: str, key: str) -> Any:
+    """The model at a configured ``model_path``: an existing file, in the router model format."""
     found = Path(path)
     if not found.is_file():
         raise ConfigError(key, "an existing model file", path)
-    return found
+    try:
+        return load_model(found)
+    except ModelFileError as err:
+        raise ConfigError(key, "an ordertwin router model file", str(err)) from None
 
 
 def check_policies(cfg: Mapping[str, Any]) -> tuple[Any, Any]:
@@ -135,13 +139,14 @@ def check_policies(cfg: Mapping[str, Any]) -> tuple[Any, Any]:
                 for param, world_group, name in one.world_names():
                     known(f"{key}.{param}", name, scenario[world_group], WORLD_GROUPS[world_group])
             if isinstance(one, LearnedPolicy):
-                if one.model_path is not None:
-                    model_file(one.model_path, f"{key}.model_path")
-                elif cfg["seed"] in one.model_request()[0]:
+                seeds = one.model_request()[0]
+                if one.model_path is not None:  # read now, so a bad file stops nothing midway
+                    model = read_model(one.model_path, f"{key}.model_path")
+                    seeds = tuple(getattr(model, "training_seeds", ()))
+                if cfg["seed"] in seeds:
                     raise ConfigError(
                         "seed",
-                        f"a seed {key} is not trained on (training seeds "
-                        f"{list(one.model_request()[0])})",
+                        f"a seed {key} is not trained on (training seeds {list(seeds)})",
                         cfg["seed"],
                     )
     return routing, monitoring
