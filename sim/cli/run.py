@@ -63,7 +63,12 @@ def hydra_app(cfg: DictConfig) -> dict[str, float]:
 def check_group_choices() -> None:
     """Every chosen config of a group exists (Hydra skips a missing ``optional`` one silently)."""
     if GlobalHydra.instance().is_initialized():
-        check_choices(HydraConfig.get().runtime.choices, GlobalHydra.instance().config_loader())
+        hydra_cfg = HydraConfig.get()
+        check_choices(
+            hydra_cfg.runtime.choices,
+            GlobalHydra.instance().config_loader(),
+            list(hydra_cfg.overrides.task),
+        )
 
 
 _show_traceback: bool | None = None  # set by main() from the user's HYDRA_FULL_ERROR

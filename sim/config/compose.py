@@ -55,15 +55,21 @@ def group_options(options: Sequence[str], group: str) -> str:
     return f"one of {', '.join(options)}"
 
 
-def check_choices(choices: Mapping[str, Any], loader: Any) -> None:
-    """Every chosen config of a group exists (Hydra skips a missing ``optional`` one silently)."""
+def check_choices(choices: Mapping[str, Any], loader: Any, overrides: Sequence[str] = ()) -> None:
+    """Every chosen config of a group exists (Hydra skips a missing ``optional`` one silently),
+    looked up where the composition looked: with a ``hydra.searchpath`` among the overrides."""
+    searchpath = [o for o in overrides if o.lstrip("+~").startswith("hydra.searchpath")]
+
+    def options(group: str) -> list[str]:
+        return list(loader.get_group_options(group, config_name=None, overrides=searchpath))
+
     for group, choice in choices.items():
         if choice is None or group.startswith("hydra/"):
             continue
         path = group.split("@", 1)[0]  # "routing@routing.control": the group is routing
         parent, _, name = f"{path}/{choice}".rpartition("/")
-        if name not in loader.get_group_options(parent):
-            raise ConfigError(group, group_options(loader.get_group_options(path), path), choice)
+        if name not in options(parent):
+            raise ConfigError(group, group_options(options(path), path), choice)
 
 
 def check_overrides(overrides: Sequence[str], plain: Mapping[str, Any]) -> None:
@@ -92,7 +98,7 @@ def load_config(*overrides: str) -> dict[str, Any]:
     register_configs()
     with initialize_config_module("sim.conf", version_base="1.3"), yaml_errors():
         cfg = compose("config", overrides=list(overrides), return_hydra_config=True)
-        check_choices(cfg.hydra.runtime.choices, GlobalHydra.instance().config_loader())
+        check_choices(cfg.hydra.runtime.choices, GlobalHydra.instance().config_loader(), overrides)
     plain = plain_config(cfg)
     check_overrides(overrides, plain)
     validate(plain)

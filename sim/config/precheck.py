@@ -40,7 +40,7 @@ _SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 
 def check_composed(cfg: DictConfig, overrides: Sequence[str], loader: Any) -> None:
     """Every check of one composed job config (with its ``hydra`` node)."""
-    check_choices(cfg.hydra.runtime.choices, loader)
+    check_choices(cfg.hydra.runtime.choices, loader, overrides)
     plain = plain_config(cfg)
     check_overrides(overrides, plain)
     validate(plain)
