@@ -21,6 +21,7 @@ from scenarios.distributions import FAMILIES, NEEDS_SD
 from scenarios.errors import ConfigError, unknown_key
 
 SHARE_TOLERANCE = 1e-6
+MIN_CV, MAX_CV = 1e-6, 1e3  # a distribution's sd_h / mean_h
 MAX_MAGNITUDE = 1e12  # no count, price or duration in a config is larger; beyond it, overflow
 MAX_KEY = "max_magnitude"  # field metadata: a larger bound for one field (a seed)
 MISSING = "???"  # OmegaConf's mark of a required value not given
@@ -183,3 +184,11 @@ def distribution(key: str, dist: Mapping[str, Any]) -> None:
         if dist.get("sd_h") is None:
             raise ConfigError(f"{key}.sd_h", f"a standard deviation (the {family} needs one)")
         positive(f"{key}.sd_h", dist["sd_h"])
+        cv = dist["sd_h"] / dist["mean_h"]  # beyond these, the family's parameters overflow
+        if not MIN_CV <= cv <= MAX_CV:
+            raise ConfigError(
+                f"{key}.sd_h",
+                f"a standard deviation of {MIN_CV:g} to {MAX_CV:g} times mean_h "
+                f"({dist['mean_h']:g}; for no spread use dist: constant)",
+                dist["sd_h"],
+            )

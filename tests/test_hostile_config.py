@@ -78,6 +78,9 @@ def _numbers() -> list[tuple[str, str, Any, str]]:
     each("ls", f"{s}.warehouses.east.pickers", -1, 0, 10**20)
     each("ls", f"{s}.warehouses.east.replenish_lead_time_h", 1e-300, NAN, 0.0, -72.0)
     each("ls", f"{s}.warehouses.east.pick_time.mean_h", NAN, -1.0, INF)
+    each("ls", f"{s}.warehouses.east.pick_time.mean_h", 1e-300,  # sd / mean overflows
+         named=f"{s}.warehouses.east.pick_time.sd_h")  # fmt: skip
+    each("ls", f"{s}.modes.air.transit_by_zone[0].sd_h", 1e-300, 1e12)
     each("ls", f"{s}.warehouses.east.shifts[0].start_h", 25.0, NAN)
     each("ls", f"{s}.warehouses.east.shifts[0].length_h", 0.0, NAN)
     each("ls", f"{s}.warehouses.east.shifts[1].pickers", -3)
