@@ -40,6 +40,7 @@ STOCKOUT_ACTIONS = ("reroute", "backorder", "cancel")
 MAX_EXTRA_ITEMS_MEAN = 1000.0  # items per order = 1 + Poisson(mean): beyond, not an order
 MAX_PROMISE_H = 8760.0  # a promise within a year
 MIN_LEAD_TIME_H = 1.0 / 60.0  # replenishment takes at least a minute
+CLOCK_RESOLUTION_H = 1.0 / 3600.0  # times of day: a second; finer ones vanish in hour sums
 
 
 def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
@@ -131,8 +132,15 @@ def _validate_warehouses(
         known(f"{wk}.region", wh["region"], regions, "region")
         count(f"{wk}.pickers", wh["pickers"], 1)
         for i, shift in enumerate(wh["shifts"]):
-            in_range(f"{wk}.shifts[{i}].start_h", shift["start_h"], 0.0, 24.0, high_open=True)
-            in_range(f"{wk}.shifts[{i}].length_h", shift["length_h"], 1e-9, 24.0)
+            start = shift["start_h"]
+            in_range(f"{wk}.shifts[{i}].start_h", start, 0.0, 24.0, high_open=True)
+            if 0 < start < CLOCK_RESOLUTION_H:  # the pickers' clock would not move (a hang)
+                raise ConfigError(
+                    f"{wk}.shifts[{i}].start_h",
+                    "0 or an hour of day of 1 s (0.000278) or more",
+                    start,
+                )
+            in_range(f"{wk}.shifts[{i}].length_h", shift["length_h"], CLOCK_RESOLUTION_H, 24.0)
             if shift["pickers"] is not None:
                 count(f"{wk}.shifts[{i}].pickers", shift["pickers"], 0)
         distribution(f"{wk}.pick_time", wh["pick_time"])

@@ -82,7 +82,8 @@ def _numbers() -> list[tuple[str, str, Any, str]]:
          named=f"{s}.warehouses.east.pick_time.sd_h")  # fmt: skip
     each("ls", f"{s}.modes.air.transit_by_zone[0].sd_h", 1e-300, 1e12)
     each("ls", f"{s}.warehouses.east.shifts[0].start_h", 25.0, NAN)
-    each("ls", f"{s}.warehouses.east.shifts[0].length_h", 0.0, NAN)
+    each("ls", f"{s}.warehouses.east.shifts[0].length_h", 0.0, NAN, 1e-9)
+    each("ls", f"{s}.warehouses.south.shifts[1].start_h", 1e-300)  # hung: pickers' clock stuck
     each("ls", f"{s}.warehouses.east.shifts[1].pickers", -3)
     each("ls", f"{s}.warehouses.east.stock.apparel.initial", -1, 10**19)
     each("ls", f"{s}.warehouses.east.outages", [{"start_h": NAN, "duration_h": 1.0}],
