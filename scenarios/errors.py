@@ -33,7 +33,7 @@ class ConfigError(ValueError):
         note = f" ({hint})" if hint else ""
         super().__init__(f"{key}: expected {expected}{shown}{note}")
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:  # pickles across sweep workers
         return (type(self), (self.key, self.expected, self.got, self.hint))
 
 
@@ -59,7 +59,7 @@ class BudgetError(ConfigError):
     def __str__(self) -> str:
         return str(self.args[0])
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
         return (type(self), (self.key, self.what, self.limit, self.got, self.cause))
 
 
@@ -99,10 +99,10 @@ class OrderLogError(ValueError):
     """The log is not in the order-log format; the message names the line and column."""
 
     def __init__(self, path: str | Path, where: str, problem: str) -> None:
-        self.path = path
+        self.path = str(path)
         self.where = where
         self.problem = problem
         super().__init__(f"{path}: {where}: {problem}")
 
-    def __reduce__(self) -> tuple[Any, ...]:
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:  # pickles across sweep workers
         return (type(self), (self.path, self.where, self.problem))

@@ -1,12 +1,17 @@
-"""Every shipped scenario runs, accounts for every order, and never takes stock below zero."""
+"""Every shipped scenario runs, accounts for every order, and never takes stock below zero; the
+time series is sampled up to and including the horizon. (Each invariant seen failing when
+broken: ``test_invariants_break.py``.)"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from policies.monitoring.none import NoMonitoring
+from policies.routing.nearest import NearestRouting
+from sim.engine import Simulation
 from sim.engine.result import InvariantError, RunResult
-from tests.helpers import run_config, scenario_names
+from tests.helpers import run_config, scenario_names, world_of
 
 SHORT = ("horizon_days=6", "warmup_days=1")
 
@@ -60,5 +65,19 @@ def test_probabilities_and_costs_are_sane(short_run: RunResult) -> None:
 
 
 def test_invariant_breach_fails_loudly(short_run: RunResult) -> None:
-    with pytest.raises(InvariantError):
+    with pytest.raises(InvariantError, match="stock went negative"):
         short_run.check_invariants(min_stock=-1)
+
+
+def test_the_time_series_ends_with_the_state_at_the_horizon() -> None:
+    """The last row (at the horizon) is sampled, not left at zeros."""
+    sim = Simulation(world_of(), NearestRouting(), NoMonitoring(), seed=2, horizon_days=2)
+    ts = sim.run().warehouse_series
+    last = ts["time_h"] == 48.0
+    assert last.sum() == len(sim.warehouses)
+    assert list(ts["pickers_on_shift"][last]) == [w.pickers_on(48.0) for w in sim.warehouses]
+    assert (ts["pickers_on_shift"][last] > 0).all() and (ts["stock_units"][last] > 0).all()
+    if sim.env.now == 48.0:  # the run stopped at the horizon: the row is its final state
+        assert list(ts["stock_units"][last]) == [int(w.on_hand.sum()) for w in sim.warehouses]
+        assert list(ts["backlog"][last]) == [w.backlog for w in sim.warehouses]
+        assert list(ts["at_dock"][last]) == [sim.carriers.dock_size(w) for w in range(4)]

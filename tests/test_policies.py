@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -20,6 +21,7 @@ from sim.engine.views import (
     RoutingDecision,
     RoutingView,
 )
+from sim.report.stats import Difference, paired_difference
 from tests.helpers import run_config, world_of
 
 ROUTING = ("nearest", "cheapest", "rules", "value_tiered", "predictive")
@@ -27,7 +29,11 @@ MONITORING = ("none", "sla_rules", "health_score")
 # a small, quick model for the learned router in tests (still on seeds apart from evaluation)
 FAST_MODEL = ("routing.training_seeds=[900001,900002]", "routing.training_days=21")
 DAYS = ("horizon_days=21", "warmup_days=2")  # covers the storms and all live-stream sessions
-SEEDS = (1, 2, 3)
+HORIZON_H = 21 * 24.0
+STORM_SEEDS = (1, 2, 3, 4, 5)
+LIVESTREAM_SEEDS = (1, 2, 3, 4, 5)
+BASELINE_SEEDS = (1, 2, 3)
+NPS_MARGIN = 1.0  # NPS points: a "small" loss
 
 
 @functools.cache
@@ -43,15 +49,6 @@ def _run(scenario: str, routing: str, monitoring: str, seed: int, *extra: str) -
         *more,
         *extra,
     )
-
-
-def _paired(
-    scenario: str, kpi: str, a: tuple[str, str], b: tuple[str, str], *extra: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """KPI per seed for (routing, monitoring) a and b, same seeds (common random numbers)."""
-    first = np.array([_run(scenario, *a, s, *extra).kpis[kpi] for s in SEEDS])
-    second = np.array([_run(scenario, *b, s, *extra).kpis[kpi] for s in SEEDS])
-    return first, second
 
 
 @pytest.mark.parametrize("routing", ROUTING)
@@ -75,26 +72,98 @@ def test_order_stream_is_identical_under_every_policy(routing: str, monitoring: 
     assert k["orders_created"] == k["orders_delivered"] + k["orders_open"] + k["orders_cancelled"]
 
 
+def _paired(
+    scenario: str,
+    metric: Callable[[RunResult], float],
+    reference: tuple[str, ...],
+    treatment: tuple[str, ...],
+    seeds: tuple[int, ...],
+) -> Difference:
+    """Paired-t 95% interval of ``metric(treatment) - metric(reference)`` over ``seeds``
+    (common random numbers: the same orders and weather under both). Each side is
+    ``(routing, monitoring, *overrides)``."""
+    ref = [metric(_run(scenario, *reference[:2], s, *reference[2:])) for s in seeds]
+    treat = [metric(_run(scenario, *treatment[:2], s, *treatment[2:])) for s in seeds]
+    return paired_difference(treat, ref)
+
+
+def _kpi(key: str) -> Callable[[RunResult], float]:
+    return lambda result: result.kpis[key]
+
+
+def _storm_window_late_rate(result: RunResult) -> float:
+    """Late rate (as the ``late_rate`` KPI: due within the horizon, not cancelled) of the orders
+    created from 24 h before the first scripted storm to the end of the south-east one
+    (hours 216-288): the orders a storm forecast can help route."""
+    o = result.orders
+    window = (o["created_h"] >= 216.0) & (o["created_h"] < 288.0)
+    due = window & (o["promised_h"] <= HORIZON_H) & (o["status"] != "cancelled")
+    return float((o["late_h"][due] > 0).mean())
+
+
+def _shows(diff: Difference, better: str, what: str) -> str:
+    """The effect as one line, printed (``pytest -s``) and used as the failure message."""
+    i = diff.interval
+    line = (
+        f"{what}: mean paired difference {i.mean:+.4f}, 95% CI [{i.low:+.4f}, {i.high:+.4f}] "
+        f"over {i.n} seeds ({better} is better)"
+    )
+    print(line)
+    return line
+
+
+# Effect tests. Seeds are fixed before looking (the first n); n comes from a pilot on seeds
+# 1001-1006 (same days and configs): the smallest n with >= 90% power for a paired-t 95% CI to
+# exclude zero at the pilot's mean difference and spread (noncentral t). Shared seeds let tests
+# share runs (``_run`` is cached).
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("routing", ["rules", "predictive"])
 def test_storm_aware_routing_has_fewer_late_orders_than_nearest(routing: str) -> None:
-    nearest, smart = _paired("storm", "late_rate", ("nearest", "none"), (routing, "none"))
-    diff = smart - nearest
-    assert diff.mean() < 0, (
-        f"storm late rate: {routing} {smart.mean():.2%} vs nearest {nearest.mean():.2%} "
-        f"(per seed {np.round(diff * 100, 2)} pp)"
+    """Late rate of the storm window's orders (``_storm_window_late_rate``), routing - nearest.
+
+    Pilot (6 seeds): rules -4.4 pp (sd 1.0), predictive -1.6 pp (sd 0.7); n = 5 gives power
+    1.00 and 0.98. Over all orders the learned router's effect is only -0.3 pp (sd 0.4; 18
+    seeds for 85% power), so the test looks where a storm-aware router acts."""
+    diff = _paired(
+        "storm", _storm_window_late_rate, ("nearest", "none"), (routing, "none"), STORM_SEEDS
     )
+    shown = _shows(diff, "lower", f"storm-window late rate, {routing}")
+    assert diff.interval.high < 0, shown
+
+
+NOT_ESTABLISHED = pytest.mark.xfail(
+    strict=False,
+    reason="health_score's late-rate cut under livestream is not established: paired 95% CI "
+    "[-0.42, +0.06] pp on the pre-fixed seeds 1-5 (pilot -0.32 pp, sd 0.16, predicted power "
+    "0.92); widening n after looking would not be a test. Re-plan on fresh seeds.",
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "monitoring", ["sla_rules", pytest.param("health_score", marks=NOT_ESTABLISHED)]
+)
+def test_monitoring_cuts_late_orders_under_livestream(monitoring: str) -> None:
+    """``late_rate``, monitoring - none, both with ``nearest``.
+
+    Pilot (6 seeds): sla_rules -0.52 pp (sd 0.13), health_score -0.32 pp (sd 0.16); n = 5 gives
+    power 1.00 and 0.92."""
+    diff = _paired(
+        "livestream",
+        _kpi("late_rate"),
+        ("nearest", "none"),
+        ("nearest", monitoring),
+        LIVESTREAM_SEEDS,
+    )
+    shown = _shows(diff, "lower", f"livestream late rate, {monitoring}")
+    assert diff.interval.high < 0, shown
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("monitoring", ["sla_rules", "health_score"])
-def test_monitoring_cuts_late_orders_under_livestream(monitoring: str) -> None:
-    none, watched = _paired("livestream", "late_rate", ("nearest", "none"), ("nearest", monitoring))
-    diff = watched - none
-    assert diff.mean() < 0, (
-        f"livestream late rate: {monitoring} {watched.mean():.2%} vs none {none.mean():.2%} "
-        f"(per seed {np.round(diff * 100, 2)} pp)"
-    )
+def test_monitoring_raises_alerts_under_livestream(monitoring: str) -> None:
     alerted = _run("livestream", "nearest", monitoring, 1).kpis
     assert alerted["alerts_total"] > 0
     assert 0 < alerted["alert_precision"] <= 1 and 0 < alerted["alert_recall"] <= 1
@@ -103,32 +172,48 @@ def test_monitoring_cuts_late_orders_under_livestream(monitoring: str) -> None:
 
 @pytest.mark.slow
 def test_value_tiered_lifts_nps_of_high_value_customers() -> None:
-    nearest, tiered = _paired(
-        "livestream", "nps_vip", ("nearest", "none"), ("value_tiered", "none")
+    """``nps_vip``, value_tiered - nearest. Pilot (6 seeds): +0.41 points (sd 0.05); n = 5
+    (shared with the monitoring tests) gives power 1.00."""
+    diff = _paired(
+        "livestream",
+        _kpi("nps_vip"),
+        ("nearest", "none"),
+        ("value_tiered", "none"),
+        LIVESTREAM_SEEDS,
     )
-    assert (tiered - nearest).mean() > 0, (
-        f"VIP NPS: value_tiered {tiered.mean():+.1f} vs nearest {nearest.mean():+.1f}"
-    )
+    shown = _shows(diff, "higher", "VIP NPS, value_tiered")
+    assert diff.interval.low > 0, shown
 
 
 @pytest.mark.slow
 def test_pseudo_urgency_downgrade_cuts_cost_with_small_nps_loss() -> None:
-    costs, nps = {}, {}
-    # 1.0 switches the downgrade off; the default (0.7) runs are shared with the storm test
-    for downgrade, extra in ((False, ("routing.pseudo_urgency_threshold=1.0",)), (True, ())):
-        results = [_run("storm", "predictive", "none", s, *extra) for s in SEEDS]
-        costs[downgrade] = np.mean([r.kpis["cost_per_order"] for r in results])
-        nps[downgrade] = np.mean([r.kpis["nps"] for r in results])
-    saving, nps_loss = costs[False] - costs[True], nps[False] - nps[True]
-    message = f"downgrade saves {saving:.2f} USD/order at an NPS change of {-nps_loss:+.2f}"
-    assert saving > 0, message
-    assert nps_loss < 1.0, message
+    """The learned router with its downgrade (default threshold 0.7) - without it (1.0).
+
+    Cost per order: pilot (6 seeds) -0.117 USD (sd 0.011); n = 5 gives power 1.00.
+    NPS, a non-inferiority claim: the 95% CI's lower bound must stay above -1 point
+    (the margin); pilot -0.024 points (sd 0.011), power 1.00 at n = 5."""
+    off, on = ("predictive", "none", "routing.pseudo_urgency_threshold=1.0"), ("predictive", "none")
+    cost = _paired("storm", _kpi("cost_per_order"), off, on, STORM_SEEDS)
+    shown = _shows(cost, "lower", "cost per order, downgrade")
+    assert cost.interval.high < 0, shown
+    nps = _paired("storm", _kpi("nps"), off, on, STORM_SEEDS)
+    shown = _shows(nps, "higher", f"NPS, margin -{NPS_MARGIN}")
+    assert nps.interval.low > -NPS_MARGIN, shown
 
 
+@pytest.mark.slow
 def test_cheapest_is_cheaper_than_nearest() -> None:
-    nearest = _run("baseline", "nearest", "none", 1).kpis
-    cheapest = _run("baseline", "cheapest", "none", 1).kpis
-    assert cheapest["cost_transport_per_order"] < nearest["cost_transport_per_order"]
+    """``cost_transport_per_order``, cheapest - nearest. Pilot (6 seeds): -3.01 USD (sd 0.04);
+    n = 3 gives power 1.00."""
+    diff = _paired(
+        "baseline",
+        _kpi("cost_transport_per_order"),
+        ("nearest", "none"),
+        ("cheapest", "none"),
+        BASELINE_SEEDS,
+    )
+    shown = _shows(diff, "lower", "transport cost per order, cheapest")
+    assert diff.interval.high < 0, shown
 
 
 @dataclass

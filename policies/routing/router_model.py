@@ -2,12 +2,17 @@
 coefficients and JSON metadata, stored in one ``.npz`` file.
 
 Loading reads arrays only (``allow_pickle=False``), so a model file found on disk can be wrong
-but can never run code. Training (simulating history, fitting, caching) lives in
-:mod:`sim.learning`; the router only uses a model.
+but can never run code; a pickle, a ``.joblib`` file or an array of objects is refused, never
+unpickled. The header records a SHA-256 of the model's content (every array and the header
+itself, provenance included: the world it was trained for, its seeds, library versions), checked
+on load, so a file edited or truncated after it was written is refused as well. Training
+(simulating history, fitting, caching) lives in :mod:`sim.learning`; the router only uses a
+model.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -23,6 +28,7 @@ from policies.routing.flat_trees import ARRAYS, FlatForest
 
 FORMAT = "ordertwin-router-model"
 FORMAT_VERSION = 1
+HASH_KEY = "content_sha256"
 RESIDUAL_QUANTILES = np.linspace(0.0, 1.0, 201)
 CENSORED_TAIL_DAYS = 8.0  # orders decided this close to the end of history may not have arrived
 
@@ -66,10 +72,24 @@ class RouterModel:
         )
 
 
+def content_hash(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 of the header (without its hash) and every array's name, dtype, shape and bytes."""
+    digest = hashlib.sha256()
+    plain = {k: v for k, v in header.items() if k != HASH_KEY}
+    digest.update(json.dumps(plain, sort_keys=True).encode())
+    for name in sorted(arrays):
+        if name == "header":
+            continue
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}|{array.dtype.str}|{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
 def save_model(model: RouterModel, path: Path) -> Path:
     """Write atomically (parallel sweep jobs may train the same model at once)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    header = {
+    header: dict[str, Any] = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "feature_names": list(model.feature_names),
@@ -83,8 +103,9 @@ def save_model(model: RouterModel, path: Path) -> Path:
     try:
         with os.fdopen(fd, "wb") as out:
             arrays: dict[str, Any] = {f"tree_{k}": v for k, v in model.delivery.arrays().items()}
-            arrays["header"] = np.array(json.dumps(header))
             arrays["residual_quantiles_h"] = model.residual_quantiles_h
+            header[HASH_KEY] = content_hash(header, arrays)
+            arrays["header"] = np.array(json.dumps(header))
             np.savez(out, **arrays)  # plain dtypes only: loads with allow_pickle=False
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a model file is shareable
         os.replace(tmp, path)
@@ -108,6 +129,11 @@ def load_model(path: Path) -> RouterModel:
         header = json.loads(str(arrays["header"]))
         if header.get("format") != FORMAT or header.get("version") != FORMAT_VERSION:
             raise ModelFileError(f"{path}: not an {FORMAT} file of version {FORMAT_VERSION}")
+        if header.get(HASH_KEY) != content_hash(header, arrays):
+            raise ModelFileError(
+                f"{path}: its content does not match its recorded {HASH_KEY} (changed after it "
+                "was written, or written by an older ordertwin: retrain it)"
+            )
         forest = FlatForest.from_arrays(
             {k: arrays[f"tree_{k}"] for k in ARRAYS}, header["depth"], header["baseline"]
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,11 @@ from scenarios.schema import ScenarioConf
 from scenarios.validate import validate_scenario
 
 UNLIMITED_CAPACITY = 100_000
+MIN_ORDERS = 20  # kept after the data-quality checks: fewer cannot fit a profile
+MIN_DELIVERED = 10  # with ship and delivery times: fewer cannot fit transit
+MIN_SPAN_H = 24.0  # of creation times: a shorter log has no daily profile to fit
+MAX_SPAN_DAYS = 3_660  # ten years: longer is a stray date, and the hourly fit would take minutes
+PILE_MIN_ORDERS, PILE_MAX_SHARE = 100, 0.05  # more at one instant: a batch stamp, not demand
 PROFILE_DIGITS = 4
 
 
@@ -52,9 +58,24 @@ class Calibration:
     clean: CleanLog
 
 
+_INTERPOLATION = re.compile(r"(\\*)\$\{")
+
+
+def literal(value: Any) -> Any:
+    """``value`` with every string escaped for OmegaConf, so that text from an order log (a region
+    called ``${oc.env:HOME}``, a file name) reads back as itself and is never resolved."""
+    if isinstance(value, str):
+        return _INTERPOLATION.sub(lambda m: m.group(1) * 2 + "\\${", value)
+    if isinstance(value, Mapping):
+        return {k: literal(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [literal(v) for v in value]
+    return value
+
+
 def checked(scenario: Mapping[str, Any]) -> dict[str, Any]:
     """The scenario merged over the schema's defaults and validated (raises ConfigError)."""
-    merged = OmegaConf.merge(OmegaConf.structured(ScenarioConf), scenario)
+    merged = OmegaConf.merge(OmegaConf.structured(ScenarioConf), literal(scenario))
     plain = OmegaConf.to_container(merged, resolve=True)
     assert isinstance(plain, dict)
     validate_scenario({str(k): v for k, v in plain.items()})
@@ -135,6 +156,60 @@ def _bursts(orders: pd.DataFrame, demand: DemandFit, base: np.ndarray) -> list[d
     return out
 
 
+def check_fittable(path: str | Path, clean: CleanLog, row_word: str = "line") -> None:
+    """Refuse, in one line, a log that parses but cannot be fitted (too few orders, no deliveries,
+    all at one instant, a stray far date), instead of a traceback or a silently absurd scenario."""
+    orders = clean.orders
+    if len(orders) < MIN_ORDERS:
+        dropped = ", ".join(f"{k} {v:,}" for k, v in clean.counts.items() if v)
+        raise OrderLogError(
+            path,
+            "file",
+            f"expected at least {MIN_ORDERS} orders after the data-quality checks, got "
+            f"{len(orders):,} of {clean.rows_read:,} rows"
+            + (f" (dropped: {dropped})" if dropped else ""),
+        )
+    delivered = (orders["status"] == "delivered") & orders["delivered_at"].notna()
+    if int(delivered.sum()) < MIN_DELIVERED:
+        counts = orders["status"].value_counts()
+        seen = ", ".join(f"{counts[s]:,} {s}" for s in counts.index)
+        raise OrderLogError(
+            path,
+            "file",
+            f"expected at least {MIN_DELIVERED} delivered orders to fit transit times from, "
+            f"got {int(delivered.sum()):,} ({seen})",
+        )
+    created = orders["created_at"]
+    first, last = int(created.to_numpy().argmin()), int(created.to_numpy().argmax())
+    span_h = (created.iloc[last] - created.iloc[first]) / pd.Timedelta(hours=1)
+    where = f"created_at, {row_word}s {orders['line'].iloc[first]} and {orders['line'].iloc[last]}"
+    if span_h > MAX_SPAN_DAYS * 24:
+        raise OrderLogError(
+            path,
+            where,
+            f"expected orders within {MAX_SPAN_DAYS:,} days, got {span_h / 24:,.0f} days "
+            f"({created.iloc[first]} to {created.iloc[last]}; a stray date?)",
+        )
+    if span_h < MIN_SPAN_H:
+        raise OrderLogError(
+            path,
+            where,
+            f"expected orders created over at least {MIN_SPAN_H:g} h to fit a rate, got "
+            f"{span_h:g} h for {len(orders):,} orders (batch-import timestamps?)",
+        )
+    pile = created.value_counts()
+    if len(pile) and pile.iloc[0] >= max(PILE_MIN_ORDERS, PILE_MAX_SHARE * len(orders)):
+        at = pile.index[0]
+        line = orders["line"].iloc[int((created == at).to_numpy().argmax())]
+        raise OrderLogError(
+            path,
+            f"{row_word} {line}, column created_at",
+            f"expected creation times spread out, got {pile.iloc[0]:,} orders "
+            f"({pile.iloc[0] / len(orders):.0%}) at one instant, {at} (batch-import timestamps? "
+            f"they would read as a burst of {pile.iloc[0]:,} orders in one hour)",
+        )
+
+
 def calibrate(
     log_path: str | Path, name: str, template: Mapping[str, Any], template_name: str
 ) -> Calibration:
@@ -146,8 +221,7 @@ def calibrate(
     """
     log = read_order_log(log_path)
     clean = clean_log(log.frame)
-    if clean.orders.empty:
-        raise OrderLogError(log_path, "file", "no orders left after the data-quality checks")
+    check_fittable(log_path, clean, log.row_word)
     t = template
     clock = log_clock(clean.orders)
     orders = on_engine_clock(clean.orders, clock)

@@ -7,12 +7,22 @@ Rows that parse but cannot be true (test orders, duplicates, impossible times) a
 matter: :mod:`scenarios.calibration.quality` drops and counts them.
 
 Times must be ISO-8601 with a UTC offset (``2026-01-05T09:30:00-05:00`` or ``...Z``). Each row's
-own offset gives its local wall-clock time, which is what daily and weekly profiles are about.
+own offset gives its local wall-clock time, which is what daily and weekly profiles are about; a
+log's offsets must be one time zone's (at most a daylight-saving hour apart), or local hours would
+shift without a word.
+
+An order log is untrusted input: whatever its bytes, reading it ends in a typed log or in one
+:class:`OrderLogError` line naming the file and the line (never a byte offset) and what was
+expected; no cell is longer than :data:`MAX_CELL_CHARS`, and no time is outside
+:data:`FIRST_YEAR`..:data:`LAST_YEAR`.
 """
 
 from __future__ import annotations
 
+import gzip
+import io
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +53,13 @@ MAY_BE_BLANK += OPTIONAL_COLUMNS
 STATUSES = ("delivered", "open", "cancelled")
 TRUE_WORDS = ("true", "1", "yes", "y", "t")
 FALSE_WORDS = ("false", "0", "no", "n", "f", "")
+MAX_CELL_CHARS = 1_000  # a name or a time; a longer cell is a broken file, not an order
+FIRST_YEAR, LAST_YEAR = 1990, 2100  # times outside are typos, and would stretch the fit for hours
+MAX_OFFSET_SPREAD_MIN = 60.0  # daylight saving; more is a log mixing time zones
+_NANS = ("nan", "+nan", "-nan")  # numbers, but not finite ones
+SHOWN_CHARS = 60  # of a bad cell, in the one-line error
+_TOKENIZER = re.compile(r"Expected (?P<want>\d+) fields in line (?P<line>\d+), saw (?P<saw>\d+)")
+_OPEN_QUOTE = re.compile(r"EOF inside string starting at row (?P<row>\d+)")
 _OFFSET = re.compile(r"(?:Z|(?P<sign>[+-])(?P<hh>\d{2}):?(?P<mm>\d{2}))$")
 
 
@@ -55,29 +72,100 @@ class OrderLog:
     row_word: str  # "line" (CSV) or "row" (Excel, parquet), as the user's tools count them
 
 
+def shown(text: str) -> str:
+    """A cell for a one-line error: its repr, cut to :data:`SHOWN_CHARS` characters."""
+    if len(text) <= SHOWN_CHARS:
+        return repr(text)
+    return f"{text[:SHOWN_CHARS]!r}... ({len(text):,} characters)"
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip()
+    first = text.splitlines()[0] if text else type(err).__name__
+    return first if len(first) <= 200 else first[:200] + "..."
+
+
+def _csv_text(path: Path) -> str:
+    """The file as UTF-8 text; a byte that is not UTF-8, or a NUL, is named by its line."""
+    try:
+        data = path.read_bytes()
+        if path.suffix.lower() == ".gz":
+            data = gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as err:
+        raise OrderLogError(path, "file", f"cannot be read ({_first_line(err)})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
+        raise OrderLogError(
+            path,
+            f"line {line}",
+            f"expected UTF-8 text, got byte 0x{data[err.start]:02X} at character {column} "
+            "(save the log as UTF-8)",
+        ) from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        line = text.count("\n", 0, nul) + 1
+        raise OrderLogError(path, f"line {line}", "expected text, got a NUL byte (a binary file?)")
+    return text
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    text = _csv_text(path)
+    if not text.strip():
+        raise OrderLogError(path, "file", "expected a header line and orders, got an empty file")
+    try:
+        return pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
+        )
+    except pd.errors.ParserError as err:
+        message = _first_line(err)
+        fields = _TOKENIZER.search(message)
+        if fields:
+            raise OrderLogError(
+                path,
+                f"line {fields['line']}",
+                f"expected {fields['want']} fields (as in the header), got {fields['saw']}",
+            ) from None
+        quote = _OPEN_QUOTE.search(message)
+        if quote:
+            raise OrderLogError(
+                path, f"line {int(quote['row']) + 1}", 'expected a closing quote (") in this line'
+            ) from None
+        raise OrderLogError(path, "file", f"cannot be read as CSV ({message})") from None
+    except (ValueError, MemoryError) as err:
+        raise OrderLogError(path, "file", f"cannot be read as CSV ({_first_line(err)})") from None
+
+
 def _read_raw(path: Path) -> tuple[pd.DataFrame, str, int]:
     """The file as text cells; returns the frame, the word for a row, and the first row's number."""
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".txt", ".gz", ".parquet", ".pq", ".xlsx", ".xlsm", ".xls"):
+        raise OrderLogError(path, "file", "expected a .csv, .parquet or .xlsx order log")
+    if not path.is_file():
+        raise OrderLogError(path, "file", "expected an existing file")
+    if suffix in (".csv", ".txt", ".gz"):
+        return _read_csv(path), "line", 2
     try:
-        if suffix in (".csv", ".txt", ".gz"):
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-            return raw, "line", 2
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path), "row", 1
-        if suffix in (".xlsx", ".xlsm", ".xls"):
-            raw = pd.read_excel(path, dtype=str, keep_default_na=False)
-            return raw, "row", 2
-    except (OSError, ValueError, ImportError) as err:
-        first = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise OrderLogError(path, "file", f"cannot be read ({first})") from None
-    raise OrderLogError(path, "file", "expected a .csv, .parquet or .xlsx order log")
+        raw = pd.read_excel(path, dtype=str, keep_default_na=False)
+        return raw, "row", 2
+    except Exception as err:  # noqa: BLE001 - an untrusted file: any reader failure is the file's
+        kind = "parquet" if suffix in (".parquet", ".pq") else "Excel"
+        raise OrderLogError(
+            path, "file", f"cannot be read as {kind} ({type(err).__name__}: {_first_line(err)})"
+        ) from None
 
 
 def _as_text(column: pd.Series) -> pd.Series:
     """Cells as stripped strings, blanks as ""; parquet's typed columns are turned back to text."""
     if isinstance(column.dtype, pd.DatetimeTZDtype):
         column = column.map(lambda t: None if pd.isna(t) else t.isoformat())
-    return column.astype(object).where(column.notna(), "").astype(str).str.strip()
+    cells = column.astype(object)
+    blank = cells.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v)))
+    return cells.where(~blank.astype(bool), "").map(str).str.strip()
 
 
 def _offset_minutes(cells: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -96,16 +184,32 @@ def _offset_minutes(cells: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+def _hhmm(minutes: float) -> str:
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{int(abs(minutes)) // 60:02d}:{int(abs(minutes)) % 60:02d}"
+
+
+def _refuse(
+    path: Path, row_word: str, lines: np.ndarray, problems: list[tuple[int, int, str, str]]
+) -> None:
+    """Raise the first problem in file order (then column order)."""
+    i, _, col, what = min(problems)
+    raise OrderLogError(path, f"{row_word} {lines[i]}, column {col}", what)
+
+
 def read_order_log(path: str | Path) -> OrderLog:
     """Read and type a log, or raise :class:`OrderLogError` for the first malformed cell."""
     path = Path(path)
     raw, row_word, first_row = _read_raw(path)
     raw.columns = [str(c).strip() for c in raw.columns]
+    header = "line 1 (the header)" if row_word == "line" else "header"
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
-        header = "line 1 (the header)" if row_word == "line" else "header"
-        found = ", ".join(raw.columns) or "none"
+        found = shown(", ".join(raw.columns)) if len(raw.columns) else "none"
         raise OrderLogError(path, header, f"missing column {missing[0]!r} (found: {found})")
+    twice = raw.columns[raw.columns.duplicated()]
+    if len(twice):
+        raise OrderLogError(path, header, f"expected each column once, got {twice[0]!r} twice")
     if raw.empty:
         raise OrderLogError(path, "file", "no orders (the log has a header but no rows)")
     text = {c: _as_text(raw[c]) for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c in raw.columns}
@@ -116,19 +220,44 @@ def read_order_log(path: str | Path) -> OrderLog:
         if bad.any():
             i = int(np.argmax(bad))
             order = list(text).index(col)
-            problems.append((i, order, col, f"{what}, got {text[col].iloc[i]!r}"))
+            problems.append((i, order, col, f"{what}, got {shown(text[col].iloc[i])}"))
 
     for col, cells in text.items():
         if col not in MAY_BE_BLANK:
             problem(col, (cells == "").to_numpy(), "expected a value")
+        problem(
+            col,
+            (cells.str.len() > MAX_CELL_CHARS).to_numpy(),
+            f"expected at most {MAX_CELL_CHARS:,} characters",
+        )
+    if problems:  # a huge or empty cell first: the checks below would only echo it
+        _refuse(path, row_word, lines, problems)
+    first_offset: float | None = None
     out: dict[str, object] = {"line": lines}
     for col in TIME_COLUMNS:
         cells = text[col]
         blank = (cells == "").to_numpy()
         utc = pd.to_datetime(cells.where(~blank), utc=True, errors="coerce", format="ISO8601")
-        problem(col, ~blank & utc.isna().to_numpy(), "expected an ISO-8601 time")
+        unparsed = ~blank & utc.isna().to_numpy()
+        problem(col, unparsed, "expected an ISO-8601 time")
+        year = utc.dt.year.to_numpy(dtype=float, na_value=np.nan)
+        far = ~blank & ~unparsed & ((year < FIRST_YEAR) | (year > LAST_YEAR))
+        problem(col, far, f"expected a time in the years {FIRST_YEAR}-{LAST_YEAR}")
         minutes, zoned = _offset_minutes(cells)
-        problem(col, ~blank & ~zoned, "expected a time with its UTC offset, like +01:00 or Z")
+        problem(
+            col,
+            ~blank & ~unparsed & ~zoned,
+            "expected a time with its UTC offset, like +01:00 or Z",
+        )
+        if first_offset is None:  # created_at's first row: the log's time zone
+            first_offset = float(minutes[0])
+        off = ~blank & zoned & (np.abs(minutes - first_offset) > MAX_OFFSET_SPREAD_MIN)
+        problem(
+            col,
+            off,
+            f"expected the log's one UTC offset ({_hhmm(first_offset)} on its first line, give or "
+            "take a daylight-saving hour; convert the log to one time zone)",
+        )
         out[col] = utc.reset_index(drop=True)
         out[f"{col}_offset_min"] = minutes
     for col in NUMBER_COLUMNS + ("items",):
@@ -137,7 +266,9 @@ def read_order_log(path: str | Path) -> OrderLog:
         cells = text[col]
         blank = (cells == "").to_numpy()
         number = pd.to_numeric(cells.where(~blank), errors="coerce").to_numpy(dtype=float)
-        problem(col, ~blank & np.isnan(number), "expected a number")
+        word = ~blank & np.isnan(number) & ~cells.str.lower().isin(_NANS).to_numpy()
+        problem(col, word, "expected a number")
+        problem(col, ~blank & ~word & ~np.isfinite(number), "expected a finite number")
         if col == "items":
             fraction = ~np.isnan(number) & (number != np.round(number))
             problem(col, fraction, "expected a whole number")
@@ -152,6 +283,5 @@ def read_order_log(path: str | Path) -> OrderLog:
     for col in ("service_level", "status"):
         out[col] = text[col].str.lower().to_numpy(dtype=object)
     if problems:
-        i, _, col, what = min(problems)
-        raise OrderLogError(path, f"{row_word} {lines[i]}, column {col}", what)
+        _refuse(path, row_word, lines, problems)
     return OrderLog(path=path, frame=pd.DataFrame(out), row_word=row_word)

@@ -8,6 +8,7 @@ every KPI passes, 1 when one fails (the report says which), 2 for bad input.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from sim.backtest.holdout import LABELS, backtest, load_history, scenario_config
 from sim.backtest.report import write_report
 from sim.cli.errors import BAD_INPUT, EXIT_FAILED, fail
 from sim.config.validate import ConfigError
+from sim.io.safe import path_name
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -34,11 +36,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+MAX_REPLICATIONS = 1_000
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     try:
-        if args.replications < 2:
-            raise ConfigError("--replications", "at least 2", args.replications)
+        if not 2 <= args.replications <= MAX_REPLICATIONS:
+            raise ConfigError("--replications", f"2 to {MAX_REPLICATIONS}", args.replications)
+        if not (math.isfinite(args.warmup_days) and args.warmup_days >= 0):
+            raise ConfigError("--warmup-days", "a number of days >= 0", args.warmup_days)
+        if args.out is None:  # the scenario's name becomes a folder name
+            path_name("--scenario", args.scenario)
         history = load_history(args.log, args.warmup_days)
         config_dir = str(Path(args.config_dir).resolve()) if args.config_dir else None
         cfg = scenario_config(args.scenario, config_dir, args.routing, args.monitoring)

@@ -40,7 +40,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     try:
-        if not NAME.match(args.name):
+        if not NAME.fullmatch(args.name):  # match() would let 'x\n' through
             raise ConfigError(
                 "--name", "letters, digits, _ or -, starting with a letter", args.name
             )

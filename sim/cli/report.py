@@ -12,6 +12,10 @@ from sim.report.build import ReportError, build_report
 from sim.report.settings import stored_options
 
 
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
 def _half_width(text: str) -> tuple[str, float]:
     key, sep, value = text.partition("=")
     try:
@@ -46,17 +50,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.sweep_dir.is_dir():
         print(f"ordertwin-report: error: {args.sweep_dir}: not a directory", file=sys.stderr)
         return 2
-    stored = stored_options(args.sweep_dir)
-    half_widths = dict(stored.half_widths) | dict(args.half_width)
     try:
+        stored = stored_options(args.sweep_dir)
+        half_widths = dict(stored.half_widths) | dict(args.half_width)
         report = build_report(args.sweep_dir, args.baseline or stored.baseline, half_widths or None)
     except (ReportError, ValueError) as err:
         print(f"ordertwin-report: error: {err}", file=sys.stderr)
         return 2
     finished = report.jobs - len(report.not_finished)
     print(f"ordertwin-report: {finished} of {report.jobs} jobs finished")
-    for job in report.not_finished:
-        print(f"  job {job.num} {job.status}: {job.describe()} - {job.reason}")
+    for job in report.not_finished:  # text from the sweep dir: no control characters echoed
+        print(_printable(f"  job {job.num} {job.status}: {job.describe()} - {job.reason}"))
+    if report.not_finished:
+        print(f"  failed jobs are listed in {args.sweep_dir / 'report.html'} with their reasons")
     for path in report.files:
         print(f"  wrote {path}")
     return 0

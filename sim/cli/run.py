@@ -21,6 +21,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from sim.cli.errors import BAD_INPUT, fail
+from sim.cli.sweep_jobs import check_override_names, in_sweep_job, sweep_exit_code, sweep_job
 from sim.config.compose import check_choices
 from sim.config.precheck import precheck
 from sim.config.store import register_configs
@@ -41,6 +42,7 @@ def kpi_table(kpis: Mapping[str, float]) -> str:
 
 
 @hydra.main(version_base="1.3", config_path="pkg://sim.conf", config_name="config")
+@sweep_job  # in a sweep, a failing job leaves error.txt and the other jobs go on
 def hydra_app(cfg: DictConfig) -> dict[str, float]:
     output_dir = HydraConfig.get().runtime.output_dir
     # Bad input found here (inside Hydra's job) ends the process here too: left to Hydra, it
@@ -80,6 +82,8 @@ def one_line_errors() -> Iterator[None]:
     try:
         yield
     except BAD_INPUT as err:
+        if in_sweep_job():
+            raise  # recorded in the job's error.txt by sweep_job; the sweep goes on
         show = _show_traceback
         if show is None:
             show = os.environ.get("HYDRA_FULL_ERROR") == "1"
@@ -96,11 +100,18 @@ def main() -> None:
     register_configs()  # the run schema in Hydra's ConfigStore, before Hydra composes
     try:
         with one_line_errors():
+            check_override_names(sys.argv[1:])  # names that become folders: before any folder
             precheck(sys.argv[1:])  # compose and validate before Hydra makes any folder
             hydra_app()
+    except KeyboardInterrupt:
+        print("ordertwin: interrupted (the run dir has no kpis.json)", file=sys.stderr)
+        sys.exit(130)
     finally:
         if not _show_traceback:
             os.environ.pop("HYDRA_FULL_ERROR", None)
+    failed = sweep_exit_code()  # 1, and one line, if jobs of a sweep failed
+    if failed:
+        sys.exit(failed)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
 from policies.routing.router_model import CENSORED_TAIL_DAYS, save_model
 from sim.cli.errors import BAD_INPUT, fail
 from sim.config.compose import load_world
+from sim.config.validate import ConfigError
 from sim.learning import train
+
+MAX_DAYS = 3_660  # ten years of history per seed
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,12 +38,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True, help="model file to write")
     parser.add_argument("overrides", nargs="*", help="extra config overrides, Hydra syntax")
     args = parser.parse_args(argv)
-    if args.days < 14:
-        parser.error(
-            f"--days: expected at least 14 (the last {CENSORED_TAIL_DAYS:g} "
-            f"days of history have no known outcomes), got {args.days:g}"
-        )
     try:
+        if not (math.isfinite(args.days) and 14 <= args.days <= MAX_DAYS):
+            raise ConfigError(
+                "--days",
+                f"14 to {MAX_DAYS:,} days (the last {CENSORED_TAIL_DAYS:g} days of history have "
+                "no known outcomes)",
+                args.days,
+            )
+        if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
+            raise ConfigError("--seeds", "distinct seeds >= 0", args.seeds)
         world = load_world(f"scenario={args.scenario}", *args.overrides)
     except BAD_INPUT as err:
         fail("ordertwin-train", err)

@@ -13,12 +13,15 @@ met the constraints, 2 for bad input.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sim.cli.errors import BAD_INPUT, EXIT_FAILED, print_error
 from sim.config.validate import ConfigError
+from sim.engine import kpis as registry
+from sim.io.safe import path_name
 from sim.report.kpis import info
 from sim.tuning.search import (
     Bound,
@@ -72,9 +75,13 @@ def _bounds(args: argparse.Namespace) -> list[Bound]:
     for texts, at_least in ((args.at_least, True), (args.at_most, False)):
         for text in texts:
             kpi, sep, value = text.partition("=")
-            if not sep:
-                raise ConfigError("--at-least/--at-most", "KPI=VALUE", text)
-            out.append(Bound(kpi, float(value), at_least))
+            try:
+                number = float(value)
+            except ValueError:
+                number = math.nan
+            if not sep or not math.isfinite(number):
+                raise ConfigError("--at-least/--at-most", "KPI=NUMBER", text)
+            out.append(Bound(kpi, number, at_least))
     return out
 
 
@@ -86,7 +93,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         return print_error("ordertwin-tune", err)
 
 
+def check_args(args: argparse.Namespace) -> None:
+    """Every option in range before the first trial (ConfigError naming the option)."""
+    for option, value, low, high in (
+        ("--trials", args.trials, 1, 10_000),
+        ("--seeds", args.seeds, 1, 1_000),
+        ("--jobs", args.jobs, 1, 1_024),
+    ):
+        if not low <= value <= high:
+            raise ConfigError(option, f"an integer from {low} to {high:,}", value)
+    if args.name is not None:
+        path_name("--name", args.name)  # it becomes OUT/<group>/<name>.yaml: no ../, no newline
+    if registry.kpi(args.objective) is None:
+        known = ", ".join(sorted(registry.BY_KEY))
+        raise ConfigError("--objective", f"a KPI (one of {known})", args.objective)
+    for param in args.param:
+        if param.kind == "choice" and not param.choices:
+            raise ConfigError(f"--param {param.key}", "at least one choice", "")
+        if param.kind != "choice":
+            ok = math.isfinite(param.low) and math.isfinite(param.high) and param.low <= param.high
+            if not ok or (param.log and param.low <= 0):
+                raise ConfigError(
+                    f"--param {param.key}",
+                    "finite LOW <= HIGH (LOW > 0 with :log)",
+                    f"{param.low:g}:{param.high:g}",
+                )
+
+
 def tune(args: argparse.Namespace) -> int:
+    check_args(args)
     spec = TuneSpec(
         base=(*args.overrides, "progress=false"),
         params=tuple(args.param),

@@ -8,6 +8,12 @@ key, which is put under the group here). A policy whose parameters name parts of
 mode, a region) says so with ``world_names()``, checked against the scenario by
 :func:`check_policies` before anything runs. A composite policy (a regional pilot) gets its parts
 built here too, so policies never build policies themselves.
+
+``_target_`` is checked *before anything is imported*: it must name a class under one of
+:data:`ALLOWED_PREFIXES` (the packaged ``policies``), or a policy another package registered under
+the entry-point group :data:`ENTRY_POINT_GROUP` (by its entry-point name or its ``module.Class``).
+The imported object must then be a class with the protocol's methods before it is called, so a
+config naming ``subprocess.run`` or ``os.system`` is refused without importing or calling it.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import importlib
 import math
 import typing
 from collections.abc import Iterable, Iterator, Mapping
+from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -28,6 +35,8 @@ from scenarios.errors import ConfigError
 from sim.engine.contract import CompositePolicy, LearnedPolicy
 
 RESERVED = ("_target_",)
+ALLOWED_PREFIXES = ("policies.",)
+ENTRY_POINT_GROUP = "ordertwin.policies"
 NEVER = "interval_h"  # the one parameter that may be infinite (math.inf: never inspect)
 WORLD_GROUPS = {
     "modes": "mode",
@@ -48,15 +57,52 @@ class NamesTheWorld(Protocol):
         ...
 
 
-def _import(target: str, key: str) -> type:
-    module_name, _, attr = target.rpartition(".")
+def registered_policies() -> dict[str, str]:
+    """Policies other packages registered: entry-point name -> ``module.Class``."""
+    found = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    return {ep.name: ep.value.replace(":", ".") for ep in found}
+
+
+def allowed_target(target: str, key: str) -> str:
+    """The ``module.Class`` to import for ``target``, or ConfigError if it is not allowed."""
+    registered = registered_policies()
+    if target in registered:
+        return registered[target]
+    if target in registered.values():
+        return target
+    parts = target.split(".")
+    well_formed = len(parts) >= 2 and all(p.isidentifier() for p in parts)
+    if well_formed and target.startswith(ALLOWED_PREFIXES):
+        return target
+    where = " or ".join(ALLOWED_PREFIXES)
+    raise ConfigError(
+        key,
+        f"a policy class under {where}, or one registered as an {ENTRY_POINT_GROUP!r} "
+        "entry point (nothing else is imported)",
+        target,
+    )
+
+
+def _import(target: str, key: str, protocol: type) -> type:
+    module_name, _, attr = allowed_target(target, key).rpartition(".")
     try:
         found = getattr(importlib.import_module(module_name), attr)
     except (ImportError, AttributeError, ValueError):
         raise ConfigError(key, "an importable policy class (module.Class)", target) from None
-    if not isinstance(found, type):  # a function would be called with the parameters
-        raise ConfigError(key, "a policy class (module.Class), not a function", target)
+    methods = _protocol_methods(protocol)
+    missing = [m for m in methods if not callable(getattr(found, m, None))]
+    if not isinstance(found, type) or missing:
+        wanted = f"a class implementing {protocol.__name__} (with {', '.join(methods)})"
+        raise ConfigError(key, wanted, target)
     return found
+
+
+def _protocol_methods(protocol: type) -> list[str]:
+    return sorted(
+        name
+        for name, value in vars(protocol).items()
+        if callable(value) and not name.startswith("_")
+    )
 
 
 def _check_params(cls: type, params: Mapping[str, Any], group: str) -> None:
@@ -83,7 +129,7 @@ def build_policy(conf: Mapping[str, Any], group: str, protocol: type) -> Any:
         raise ConfigError(group, "a policy config (a mapping with _target_)", conf)
     if "_target_" not in conf:
         raise ConfigError(f"{group}._target_", "the policy class to build")
-    cls = _import(str(conf["_target_"]), f"{group}._target_")
+    cls = _import(str(conf["_target_"]), f"{group}._target_", protocol)
     params = {k: v for k, v in conf.items() if k not in RESERVED}
     if dataclasses.is_dataclass(cls):
         _check_params(cls, params, group)

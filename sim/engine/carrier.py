@@ -54,6 +54,22 @@ class CarrierOps:
     def add_packed(self, order: int) -> None:
         self.docks[self.book.warehouse[order]][self.book.mode[order]].append(order)
 
+    def docked_orders(self) -> np.ndarray:
+        """Orders waiting at a dock: live entries only (the order's own warehouse and mode, not
+        shipped), one per entry, so an order docked twice shows twice."""
+        book = self.book
+        entries = [
+            np.fromiter(dock, dtype=np.int64, count=len(dock))
+            for docks in self.docks
+            for dock in docks
+        ]
+        keys = [(w, m) for w in range(len(self.docks)) for m in range(len(self.docks[w]))]
+        live = [
+            ids[(book.warehouse[ids] == w) & (book.mode[ids] == m) & np.isnan(book.shipped_h[ids])]
+            for ids, (w, m) in zip(entries, keys, strict=True)
+        ]
+        return np.concatenate(live) if live else np.zeros(0, dtype=np.int64)
+
     def dock_size(self, warehouse: int) -> int:
         return sum(len(d) for d in self.docks[warehouse])
 
@@ -116,6 +132,7 @@ class CarrierOps:
             book.lost[parcels[lost]] = True
             extra = self.world.costs.pick_pack_usd + self.price[m, zones[lost]]
             book.cost_exception_usd[parcels[lost]] += extra
+            book.charged.charge("lost_replacement", float(extra.sum()), int(lost.sum()))
         gap = orders.u_scan_gap[parcels] < mode.scan_gap_p
         book.track_gap_start_h[parcels[gap]] = now + orders.u_gap_start[parcels[gap]] * (
             arrive[gap] - now
@@ -123,4 +140,6 @@ class CarrierOps:
         book.stage[parcels] = Stage.IN_TRANSIT
         book.shipped_h[parcels] = now
         book.delivered_h[parcels] = arrive
-        book.cost_transport_usd[parcels] = self.price[m, zones]
+        price = self.price[m, zones]
+        book.cost_transport_usd[parcels] = price
+        book.charged.charge("transport", float(price.sum()), len(parcels))

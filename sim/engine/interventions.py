@@ -122,6 +122,7 @@ class Interventions:
             book.zone[order] = world.zone[self.orders.region[order], w]
             book.transferred[order] = True
             book.cost_monitoring_usd[order] += world.costs.reroute_usd
+            book.charged.charge("transfer", world.costs.reroute_usd)
             self.stock.note_allocation(order, w)
             target.enqueue(order, HIGH_PRIORITY)
             moved += 1
@@ -170,6 +171,7 @@ class Interventions:
         ]
         book.claim_h[fresh] = now
         book.cost_monitoring_usd[fresh] += self.world.costs.claim_usd
+        book.charged.charge("claim", self.world.costs.claim_usd * len(fresh), len(fresh))
         # a lost parcel's replacement ships now rather than after the carrier's detection delay
         lost = fresh[book.lost[fresh]]
         book.delivered_h[lost] = np.minimum(book.delivered_h[lost], now + book.transit_h[lost])
@@ -196,6 +198,7 @@ class Interventions:
             yield person
             yield self.env.timeout(handling_h)
         self.book.cost_monitoring_usd[order] += handling_h * self.world.costs.staff_usd_per_h
+        self.book.charged.charge("staff", handling_h * self.world.costs.staff_usd_per_h)
         one = np.array([order])
         if then == "prioritise":
             self.prioritise(one)

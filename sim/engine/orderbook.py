@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engine.contract import Stage
+from sim.engine.ledger import CostLedger
 
 __all__ = ["OrderBook", "Stage"]
 
@@ -49,6 +50,11 @@ class OrderBook:
         self.claim_h = nan.copy()
         self.cost_monitoring_usd = np.zeros(n)
         self.queue_token = np.zeros(n, dtype=np.int64)  # invalidates stale pick-queue entries
+        self.charged = CostLedger()  # every charge also lands here, to reconcile the columns
+
+    def cost_columns(self) -> dict[str, np.ndarray]:
+        """Every per-order cost column (``cost_*_usd``), by name."""
+        return {k: v for k, v in vars(self).items() if k.startswith("cost_") and k.endswith("_usd")}
 
     def __len__(self) -> int:
         return len(self.stage)

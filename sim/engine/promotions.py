@@ -49,6 +49,10 @@ class PromotionPauses:
                 enter &= ~mine
         return arrivals[enter]
 
+    def held_orders(self) -> list[int]:
+        """Orders held back by paused promotions, awaiting release."""
+        return [order for held in self._held.values() for order in held]
+
     def pause(self, name: str, hours: float) -> bool:
         """Pause the named promotion for ``hours`` from now (False if it is none, or already
         paused at least that long)."""
@@ -92,4 +96,5 @@ class PromotionPauses:
             )
             margin_loss = world.costs.held_order_margin_loss_p * self._orders.margin_usd[held]
             book.cost_monitoring_usd[held] += margin_loss
+            book.charged.charge("held_margin", float(margin_loss.sum()), len(held))
             self._route(held)

@@ -1,8 +1,9 @@
 """What a run returns: order columns, time series, KPIs, and the invariants checked on them.
 
 Columns are plain numpy arrays (the output layer makes DataFrames). The invariants are checked on
-every run and fail loudly: every order accounted for (created = delivered + open + cancelled) and
-stock never negative.
+every run and fail loudly: every order accounted for (created = delivered + open + cancelled),
+stock never negative, and the cost columns reconciled with the cost ledger; the simulation checks
+order places and unit conservation itself (:mod:`sim.engine.invariants`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from scenarios.world import SERVICE_LEVELS, World
 from sim.engine.contract import Stage
 from sim.engine.customer import ExperienceModel
 from sim.engine.demand import OrderStream
+from sim.engine.invariants import InvariantError, check_cost_total, check_costs
 from sim.engine.kpis import CANCELLED, DELIVERED, OPEN, compute_kpis
 from sim.engine.orderbook import OrderBook
 
@@ -29,8 +31,7 @@ WAREHOUSE_SERIES = (
 )
 
 
-class InvariantError(RuntimeError):
-    """A run broke conservation of orders or non-negative stock: a bug, never a result."""
+__all__ = ["FinishedRun", "InvariantError", "RunResult", "TimeSeries", "collect"]
 
 
 class TimeSeries:
@@ -45,8 +46,9 @@ class TimeSeries:
         }
 
     def record(self, warehouse: int, now_h: float, **values: int) -> None:
+        """Write the row sampled at ``now_h`` (ignored unless ``now_h`` is a sample time)."""
         row = int(round(now_h / self.interval_h))
-        if row < len(self.time_h):
+        if row < len(self.time_h) and abs(now_h - self.time_h[row]) <= 1e-6 * self.interval_h:
             for key, value in values.items():
                 self.values[key][row, warehouse] = value
 
@@ -62,6 +64,7 @@ class RunResult:
     meta: dict[str, float | int | str] = field(default_factory=dict)
 
     def check_invariants(self, min_stock: int) -> None:
+        """Raise :class:`InvariantError` if orders, stock or costs do not add up."""
         k = self.kpis
         total = len(self.orders["status"])
         counts = {s: int((self.orders["status"] == s).sum()) for s in (DELIVERED, OPEN, CANCELLED)}
@@ -74,6 +77,7 @@ class RunResult:
         stock = self.warehouse_series["stock_units"]
         if len(stock) and stock.min() < -1:  # -1 marks "stock not modelled"
             raise InvariantError("sampled stock went negative")
+        check_cost_total(self.orders)
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,7 @@ def collect(run: FinishedRun) -> RunResult:
         },
     )
     result.check_invariants(min_stock=run.min_stock)
+    check_costs(run.book.charged, run.book.cost_columns())
     return result
 
 

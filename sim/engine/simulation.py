@@ -11,7 +11,7 @@ publishes what the order-management system can read; monitoring's actions come b
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +30,7 @@ from sim.engine.contract import (
 )
 from sim.engine.demand import generate_orders
 from sim.engine.interventions import Interventions
+from sim.engine.invariants import check_counts, check_places, check_stock
 from sim.engine.orderbook import OrderBook
 from sim.engine.promotions import PromotionPauses
 from sim.engine.result import FinishedRun, RunResult, TimeSeries, collect, events_scheduled
@@ -40,6 +41,7 @@ from sim.engine.warehouse import HIGH_PRIORITY, NORMAL_PRIORITY, WarehouseOps
 from sim.engine.weather import generate_weather
 
 ProgressCallback = Callable[[float], None]  # called with simulated days done
+AUDIT_EVERY_H = 24.0  # the order-place and stock invariants, also checked during the run
 
 
 class PolicyError(RuntimeError):
@@ -95,6 +97,7 @@ class Simulation:
             self.env, world, self.orders, self.book, self.promised_h, self._route
         )
         self._excluded: dict[int, set[int]] = {}
+        self._rerouting: set[int] = set()  # stocked out, waiting out the re-route delay
         self._arrived = 0  # orders with index below this have arrived
         self._oldest_open = 0
         self._pick_cost = world.costs.pick_pack_usd + world.costs.extra_item_usd * (
@@ -160,21 +163,25 @@ class Simulation:
             self.interventions.apply(self.actions.take())
 
     def _sample(self) -> Generator[Any, Any, None]:
-        ts = self.timeseries
         while True:
-            now = self.env.now
-            for w, ops in enumerate(self.warehouses):
-                ts.record(
-                    w,
-                    now,
-                    backlog=ops.backlog,
-                    picking=ops.busy,
-                    at_dock=self.carriers.dock_size(w),
-                    backordered=int(sum(len(q) for q in ops.backorders)),
-                    stock_units=int(ops.on_hand.sum()) if self.world.inventory.enabled else -1,
-                    pickers_on_shift=ops.pickers_on(now),
-                )
-            yield self.env.timeout(ts.interval_h)
+            self._record_sample()
+            if self.env.now % AUDIT_EVERY_H < self.timeseries.interval_h:
+                self._check_places()
+            yield self.env.timeout(self.timeseries.interval_h)
+
+    def _record_sample(self) -> None:
+        ts, now = self.timeseries, self.env.now
+        for w, ops in enumerate(self.warehouses):
+            ts.record(
+                w,
+                now,
+                backlog=ops.backlog,
+                picking=ops.busy,
+                at_dock=self.carriers.dock_size(w),
+                backordered=int(sum(len(q) for q in ops.backorders)),
+                stock_units=int(ops.on_hand.sum()) if self.world.inventory.enabled else -1,
+                pickers_on_shift=ops.pickers_on(now),
+            )
 
     def _progress(self) -> Generator[Any, Any, None]:
         assert self.progress is not None
@@ -184,6 +191,7 @@ class Simulation:
 
     def _reroute_later(self, orders: np.ndarray, delay_h: float) -> Generator[Any, Any, None]:
         yield self.env.timeout(delay_h)
+        self._rerouting.difference_update(orders.tolist())
         self._route(orders)
 
     # -- what policies may read ----------------------------------------------------------------
@@ -328,24 +336,53 @@ class Simulation:
         if inv.on_stockout == "reroute" and book.reroutes[order] < inv.max_reroutes and untried:
             book.reroutes[order] += 1
             book.cost_exception_usd[order] += costs.reroute_usd
+            book.charged.charge("reroute", costs.reroute_usd)
             book.stage[order] = Stage.WAITING_ROUTE
+            self._rerouting.add(order)
             self.env.process(self._reroute_later(np.array([order]), inv.reroute_delay_h))
         elif inv.on_stockout != "cancel" and ops.can_backorder(product):
             book.backordered[order] = True
             book.cost_exception_usd[order] += costs.backorder_usd
+            book.charged.charge("backorder", costs.backorder_usd)
             ops.backorder(order)
         else:
             book.cost_exception_usd[order] += costs.cancel_usd
+            book.charged.charge("cancel", costs.cancel_usd)
             book.stage[order] = Stage.CANCELLED
             book.cancelled_h[order] = self.env.now
 
     def _packed(self, order: int) -> None:
-        self.book.cost_pick_usd[order] = self._pick_cost[order]
+        cost = self._pick_cost[order]
+        self.book.cost_pick_usd[order] = cost
+        self.book.charged.charge("pick", cost)
         self.carriers.add_packed(order)
+
+    # -- invariants ------------------------------------------------------------------------------
+    def _check_places(self) -> None:
+        """Every open order in exactly one container, agreeing with its stage (InvariantError)."""
+        now, book = self.env.now, self.book
+        n_created = int(np.searchsorted(self.orders.created_h, now, side="right"))
+        shipped = ~np.isnan(book.shipped_h[:n_created])
+        places: dict[str, Sequence[int] | np.ndarray] = {
+            "awaiting the allocation wave": np.arange(self._arrived, n_created),
+            "held by a paused promotion": self.promotions.held_orders(),
+            "waiting for a re-route": list(self._rerouting),
+            "back-ordered": np.concatenate([w.backordered_orders() for w in self.warehouses]),
+            "in a pick queue": np.concatenate([w.queued_orders() for w in self.warehouses]),
+            "being picked": np.concatenate([w.orders_in_hand() for w in self.warehouses]),
+            "at a dock": self.carriers.docked_orders(),
+            "in transit": np.flatnonzero(shipped & (book.delivered_h[:n_created] > now)),
+        }
+        check_places(places, book.stage, book.delivered_h, now, n_created)
+        for ops in self.warehouses:
+            check_stock(ops.spec.name, ops.on_hand, ops.units)
+            check_counts(ops.spec.name, ops.counts())
 
     # -- run -------------------------------------------------------------------------------------
     def run(self) -> RunResult:
         self.env.run(until=self.horizon_h)
+        self._record_sample()  # the row at the horizon (the sampler's own event there never runs)
+        self._check_places()
         return collect(
             FinishedRun(
                 world=self.world,

@@ -21,6 +21,7 @@ from scenarios.world import Warehouse
 from sim.engine.availability import Availability
 from sim.engine.contract import Stage
 from sim.engine.demand import OrderStream
+from sim.engine.ledger import StockLedger
 from sim.engine.orderbook import OrderBook
 
 NORMAL_PRIORITY = 1
@@ -46,6 +47,7 @@ class WarehouseOps:
         self.availability = availability
         self.on_packed = on_packed
         self.on_hand = spec.stock_initial.copy()
+        self.units = StockLedger(self.on_hand)  # movements, kept apart from on_hand
         self.on_order = np.zeros_like(self.on_hand)
         self.min_on_hand = self.on_hand.copy()
         self.backordered_units = np.zeros_like(self.on_hand)
@@ -59,7 +61,9 @@ class WarehouseOps:
         self._pick_quantile = spec.pick_time.quantile
         self._picks_slowed = availability.picks_slowed(index)
         self._on_intervals = self._shift_intervals()
-        for k in range(spec.pickers if not spec.shifts else max(s.pickers for s in spec.shifts)):
+        n_pickers = spec.pickers if not spec.shifts else max(s.pickers for s in spec.shifts)
+        self._in_hand = [-1] * n_pickers  # per picker: the order being picked, -1 none
+        for k in range(n_pickers):
             env.process(self._picker(k))
 
     # -- stock ---------------------------------------------------------------------------------
@@ -69,6 +73,7 @@ class WarehouseOps:
         if self.on_hand[product] < items:
             return False
         self.on_hand[product] -= items
+        self.units.reserved[product] += items
         if self.on_hand[product] < self.min_on_hand[product]:
             self.min_on_hand[product] = self.on_hand[product]
         self._maybe_replenish(product)
@@ -76,7 +81,9 @@ class WarehouseOps:
 
     def release(self, order: int) -> None:
         """Put a reserved order's units back (the order was moved elsewhere)."""
-        self.on_hand[self.orders.product[order]] += self.orders.items[order]
+        product, items = self.orders.product[order], self.orders.items[order]
+        self.on_hand[product] += items
+        self.units.released[product] += items
 
     def can_backorder(self, product: int) -> bool:
         return bool(self.spec.reorder_point[product] >= 0)
@@ -107,6 +114,7 @@ class WarehouseOps:
         yield self.env.timeout(self.spec.replenish_lead_time_h)
         self.on_order[product] -= quantity
         self.on_hand[product] += quantity
+        self.units.received[product] += quantity
         waiting = self.backorders[product]
         while waiting and self.on_hand[product] >= self.orders.items[waiting[0]]:
             order = waiting.popleft()
@@ -142,6 +150,30 @@ class WarehouseOps:
             if tok == token[order] and stage[order] == Stage.QUEUED:
                 return order
         return -1
+
+    # -- what it holds (for the invariants) ---------------------------------------------------
+    def queued_orders(self) -> np.ndarray:
+        """Orders with a live entry in the pick queue (one per entry: a duplicate is a bug)."""
+        token = self.book.queue_token
+        return np.array([o for _, _, o, tok in self._queue if tok == token[o]], dtype=np.int64)
+
+    def orders_in_hand(self) -> np.ndarray:
+        return np.array([o for o in self._in_hand if o >= 0], dtype=np.int64)
+
+    def backordered_orders(self) -> np.ndarray:
+        return np.array([o for q in self.backorders for o in q], dtype=np.int64)
+
+    def counts(self) -> dict[str, tuple[int, int]]:
+        """Each counter beside the count of what it counts (for the invariants)."""
+        waiting = self.backordered_orders()
+        return {
+            "backlog": (self.backlog, len(self.queued_orders())),
+            "busy pickers": (self.busy, len(self.orders_in_hand())),
+            "back-ordered units": (
+                int(self.backordered_units.sum()),
+                int(self.orders.items[waiting].sum()),
+            ),
+        }
 
     # -- pickers -------------------------------------------------------------------------------
     def _shift_intervals(self) -> list[list[tuple[float, float]]]:
@@ -207,10 +239,12 @@ class WarehouseOps:
             self.busy += 1
             book.stage[order] = Stage.PICKING
             book.pick_start_h[order] = env.now
+            self._in_hand[k] = order
             duration = float(self._pick_quantile(self.orders.u_pick[order]))
             if self._picks_slowed:
                 duration *= self.availability.pick_time_factor(self.index, env.now)
             yield env.timeout(duration)
+            self._in_hand[k] = -1
             self.busy -= 1
             book.picked_h[order] = env.now
             book.stage[order] = Stage.PACKED

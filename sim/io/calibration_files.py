@@ -13,20 +13,28 @@ from pathlib import Path
 
 import yaml
 
-from scenarios.calibration.calibrate import Calibration
+from scenarios.calibration.calibrate import Calibration, literal
 from scenarios.calibration.report import markdown
 from sim.io.files import json_safe, write_all
 
 REPORT_FILES = ("fit.json", "fit_report.md", "rejected_rows.csv")
 
 
+def _comment(text: str) -> str:
+    """Text safe inside a one-line YAML comment (a file name may hold a newline)."""
+    return "".join(c if c.isprintable() else "?" for c in str(text))
+
+
 def scenario_yaml(cal: Calibration, log_path: str, template: str) -> str:
+    """The scenario as YAML; strings from the log are escaped, so Hydra never interpolates them."""
     header = (
-        f"# Calibrated by ordertwin-calibrate from {log_path} (template: {template}).\n"
+        f"# Calibrated by ordertwin-calibrate from {_comment(log_path)} "
+        f"(template: {_comment(template)}).\n"
         "# Fitted: demand profile and bursts, mixes, values, promise, transit by mode and zone,\n"
         "# pickup hours. Carried over from the template: see the fit report.\n"
     )
-    body = yaml.safe_dump(cal.scenario, sort_keys=False, default_flow_style=None, width=100)
+    plain = literal(cal.scenario)
+    body = yaml.safe_dump(plain, sort_keys=False, default_flow_style=None, width=100)
     return header + body
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from pathlib import Path
 from typing import Any
+
+from sim.io.safe import temp_path
 
 
 def json_safe(value: Any) -> Any:
@@ -19,12 +22,10 @@ def json_safe(value: Any) -> Any:
 
 
 def write_all(files: dict[Path, str]) -> None:
-    """Write each file under a temporary name first, then rename them all into place."""
-    temps = []
-    for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text)
-        temps.append((tmp, path))
-    for tmp, path in temps:
-        tmp.replace(path)
+    """Write each file under a temporary name first, then rename them all into place; if any
+    write fails, every temporary file is removed and no file is replaced. No symbolic link is
+    written through (a planted one is refused)."""
+    with contextlib.ExitStack() as stack:
+        for path, text in files.items():
+            tmp = stack.enter_context(temp_path(path))
+            tmp.write_text(text, encoding="utf-8")

@@ -18,6 +18,7 @@ import pandas as pd
 
 from scenarios.calibration.order_log import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 from sim.engine import RunResult
+from sim.io.safe import make_dirs, temp_path
 
 ORDER_LOG_STEM = "order_log"
 TEST_ORDER_HOURS = (10.0, 12.0)  # QA places its test orders on weekdays in this window (local)
@@ -106,14 +107,12 @@ def write_order_log(
     result: RunResult, export: Mapping[str, Any], seed: int, out_dir: str | Path
 ) -> Path:
     """Write ``order_log.csv`` (or ``.parquet``) into the run dir; returns its path."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = make_dirs(Path(out_dir))
     frame = order_log_frame(result.orders, export, seed)
     path = out / f"{ORDER_LOG_STEM}.{export['format']}"
-    tmp = out / f".{path.name}.tmp"
-    if export["format"] == "parquet":
-        frame.to_parquet(tmp, index=False)
-    else:
-        frame.to_csv(tmp, index=False)
-    tmp.replace(path)
+    with temp_path(path, out) as tmp:  # removed if the write fails or is interrupted
+        if export["format"] == "parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, index=False)
     return path

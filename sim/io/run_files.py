@@ -1,19 +1,21 @@
 """Write a run's records into its run dir: orders.parquet, timeseries.parquet, kpis.json.
 
-Files are written under temporary names and renamed into place, ``kpis.json`` last: a run dir with a
-``kpis.json`` is complete, and an interrupted run never leaves a file that looks finished.
+Files are written under temporary names in the run dir and renamed into place, ``kpis.json`` last:
+a run dir with a ``kpis.json`` is complete, an interrupted run never leaves a file that looks
+finished, and a failed or interrupted write leaves no temporary file. Nothing is written through a
+symbolic link planted in the run dir.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from sim.engine import RunResult
 from sim.io.files import json_safe
+from sim.io.safe import make_dirs, temp_path
 
 ORDERS_FILE = "orders.parquet"
 TIMESERIES_FILE = "timeseries.parquet"
@@ -50,17 +52,15 @@ def timeseries_frame(result: RunResult) -> pd.DataFrame:
 
 def write_run(result: RunResult, out_dir: str | Path) -> Path:
     """Write the three run files; returns the run dir."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    tmp_orders = out / f".{ORDERS_FILE}.tmp"
-    tmp_ts = out / f".{TIMESERIES_FILE}.tmp"
-    tmp_kpis = out / f".{KPIS_FILE}.tmp"
-    orders_frame(result).to_parquet(tmp_orders, index=False, compression="zstd")
-    timeseries_frame(result).to_parquet(tmp_ts, index=False, compression="zstd")
-    tmp_kpis.write_text(
-        json.dumps({k: json_safe(v) for k, v in result.kpis.items()}, indent=2) + "\n"
-    )
-    os.replace(tmp_orders, out / ORDERS_FILE)
-    os.replace(tmp_ts, out / TIMESERIES_FILE)
-    os.replace(tmp_kpis, out / KPIS_FILE)
+    out = make_dirs(Path(out_dir))
+    kpis = json.dumps({k: json_safe(v) for k, v in result.kpis.items()}, indent=2) + "\n"
+    # renamed in reverse order of entry when the block ends: orders, time series, kpis.json last
+    with (
+        temp_path(out / KPIS_FILE, out) as tmp_kpis,
+        temp_path(out / TIMESERIES_FILE, out) as tmp_ts,
+        temp_path(out / ORDERS_FILE, out) as tmp_orders,
+    ):
+        orders_frame(result).to_parquet(tmp_orders, index=False, compression="zstd")
+        timeseries_frame(result).to_parquet(tmp_ts, index=False, compression="zstd")
+        tmp_kpis.write_text(kpis)
     return out

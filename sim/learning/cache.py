@@ -2,15 +2,21 @@
 
 Parallel sweep jobs that need the same missing model take a file lock beside the cache entry:
 one trains, the others wait and load it. The cache is untrusted input like any model file: it is
-read as arrays only.
+read as arrays only (a pickle or ``.joblib`` file planted there is never unpickled), its content
+hash is checked, and its recorded provenance must be this very world and training set, else the
+model is trained again. The cache folder may come from ``ORDERTWIN_MODEL_CACHE``: the lock file is
+opened without following a symbolic link and never truncated, and no link below the folder is
+written through.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import pickle
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,12 +24,15 @@ from pathlib import Path
 import sklearn
 
 from policies.routing.features import feature_names
-from policies.routing.router_model import RouterModel, load_model, save_model
+from policies.routing.router_model import ModelFileError, RouterModel, load_model, save_model
+from scenarios.errors import ConfigError
 from scenarios.world import World
 from sim.learning.fit import MODEL_PARAMS, train
 
 MODEL_CACHE_ENV = "ORDERTWIN_MODEL_CACHE"
 DEFAULT_CACHE = Path("results") / "models"
+PROVENANCE_KEY = "cache_key"  # in the model's metadata: the world + training set it was made for
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
 @contextlib.contextmanager
@@ -36,7 +45,17 @@ def cache_lock(path: Path) -> Iterator[None]:
     except ImportError:  # pragma: no cover - not POSIX
         yield
         return
-    with open(path.with_suffix(".lock"), "w") as lock:
+    lock_path = path.with_suffix(".lock")
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)  # no O_TRUNC: never truncate
+    try:
+        fd = os.open(lock_path, flags, 0o666)
+    except OSError as err:
+        if err.errno != errno.ELOOP:
+            raise
+        raise ConfigError(
+            str(lock_path), "a lock file, not a symbolic link (refusing to open through it)"
+        ) from None
+    with os.fdopen(fd, "r+b") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -47,21 +66,39 @@ def cache_lock(path: Path) -> Iterator[None]:
 def cache_path(world: World, seeds: tuple[int, ...], days: float) -> Path:
     """Where the model for this exact world and training set is cached (the key hashes the
     pickled *specification*; nothing is ever unpickled)."""
-    spec = (world, seeds, days, MODEL_PARAMS, feature_names(world.mode_names), sklearn.__version__)
-    key = hashlib.sha256(pickle.dumps(spec)).hexdigest()
+    key = cache_key(world, seeds, days)
     root = Path(os.environ.get(MODEL_CACHE_ENV, DEFAULT_CACHE))
-    return root / f"predictive-{world.name}-{key[:16]}.npz"
+    name = _UNSAFE.sub("_", world.name)[:60]  # the scenario's name is no path
+    return root / f"predictive-{name}-{key[:16]}.npz"
+
+
+def cache_key(world: World, seeds: tuple[int, ...], days: float) -> str:
+    """SHA-256 of the pickled *specification* (world, seeds, days, parameters, versions)."""
+    spec = (world, seeds, days, MODEL_PARAMS, feature_names(world.mode_names), sklearn.__version__)
+    return hashlib.sha256(pickle.dumps(spec)).hexdigest()
 
 
 def model_for(world: World, seeds: tuple[int, ...], days: float) -> RouterModel:
-    """The cached model for this world and training set, trained (and said so) if missing."""
+    """The cached model for this world and training set, trained (and said so) if missing,
+    unreadable, or made for something else."""
     path = cache_path(world, seeds, days)
+    key = cache_key(world, seeds, days)
     with cache_lock(path):  # parallel sweep jobs: one trains, the others wait
+        why = "no model given"
         if path.is_file():
-            return load_model(path)
+            try:
+                model = load_model(path)
+            except ModelFileError as err:
+                why = f"the cached model is unusable ({err})"
+            else:
+                if model.metadata.get(PROVENANCE_KEY) == key:
+                    return model
+                why = f"the cached model {path} was not made for this world and training set"
         print(
-            f"predictive: no model given; training one for scenario {world.name!r} on seeds "
+            f"predictive: {why}; training one for scenario {world.name!r} on seeds "
             f"{list(seeds)} ({days:g} days each), cached at {path}",
             file=sys.stderr,
         )
-        return load_model(save_model(train(world, seeds, days), path))
+        model = train(world, seeds, days)
+        model.metadata[PROVENANCE_KEY] = key
+        return load_model(save_model(model, path))

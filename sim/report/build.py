@@ -15,7 +15,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
+from sim.io.safe import check_no_symlinks, make_dirs, write_text
 from sim.report import findings, pilot
 from sim.report.aggregate import (
     advice_frame,
@@ -26,7 +28,7 @@ from sim.report.aggregate import (
     summary_frame,
 )
 from sim.report.chart_registry import CHARTS, ChartData
-from sim.report.html import Chart, best_table, headline_table, render, table
+from sim.report.html import Chart, best_table, heading, headline_table, note, render, table
 from sim.report.kpis import DEFAULT_HALF_WIDTHS, HEADLINE
 from sim.report.series import warmup_frame
 from sim.report.style import save
@@ -79,11 +81,12 @@ def build_report(
         *([("pilot.csv", "Pilot", pilots)] if not pilots.empty else []),
         ("summary.csv", "Jobs", summary),
     ]
+    # the sweep dir is untrusted: nothing below it is written through a planted symbolic link
     for name, _, frame in tables:
-        path = root / name
-        frame.to_csv(path, index=False, float_format=CSV_FLOAT, lineterminator="\n")
-        report.files.append(path)
+        text = frame.to_csv(index=False, float_format=CSV_FLOAT, lineterminator="\n")
+        report.files.append(write_text(root / name, text, root))
     sheets = {sheet: frame for _, sheet, frame in tables}
+    check_no_symlinks(root / "comparison.xlsx", root)
     report.files.append(write_workbook(root / "comparison.xlsx", base, sheets))
     chart_list = _charts(root, ChartData(jobs, summary, comparison, base, pilots))
     report.files += [c.path for c in chart_list]
@@ -99,23 +102,22 @@ def build_report(
         chart_list,
         _sections(summary, comparison, best, advice, warmup, pilots),
     )
-    html_path = root / "report.html"
-    html_path.write_text(page, encoding="utf-8")
+    html_path = write_text(root / "report.html", page, root)
     report.files.append(html_path)
     return report
 
 
 def _charts(root: Path, data: ChartData) -> list[Chart]:
     """Every chart of the registry that has something to show, as charts/<name>.png."""
-    out_dir = root / "charts"
-    out_dir.mkdir(exist_ok=True)
+    out_dir = make_dirs(root / "charts", root)  # the sweep dir is untrusted: no link followed
     for old in sorted(out_dir.glob("*.png")):
-        old.unlink()
+        old.unlink()  # a link is removed, never followed
     out = []
     for spec in CHARTS:
         fig = spec.figure(data)
         if fig is not None:
             caption = spec.caption.format(baseline=data.baseline)
+            check_no_symlinks(out_dir / f"{spec.name}.png", root)
             out.append(Chart(save(fig, out_dir / f"{spec.name}.png"), caption))
     return out
 
@@ -169,17 +171,20 @@ def _sections(
     advice: pd.DataFrame,
     warmup: pd.DataFrame,
     pilots: pd.DataFrame,
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, Markup]]:
     kpis = [k for k in HEADLINE if k in set(comparison["kpi"])][:TABLE_KPIS]
-    detail = "".join(
-        f"<h3>{scenario}</h3>" + headline_table(comparison, scenario, kpis)
+    detail = Markup("").join(
+        heading(scenario) + headline_table(comparison, scenario, kpis)
         for scenario in ordered(comparison["scenario"])
     )
     sections = [
         (
             "Results by scenario",
-            "<p class='note'>Mean [95% CI]; second line: paired difference "
-            "against the baseline [95% CI] and its p-value.</p>" + detail,
+            note(
+                "Mean [95% CI]; second line: paired difference against the baseline [95% CI] "
+                "and its p-value."
+            )
+            + detail,
         ),
     ]
     if not best.empty:
@@ -202,5 +207,10 @@ def _sections(
     if not pilots.empty:
         sections.append(("Regional pilot", table(pilots.round(4))))
     jobs = summary[["job", "status", "scenario", "policy", "seed", "run_dir", "reason"]]
+    failed = jobs[jobs["status"] != OK]
+    if not failed.empty:  # first: what is missing from every number below
+        reasons = failed[["job", "status", "run_dir", "reason"]].replace({np.nan: ""})
+        words = f"{len(failed)} of {len(jobs)} jobs did not finish; the tables leave them out."
+        sections.insert(0, ("Jobs that did not finish", note(words) + table(reasons)))
     sections.append(("Jobs", table(jobs.replace({np.nan: ""}))))
     return sections

@@ -1,12 +1,15 @@
 """Hydra callback: sweep progress (jobs done / total), failed jobs' errors, and the report.
 
-Configured under ``hydra.callbacks.report`` in conf/config.yaml. Hydra skips
-``on_multirun_end`` when a job fails, so each failed job also leaves an ``error.txt`` naming its
-error and the progress line says how to build the report of the others (``ordertwin-report``).
+Configured under ``hydra.callbacks.report`` in conf/config.yaml. A failed job leaves an
+``error.txt`` naming its error (:mod:`sim.cli.sweep_jobs` writes it and lets the sweep go on; a job
+whose error escaped anyway is recorded here), the progress line names it, and the report lists it.
+What the sweep came to is kept for the command's exit code (:func:`last_sweep`).
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +18,25 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from sim.report.sweep import ERROR_FILE, jobs_of, progress
+from sim.io.safe import write_text
+from sim.report.sweep import ERROR_FILE, OK, SweepError, jobs_of, progress, read_sweep
 
 PREFIX = "[ordertwin]"
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    sweep_dir: Path
+    total: int
+    failed: int  # failed or never started
+
+
+_last: SweepOutcome | None = None
+
+
+def last_sweep() -> SweepOutcome | None:
+    """How the last sweep of this process ended (None: no sweep ended)."""
+    return _last
 
 
 def _say(message: str) -> None:
@@ -42,6 +61,9 @@ class ReportCallback(Callback):
         assert isinstance(hydra_cfg, dict)
         total = len(jobs_of({str(k): v for k, v in hydra_cfg.items()}))
         _say(f"sweep of {total} jobs into {config.hydra.sweep.dir}")
+        # The launcher starts its workers after this: they must not inherit HYDRA_FULL_ERROR
+        # (ordertwin's main() sets it for its own process; jobs record errors, never re-raise).
+        os.environ.pop("HYDRA_FULL_ERROR", None)
 
     def on_job_end(self, config: DictConfig, job_return: JobReturn, **kwargs: Any) -> None:
         if config.hydra.mode != RunMode.MULTIRUN:
@@ -52,20 +74,34 @@ class ReportCallback(Callback):
         if job_return.status == JobStatus.FAILED:
             error = job_return._return_value  # the exception (reading return_value re-raises)
             first = str(error).strip().splitlines()[0] if str(error).strip() else ""
-            (run_dir / ERROR_FILE).write_text(f"{type(error).__name__}: {first}\n")
-            state = f"FAILED ({type(error).__name__}: {first})"
+            write_text(run_dir / ERROR_FILE, f"{type(error).__name__}: {first}\n", root=run_dir)
+        if (run_dir / ERROR_FILE).is_file():
+            reason = (run_dir / ERROR_FILE).read_text(errors="replace").strip()
+            state = f"FAILED ({reason})"
         done, total = progress(sweep_dir)
         _say(f"{done}/{total} jobs done - {run_dir.name}: {state}")
         if state != "ok":
-            _say(
-                f"after the sweep, build the report of the other jobs: ordertwin-report {sweep_dir}"
-            )
+            _say(f"the report names it; to rebuild the report: ordertwin-report {sweep_dir}")
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        global _last
+        sweep_dir = Path(str(config.hydra.sweep.dir))
+        try:
+            jobs = read_sweep(sweep_dir)
+        except SweepError as err:
+            _say(f"cannot read the sweep back: {err}")
+            return
+        failed = [j for j in jobs if j.status != OK]
+        _last = SweepOutcome(sweep_dir, len(jobs), len(failed))
+        for job in failed:
+            _say(f"job {job.num} {job.status}: {job.describe()} - {job.reason}")
         if not self.enabled:
             return
-        from sim.report.build import build_report  # pandas and matplotlib only when reporting
+        from sim.report.build import ReportError, build_report  # pandas, matplotlib: only here
 
-        sweep_dir = Path(str(config.hydra.sweep.dir))
-        report = build_report(sweep_dir, self.baseline, self.half_widths or None)
+        try:
+            report = build_report(sweep_dir, self.baseline, self.half_widths or None)
+        except (ReportError, ValueError) as err:
+            _say(f"no report: {err}")
+            return
         _say(f"report: {sweep_dir / 'report.html'} ({len(report.files)} files)")

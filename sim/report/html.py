@@ -2,17 +2,24 @@
 
 Order of reading: the executive summary in plain words with CIs, the settings the numbers rest
 on, then charts and tables in detail. No timestamps, so a rebuild gives the same bytes.
+
+Every text in the page (scenario and policy names, overrides, a failed job's reason: all read from
+a sweep dir, which is untrusted) is escaped by Jinja2's autoescape (``templates/report.html``);
+table and section bodies are :class:`~markupsafe.Markup` built with ``Markup.format``, which
+escapes every value it is given. Nothing is ever marked safe that came from the sweep dir.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
+import jinja2
 import pandas as pd
+from markupsafe import Markup, escape
 
 from sim.report.kpis import info
 
@@ -41,35 +48,39 @@ class Chart:
     caption: str
 
 
-def _img(path: Path) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("sim.report", "templates"),
+        autoescape=True,  # every {{ value }} escaped, whatever the file's name
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
 
 
-def _e(text: object) -> str:
-    return html.escape(str(text))
-
-
-def table(frame: pd.DataFrame, numeric: Sequence[str] = ()) -> str:
-    """A plain HTML table; columns in ``numeric`` are right-aligned."""
-    head = "".join(f"<th>{_e(c)}</th>" for c in frame.columns)
+def table(frame: pd.DataFrame, numeric: Sequence[str] = ()) -> Markup:
+    """An HTML table, every cell escaped (a :class:`Markup` cell is kept as built); columns in
+    ``numeric`` are right-aligned."""
+    head = Markup("").join(Markup("<th>{}</th>").format(c) for c in frame.columns)
     body = []
     for row in frame.itertuples(index=False):
         cells = []
         for col, value in zip(frame.columns, row, strict=True):
-            cls = ' class="num"' if col in numeric else ""
-            cells.append(f"<td{cls}>{value}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<div class='wide'><table><tr>{head}</tr>{''.join(body)}</table></div>"
+            cls = Markup(' class="num"') if col in numeric else Markup("")
+            cells.append(Markup("<td{}>{}</td>").format(cls, value))
+        body.append(Markup("<tr>{}</tr>").format(Markup("").join(cells)))
+    return Markup("<div class='wide'><table><tr>{}</tr>{}</table></div>").format(
+        head, Markup("").join(body)
+    )
 
 
-def headline_table(comparison: pd.DataFrame, scenario: str, kpis: Sequence[str]) -> str:
+def headline_table(comparison: pd.DataFrame, scenario: str, kpis: Sequence[str]) -> Markup:
     """One scenario: per policy, each KPI as mean [CI] and its paired difference vs baseline."""
     cells = comparison[comparison["scenario"] == scenario]
     rows = []
     for policy in dict.fromkeys(cells["policy"]):
-        row: dict[str, str] = {
-            "policy": _e(policy),
+        row: dict[str, object] = {
+            "policy": policy,
             "n": str(int(cells[cells["policy"] == policy]["n"].iloc[0])),
         }
         for kpi in kpis:
@@ -78,23 +89,25 @@ def headline_table(comparison: pd.DataFrame, scenario: str, kpis: Sequence[str])
                 continue
             r, k = c.iloc[0], info(kpi)
             ci = f"[{k.show(r['ci_low'])}, {k.show(r['ci_high'])}]"
-            text = f"{k.show(r['mean'])} <span class='note'>{ci}</span>"
+            text = Markup("{} <span class='note'>{}</span>").format(k.show(r["mean"]), ci)
             if r["n_pairs"] > 1:
                 judged = k.better(float(r["diff_mean"]))
                 clear = r["diff_ci_low"] > 0 or r["diff_ci_high"] < 0
                 cls = "good" if clear and judged else "bad" if clear and judged is False else ""
-                text += (
-                    f"<br><span class='{cls}'>{k.show_delta(r['diff_mean'])}</span> "
-                    f"<span class='note'>[{k.show_delta(r['diff_ci_low'])}, "
-                    f"{k.show_delta(r['diff_ci_high'])}], p={r['diff_p_value']:.3f}</span>"
+                spread = (
+                    f"[{k.show_delta(r['diff_ci_low'])}, {k.show_delta(r['diff_ci_high'])}], "
+                    f"p={r['diff_p_value']:.3f}"
                 )
-            row[_e(k.label)] = text
+                text += Markup(
+                    "<br><span class='{}'>{}</span> <span class='note'>{}</span>"
+                ).format(cls, k.show_delta(r["diff_mean"]), spread)
+            row[k.label] = text
         rows.append(row)
     frame = pd.DataFrame(rows)
     return table(frame, numeric=[c for c in frame.columns if c not in ("policy",)])
 
 
-def best_table(best: pd.DataFrame) -> str:
+def best_table(best: pd.DataFrame) -> Markup:
     """Per scenario and KPI: the policies that can be the best, and the best when it is known."""
     rows = []
     for (scenario, kpi), cells in best.groupby(["scenario", "kpi"], sort=False):
@@ -102,13 +115,22 @@ def best_table(best: pd.DataFrame) -> str:
         winner = list(cells[cells["is_best"]]["policy"])
         rows.append(
             {
-                "scenario": _e(scenario),
-                "KPI": _e(info(str(kpi)).label),
-                "can be the best": _e(", ".join(contenders)),
-                "the best": _e(winner[0]) if winner else "not separated yet",
+                "scenario": scenario,
+                "KPI": info(str(kpi)).label,
+                "can be the best": ", ".join(str(c) for c in contenders),
+                "the best": winner[0] if winner else "not separated yet",
             }
         )
     return table(pd.DataFrame(rows))
+
+
+def heading(text: object) -> Markup:
+    """A sub-heading inside a section body, escaped."""
+    return Markup("<h3>{}</h3>").format(text)
+
+
+def note(text: object) -> Markup:
+    return Markup("<p class='note'>{}</p>").format(text)
 
 
 def render(
@@ -117,23 +139,23 @@ def render(
     summary: Sequence[str],
     settings: Sequence[tuple[str, str]],
     charts: Sequence[Chart],
-    sections: Sequence[tuple[str, str]],
+    sections: Sequence[tuple[str, Markup]],
 ) -> str:
     """The whole page; ``sections`` are (heading, HTML body) pairs shown after the charts."""
-    parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{_e(title_text)}</title><style>{CSS}</style></head><body>",
-        f"<h1>{_e(title_text)}</h1><p class='sub'>{_e(subtitle)}</p>",
-        "<h2>Executive summary</h2><ul class='summary'>",
-        *(f"<li>{_e(s)}</li>" for s in summary),
-        "</ul><h2>Settings</h2>",
-        table(pd.DataFrame(settings, columns=["setting", "value"]).map(_e)),
-        "<h2>Charts</h2>",
-        *(
-            f"<figure>{_img(c.path)}<figcaption>{_e(c.caption)}</figcaption></figure>"
+    template = _environment().get_template("report.html")
+    return template.render(
+        title=title_text,
+        subtitle=subtitle,
+        css=Markup(CSS),
+        summary=list(summary),
+        settings=table(pd.DataFrame(settings, columns=["setting", "value"])),
+        charts=[
+            {
+                "alt": c.path.stem,
+                "data": base64.b64encode(c.path.read_bytes()).decode("ascii"),
+                "caption": c.caption,
+            }
             for c in charts
-        ),
-        *(f"<h2>{_e(h)}</h2>{body}" for h, body in sections),
-        "</body></html>\n",
-    ]
-    return "\n".join(parts)
+        ],
+        sections=[(h, body if isinstance(body, Markup) else escape(body)) for h, body in sections],
+    )

@@ -9,9 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
-from sim.report.sweep import MULTIRUN_FILE
+from sim.report.sweep import MULTIRUN_FILE, SweepError, load_mapping
 
 
 @dataclass(frozen=True)
@@ -25,11 +23,14 @@ def stored_options(sweep_dir: Path) -> ReportOptions:
     path = sweep_dir / MULTIRUN_FILE
     if not path.exists():
         return ReportOptions()
-    with path.open() as f:
-        hydra_cfg = (yaml.safe_load(f) or {}).get("hydra") or {}
-    report = (hydra_cfg.get("callbacks") or {}).get("report") or {}
-    widths = report.get("half_widths") or {}
-    return ReportOptions(
-        baseline=report.get("baseline"),
-        half_widths={str(k): float(v) for k, v in widths.items()},
-    )
+    hydra_cfg = load_mapping(path, "Hydra's sweep config").get("hydra") or {}
+    try:
+        report = (hydra_cfg.get("callbacks") or {}).get("report") or {}
+        widths = report.get("half_widths") or {}
+        baseline = report.get("baseline")
+        return ReportOptions(
+            baseline=None if baseline is None else str(baseline),
+            half_widths={str(k): float(v) for k, v in widths.items()},
+        )
+    except (AttributeError, TypeError, ValueError) as err:
+        raise SweepError(f"{path}: expected hydra.callbacks.report options ({err})") from None
