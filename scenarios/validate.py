@@ -1,8 +1,10 @@
 """Range and cross-field checks on a scenario, run before anything is built from it.
 
-Types and unknown keys are caught by the schema (:mod:`scenarios.schema`); this module checks what
-a type cannot say: rates > 0, probabilities in [0, 1], shares that sum to 1, lanes that name known
-warehouses, one distribution per zone. The first problem raises
+Types and unknown keys are caught by the schema (:mod:`scenarios.schema`), and checked again here
+(:func:`scenarios.checks.check_schema`, which also refuses NaN, infinities and absurd sizes in
+every number) for callers that pass plain data; this module then checks what a type cannot say:
+rates > 0, probabilities in [0, 1], shares that sum to 1, lanes that name known warehouses, one
+distribution per zone, profiles that still mean something once normalised. The first problem raises
 :class:`~scenarios.errors.ConfigError` naming the full key and what was expected. It lives in
 scenarios so that calibration can validate a fitted scenario without importing ``sim``; the run
 config's own checks (``sim.config.validate``) call :func:`validate_scenario`.
@@ -13,8 +15,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from scenarios.checks import (
     SHARE_TOLERANCE,
+    at_least,
+    at_most,
+    check_schema,
+    count,
     distribution,
     in_range,
     known,
@@ -24,15 +32,21 @@ from scenarios.checks import (
     shares,
 )
 from scenarios.errors import ConfigError
+from scenarios.schema import ScenarioConf
 from scenarios.world import SERVICE_LEVELS
 
 GROUPS = ("regions", "warehouses", "modes", "product_classes", "channels")
 STOCKOUT_ACTIONS = ("reroute", "backorder", "cancel")
+MAX_EXTRA_ITEMS_MEAN = 1000.0  # items per order = 1 + Poisson(mean): beyond, not an order
+MAX_PROMISE_H = 8760.0  # a promise within a year
+MIN_LEAD_TIME_H = 1.0 / 60.0  # replenishment takes at least a minute
+CLOCK_RESOLUTION_H = 1.0 / 3600.0  # times of day: a second; finer ones vanish in hour sums
 
 
 def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
     """Check a scenario mapping (keys relative to ``prefix``); raise on the first problem."""
     k = prefix
+    check_schema(sc, ScenarioConf, prefix)
     for group in GROUPS:
         if not sc[group]:
             raise ConfigError(f"{k}.{group}", "at least one entry")
@@ -75,8 +89,7 @@ def _validate_modes(modes: Mapping[str, Any], k: str) -> None:
             raise ConfigError(f"{mk}.pickup_hours", "at least one pickup hour")
         for i, hour in enumerate(mode["pickup_hours"]):
             in_range(f"{mk}.pickup_hours[{i}]", hour, 0.0, 24.0, high_open=True)
-        if mode["daily_capacity"] < 1:
-            raise ConfigError(f"{mk}.daily_capacity", "an integer >= 1", mode["daily_capacity"])
+        count(f"{mk}.daily_capacity", mode["daily_capacity"], 1)
         positive(f"{mk}.scan_interval_h", mode["scan_interval_h"])
         for p in ("scan_gap_p", "loss_p", "storm_stop_severity"):
             probability(f"{mk}.{p}", mode[p])
@@ -117,17 +130,28 @@ def _validate_warehouses(
     for name, wh in warehouses.items():
         wk = f"{k}.{name}"
         known(f"{wk}.region", wh["region"], regions, "region")
-        if wh["pickers"] < 1:
-            raise ConfigError(f"{wk}.pickers", "an integer >= 1", wh["pickers"])
+        count(f"{wk}.pickers", wh["pickers"], 1)
         for i, shift in enumerate(wh["shifts"]):
-            in_range(f"{wk}.shifts[{i}].start_h", shift["start_h"], 0.0, 24.0, high_open=True)
-            in_range(f"{wk}.shifts[{i}].length_h", shift["length_h"], 1e-9, 24.0)
-            if shift["pickers"] is not None and shift["pickers"] < 0:
-                raise ConfigError(f"{wk}.shifts[{i}].pickers", "an integer >= 0", shift["pickers"])
+            start = shift["start_h"]
+            in_range(f"{wk}.shifts[{i}].start_h", start, 0.0, 24.0, high_open=True)
+            if 0 < start < CLOCK_RESOLUTION_H:  # the pickers' clock would not move (a hang)
+                raise ConfigError(
+                    f"{wk}.shifts[{i}].start_h",
+                    "0 or an hour of day of 1 s (0.000278) or more",
+                    start,
+                )
+            in_range(f"{wk}.shifts[{i}].length_h", shift["length_h"], CLOCK_RESOLUTION_H, 24.0)
+            if shift["pickers"] is not None:
+                count(f"{wk}.shifts[{i}].pickers", shift["pickers"], 0)
         distribution(f"{wk}.pick_time", wh["pick_time"])
         for product, stock in wh["stock"].items():
             _validate_stock(stock, f"{wk}.stock.{product}", product, products)
-        positive(f"{wk}.replenish_lead_time_h", wh["replenish_lead_time_h"])
+        at_least(
+            f"{wk}.replenish_lead_time_h",
+            wh["replenish_lead_time_h"],
+            MIN_LEAD_TIME_H,
+            "a lead time of a minute or more: hours",
+        )
         for i, outage in enumerate(wh["outages"]):
             non_negative(f"{wk}.outages[{i}].start_h", outage["start_h"])
             positive(f"{wk}.outages[{i}].duration_h", outage["duration_h"])
@@ -137,8 +161,7 @@ def _validate_stock(stock: Mapping[str, Any], sk: str, product: str, products: l
     """(s, S) of one known product class: counts >= 0 and s < S."""
     known(sk, product, products, "product class")
     for field_name in ("initial", "reorder_point", "order_up_to"):
-        if stock[field_name] < 0:
-            raise ConfigError(f"{sk}.{field_name}", "an integer >= 0", stock[field_name])
+        count(f"{sk}.{field_name}", stock[field_name], 0)
     if stock["reorder_point"] >= stock["order_up_to"]:
         raise ConfigError(
             f"{sk}.reorder_point",
@@ -169,17 +192,20 @@ def _validate_demand(
 ) -> None:
     positive(f"{k}.base_rate_per_h", d["base_rate_per_h"])
     for key, length in (("hourly_profile", 24), ("weekly_profile", 7)):
-        profile = d[key]
-        if len(profile) != length:
-            raise ConfigError(f"{k}.{key}", f"{length} values", len(profile))
-        for i, v in enumerate(profile):
-            non_negative(f"{k}.{key}[{i}]", v)
-        if sum(profile) <= 0:
-            raise ConfigError(f"{k}.{key}", "at least one value > 0")
+        _validate_profile(d[key], f"{k}.{key}", length)
     non_negative(f"{k}.extra_items_mean", d["extra_items_mean"])
+    at_most(f"{k}.extra_items_mean", d["extra_items_mean"], MAX_EXTRA_ITEMS_MEAN, "a mean")
     probability(f"{k}.vip_p", d["vip_p"])
+    names: dict[str, int] = {}
     for i, burst in enumerate(d["bursts"]):
         bk = f"{k}.bursts[{i}]"
+        if burst["name"] in names:
+            raise ConfigError(
+                f"{bk}.name",
+                f"a name no other burst has (bursts[{names[burst['name']]}])",
+                burst["name"],
+            )
+        names[burst["name"]] = i
         non_negative(f"{bk}.start_h", burst["start_h"])
         non_negative(f"{bk}.ramp_h", burst["ramp_h"])
         if burst["peak_multiplier"] < 1:
@@ -195,11 +221,29 @@ def _validate_demand(
             shares(f"{bk}.region_mix", burst["region_mix"], regions, "region")
 
 
+def _validate_profile(profile: list[float], k: str, length: int) -> None:
+    """``length`` values >= 0 whose mean is a number > 0: the engine divides by it."""
+    if len(profile) != length:
+        raise ConfigError(k, f"{length} values", len(profile))
+    for i, v in enumerate(profile):
+        non_negative(f"{k}[{i}]", v)
+    with np.errstate(all="ignore"):
+        values = np.asarray(profile, dtype=float)
+        normalised = values / values.mean()
+    if not (values.mean() > 0 and np.isfinite(normalised).all()):
+        raise ConfigError(
+            k, "values whose mean is a number > 0 (the profile is relative: scale it down)"
+        )
+
+
 def _validate_customer(c: Mapping[str, Any], k: str) -> None:
+    for level in c["promise_h"]:
+        known(f"{k}.promise_h.{level}", level, SERVICE_LEVELS, "service level")
     for level in SERVICE_LEVELS:
         if level not in c["promise_h"]:
             raise ConfigError(f"{k}.promise_h.{level}", "a promised delivery time in hours")
         positive(f"{k}.promise_h.{level}", c["promise_h"][level])
+        at_most(f"{k}.promise_h.{level}", c["promise_h"][level], MAX_PROMISE_H, "hours")
     probability(f"{k}.pseudo_urgent_p", c["pseudo_urgent_p"])
     non_negative(f"{k}.pseudo_urgent_extra_h", c["pseudo_urgent_extra_h"])
     non_negative(f"{k}.pseudo_urgent_extra_sd_h", c["pseudo_urgent_extra_sd_h"])
@@ -251,8 +295,7 @@ def _validate_weather(w: Mapping[str, Any], k: str, regions: list[str]) -> None:
 def _validate_inventory(inv: Mapping[str, Any], k: str) -> None:
     non_negative(f"{k}.sync_interval_h", inv["sync_interval_h"])
     known(f"{k}.on_stockout", inv["on_stockout"], STOCKOUT_ACTIONS, "stock-out action")
-    if inv["max_reroutes"] < 0:
-        raise ConfigError(f"{k}.max_reroutes", "an integer >= 0", inv["max_reroutes"])
+    count(f"{k}.max_reroutes", inv["max_reroutes"], 0)
     non_negative(f"{k}.reroute_delay_h", inv["reroute_delay_h"])
 
 

@@ -63,9 +63,9 @@ def test_planted_pickle_as_model_path_is_refused_unrun(name: str, tmp_path: Path
 
     marker = tmp_path / "marker"
     planted = _plant_pickle(tmp_path / name, marker)
-    cfg = load_config("routing=predictive", f"routing.model_path={planted}")
     with pytest.raises(ConfigError, match=r"^routing\.model_path: expected an ordertwin router"):
-        load_policies(cfg)
+        # refused when the config is validated (the model file is read before any run starts)
+        load_policies(load_config("routing=predictive", f"routing.model_path={planted}"))
     assert not marker.exists()
 
 

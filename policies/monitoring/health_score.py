@@ -11,15 +11,20 @@ logged only.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from policies.monitoring.signals import OrderSignals, order_signals
+from scenarios.checks import count, non_negative, positive, positive_or_never, probability
+from scenarios.errors import ConfigError
 from scenarios.world import World
 from sim.engine.contract import EngineActions, MonitorView
 
 BLUE, YELLOW, RED = 1, 2, 3
+WEIGHTS = ("weight_age", "weight_backlog", "weight_weather", "weight_tracking", "weight_stock")
 
 
 @dataclass
@@ -40,20 +45,33 @@ class HealthScoreMonitoring:
     tracking_scale_h: float = 36.0
     expedite_mode: str = "air"
 
+    def __post_init__(self) -> None:
+        positive_or_never("interval_h", self.interval_h)
+        count("team_size", self.team_size, 1)  # red alerts go to the team: someone must answer
+        non_negative("response_h", self.response_h)
+        lowest = 0.0
+        for name in ("blue_at", "yellow_at", "red_at"):
+            value = getattr(self, name)
+            probability(name, value)
+            if value <= 0 or value < lowest:
+                raise ConfigError(
+                    name,
+                    f"a score in (0, 1] and >= {lowest:g} (blue_at <= yellow_at <= red_at)",
+                    value,
+                )
+            lowest = value
+        for name in WEIGHTS:
+            non_negative(name, getattr(self, name))
+        if sum(getattr(self, name) for name in WEIGHTS) <= 0:
+            raise ConfigError(WEIGHTS[0], "weights >= 0, not all 0", 0.0)
+        positive("backlog_scale_h", self.backlog_scale_h)
+        positive("tracking_scale_h", self.tracking_scale_h)
+
+    def world_names(self) -> Iterable[tuple[str, str, Any]]:
+        return [("expedite_mode", "modes", self.expedite_mode)]
+
     def start(self, world: World, seed: int) -> None:
-        weights = np.array(
-            [
-                self.weight_age,
-                self.weight_backlog,
-                self.weight_weather,
-                self.weight_tracking,
-                self.weight_stock,
-            ]
-        )
-        if (weights < 0).any() or weights.sum() <= 0:
-            raise ValueError("health_score weights must be >= 0 and not all 0")
-        if not 0 < self.blue_at <= self.yellow_at <= self.red_at <= 1:
-            raise ValueError("health_score thresholds need 0 < blue_at <= yellow_at <= red_at <= 1")
+        weights = np.array([getattr(self, name) for name in WEIGHTS])
         self._weights = weights / weights.sum()
         world.mode_index(self.expedite_mode)
 

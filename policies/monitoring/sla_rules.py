@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from policies.monitoring.signals import StockSwing, newly, order_signals
+from scenarios.checks import count, non_negative, positive_or_never
 from scenarios.world import World
 from sim.engine.contract import EngineActions, MonitorView
 
@@ -40,6 +41,19 @@ class SlaRulesMonitoring:
     promotion_pause_h: float = 2.0
     tracking_gap_h: float = 24.0
     transfer_lead_h: float = 24.0
+
+    def __post_init__(self) -> None:
+        positive_or_never("interval_h", self.interval_h)
+        count("team_size", self.team_size, 1)  # slow picks go to the supervisors: one at least
+        for name in (
+            "response_h",
+            "pick_sla_h",
+            "stock_swing",
+            "promotion_pause_h",
+            "tracking_gap_h",
+            "transfer_lead_h",
+        ):
+            non_negative(name, getattr(self, name))
 
     def start(self, world: World, seed: int) -> None:
         self._swing = StockSwing()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from policies.routing.estimates import NetworkPlan, estimate
+from scenarios.checks import finite, probability
 from scenarios.world import World
 from sim.engine.contract import OrderBatch, RoutingDecision, RoutingView
 
@@ -22,6 +23,10 @@ class CheapestRouting:
     name: str = "cheapest"
     stockout_risk: float = 0.9  # chance an order fails where the stock estimate is short
     promise_margin_h: float = 0.0  # expected delivery must beat the promise by this much
+
+    def __post_init__(self) -> None:
+        probability("stockout_risk", self.stockout_risk)
+        finite("promise_margin_h", self.promise_margin_h)  # < 0: a little late still counts
 
     def start(self, world: World, seed: int) -> None:
         self._plan = NetworkPlan.of(world)

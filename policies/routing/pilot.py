@@ -9,7 +9,7 @@ report can show both the regional effect and what the pilot's own data would rev
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,11 @@ class PilotRouting:
     def __post_init__(self) -> None:
         self._parts: dict[str, RoutingPolicy] = {}
         self._in_pilot = np.zeros(0, dtype=bool)
+        if not self.regions:
+            raise ConfigError("regions", "at least one region of the scenario", self.regions)
+
+    def world_names(self) -> Iterable[tuple[str, str, Any]]:
+        return [(f"regions[{i}]", "regions", region) for i, region in enumerate(self.regions)]
 
     def parts(self) -> Mapping[str, Mapping[str, Any]]:
         """The two routing configs the config layer builds (keys ``routing.<part>``)."""

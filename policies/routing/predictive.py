@@ -23,6 +23,7 @@ import numpy as np
 from policies.routing.estimates import NetworkPlan, estimate
 from policies.routing.features import candidate_features
 from policies.routing.router_model import CENSORED_TAIL_DAYS, RouterModel
+from scenarios.checks import count, non_negative, probability
 from scenarios.errors import ConfigError
 from scenarios.world import World
 from sim.engine.contract import OrderBatch, RoutingDecision, RoutingView
@@ -48,7 +49,7 @@ class PredictiveRouting:
     model: RouterModel | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if self.training_days < MIN_TRAINING_DAYS:
+        if not self.training_days >= MIN_TRAINING_DAYS:  # NaN too
             raise ConfigError(
                 "training_days",
                 f"at least {MIN_TRAINING_DAYS:g} days (outcomes of the last "
@@ -57,6 +58,15 @@ class PredictiveRouting:
             )
         if not self.training_seeds:
             raise ConfigError("training_seeds", "at least one seed")
+        for i, seed in enumerate(self.training_seeds):
+            count(f"training_seeds[{i}]", seed, 0)
+        for name in ("late_penalty_usd", "late_penalty_value_share", "vip_weight"):
+            non_negative(name, getattr(self, name))
+        for name in ("stockout_risk", "pseudo_urgency_threshold"):
+            probability(name, getattr(self, name))
+        non_negative("pseudo_urgent_slack_h", self.pseudo_urgent_slack_h)
+        count("max_detour_zones", self.max_detour_zones, 0)
+        count("max_warehouses", self.max_warehouses, 1)
 
     def model_request(self) -> tuple[tuple[int, ...], float]:
         """What to train when no ``model_path`` is given: (training seeds, days each)."""

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from policies.routing.estimates import CandidateEstimates
+from scenarios.checks import number
 from scenarios.errors import ConfigError
 from scenarios.world import SERVICE_LEVELS, World
 from sim.engine.contract import OrderBatch
@@ -60,15 +61,25 @@ class Rule:
 
 
 def _typed(key: str, value: Any, kind: type) -> Any:
-    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+    if kind in (float, int):  # a finite number of sane size (an int for zones)
+        number(key, value, integer=kind is int)
+        return float(value) if kind is float else value
+    if not isinstance(value, kind):
         raise ConfigError(key, f"a {kind.__name__}", value)
     return value
 
 
+def _part(spec: Mapping[str, Any], part: str, rk: str) -> dict[str, Any]:
+    value = spec.get(part) or {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{rk}.{part}", "a mapping (name: value)", value)
+    return dict(value)
+
+
 def parse_rules(specs: Sequence[Mapping[str, Any]], key: str = "rules") -> tuple[Rule, ...]:
     """Check a rule set; raise ConfigError naming e.g. ``rules[2].when.backlog_hours_abov``."""
+    if not isinstance(specs, list | tuple):  # a string is not walked character by character
+        raise ConfigError(key, "a list of rules ({name, when, then})", specs)
     rules = []
     for i, spec in enumerate(specs):
         rk = f"{key}[{i}]"
@@ -77,7 +88,9 @@ def parse_rules(specs: Sequence[Mapping[str, Any]], key: str = "rules") -> tuple
         unknown = set(spec) - {"name", "when", "then"}
         if unknown:
             raise ConfigError(f"{rk}.{sorted(unknown)[0]}", "only name, when and then")
-        when, then = dict(spec.get("when") or {}), dict(spec.get("then") or {})
+        if not isinstance(spec.get("name", ""), str):
+            raise ConfigError(f"{rk}.name", "a string", spec["name"])
+        when, then = _part(spec, "when", rk), _part(spec, "then", rk)
         for cond, value in when.items():
             if cond not in CONDITIONS:
                 raise ConfigError(f"{rk}.when.{cond}", f"a condition ({', '.join(CONDITIONS)})")
@@ -94,6 +107,15 @@ def parse_rules(specs: Sequence[Mapping[str, Any]], key: str = "rules") -> tuple
             then[action] = _typed(f"{rk}.then.{action}", value, ACTIONS[action])
         rules.append(Rule(str(spec.get("name", f"rule_{i}")), when, then))
     return tuple(rules)
+
+
+def mode_names(rules: Sequence[Rule], key: str = "rules") -> list[tuple[str, str, Any]]:
+    """The modes the rules name, as ``(key, "modes", name)`` to check against a scenario."""
+    return [
+        (f"{key}[{i}].then.mode", "modes", rule.then["mode"])
+        for i, rule in enumerate(rules)
+        if "mode" in rule.then
+    ]
 
 
 def check_modes(rules: Sequence[Rule], world: World, key: str = "rules") -> None:

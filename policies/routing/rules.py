@@ -10,13 +10,15 @@ warehouse.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from policies.routing.estimates import CandidateEstimates, NetworkPlan, estimate, nearest_choice
-from policies.routing.rule_language import check_modes, holds, parse_rules
+from policies.routing.rule_language import check_modes, holds, mode_names, parse_rules
+from scenarios.checks import count
 from scenarios.world import World
 from sim.engine.contract import OrderBatch, RoutingDecision, RoutingView
 
@@ -48,6 +50,10 @@ class RulesRouting:
 
     def __post_init__(self) -> None:
         self._rules = parse_rules(self.rules)
+        count("max_detour_zones", self.max_detour_zones, 0)
+
+    def world_names(self) -> Iterable[tuple[str, str, Any]]:
+        return mode_names(self._rules)
 
     def start(self, world: World, seed: int) -> None:
         self._plan = NetworkPlan.of(world)

@@ -8,6 +8,7 @@ promise with some slack. Everything else falls through to the rule set.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ import numpy as np
 
 from policies.routing.estimates import NetworkPlan, estimate
 from policies.routing.rules import DEFAULT_RULES, RulesRouting
+from scenarios.checks import non_negative
 from scenarios.world import World
 from sim.engine.contract import OrderBatch, RoutingDecision, RoutingView
 
@@ -31,6 +33,15 @@ class ValueTieredRouting:
 
     def __post_init__(self) -> None:
         self._fallback = RulesRouting(name="rules", rules=self.rules)
+        non_negative("economy_margin_below_usd", self.economy_margin_below_usd)
+        non_negative("economy_slack_h", self.economy_slack_h)
+
+    def world_names(self) -> Iterable[tuple[str, str, Any]]:
+        return [
+            ("premium_mode", "modes", self.premium_mode),
+            ("economy_mode", "modes", self.economy_mode),
+            *self._fallback.world_names(),
+        ]
 
     def start(self, world: World, seed: int) -> None:
         self._plan = NetworkPlan.of(world)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import dataclasses
 import re
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
+import yaml
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import HydraException, MissingConfigException, OverrideParseException
 from omegaconf import DictConfig
 from omegaconf.errors import (
@@ -25,27 +26,23 @@ from omegaconf.errors import (
     ValidationError,
 )
 
-from scenarios.errors import ConfigError, OrderLogError, unknown_key
+from scenarios.errors import ConfigError, OrderLogError, unknown_key, yaml_error
+from sim.config.compose import group_options
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
-BAD_INPUT = (ConfigError, OrderLogError, OmegaConfBaseException, HydraException)
-
-
-def group_options(options: Sequence[str], group: str) -> str:
-    """What a config group accepts, for an unknown choice: its configs, or that it has none."""
-    if not options:
-        return f"a config in conf/{group}/ (there is none)"
-    return f"one of {', '.join(options)}"
+BAD_INPUT = (ConfigError, OrderLogError, OmegaConfBaseException, HydraException, yaml.YAMLError)
 
 
 # Hydra's wrappers around an OmegaConf error name the override; the OmegaConf error names the key
 # (relative to the new value when the override replaces a whole node).
 _OVERRIDE_PATTERNS = (
-    re.compile(r"^Error merging override (?P<override>\S+)"),
+    re.compile(r"^Error merging override (?P<override>.+)$"),
     re.compile(r"^Could not override '(?P<key>[^']+)'"),
     re.compile(r"^Could not append to config\. An item is already at '(?P<key>[^']+)'"),
 )
+_APPEND_HINT = re.compile(r"To append to your config use \+(?P<override>.+)$", re.MULTILINE)
+_AMBIGUOUS = re.compile(r"^Ambiguous value for argument '(?P<key>[^=']+)=(?P<value>[^']*)'")
 _CONVERT = re.compile(r"^Value '(?P<value>.*)' of type '\w+' could not be converted to (?P<to>\w+)")
 _TYPE_NAMES = {"Float": "a number", "Integer": "an integer", "String": "a string"}
 _ASSIGNED = re.compile(
@@ -57,22 +54,59 @@ def _override_key(override: str) -> str:
     return override.lstrip("+~").split("=", 1)[0]
 
 
-def _full_key(key: str | None, context: str | None) -> str | None:
+def _dotted(key: str) -> str:
+    return re.sub(r"\[(\d+)\]", r".\1", key)
+
+
+def _override_value(override: str | None) -> Any:
+    """The value an override assigns (lists and mappings as Python data), or None."""
+    if not override or "=" not in override:
+        return None
+    try:
+        return OverridesParser.create().parse_override(override).value()
+    except (HydraException, ValueError, TypeError):
+        return None
+
+
+def _place(key: str, value: Any, bad: Any) -> str:
+    """Where the relative ``key`` sits in an override's ``value``: ``[i].key`` in a list (the
+    element holding that key, with the bad value if known), ``.key`` in a mapping."""
+    first = re.split(r"[.\[]", key, maxsplit=1)[0]
+    if isinstance(value, dict):
+        return f".{key}"
+    if isinstance(value, list):
+        holders = [i for i, v in enumerate(value) if isinstance(v, dict) and first in v]
+        exact = [i for i in holders if bad is not None and str(value[i][first]) == str(bad)]
+        if exact or holders:
+            return f"[{(exact or holders)[0]}].{key}"
+    return f"[...].{key}"
+
+
+def _full_key(
+    key: str | None, context: str | None, value: Any = None, bad: Any = None
+) -> str | None:
     """The fullest key: OmegaConf's, placed under the overridden key if it is relative to it."""
     if not context:
         return key
     if not key or key == context or key.startswith((context + ".", context + "[")):
         return key or context
+    if _dotted(key) == _dotted(context) or _dotted(key).startswith(_dotted(context) + "."):
+        return key  # the same key, written with [0] where the override wrote .0
     parts = context.split(".")
     if key in parts:  # the error is about a node on the override's path
         return ".".join(parts[: parts.index(key) + 1])
-    return f"{context}[...].{key}" if not context.endswith("]") else f"{context}.{key}"
+    return f"{context}.{key}" if context.endswith("]") else f"{context}{_place(key, value, bad)}"
 
 
-def _describe_omegaconf(err: OmegaConfBaseException, context: str | None) -> str:
+def _describe_omegaconf(
+    err: OmegaConfBaseException, context: str | None, override: str | None = None
+) -> str:
     msg = (getattr(err, "msg", None) or str(err)).splitlines()[0].strip()
-    key = _full_key(getattr(err, "full_key", None), context) or "config"
     value = getattr(err, "value", None)
+    converted_value = _CONVERT.match(msg)
+    bad = value if value is not None else (converted_value["value"] if converted_value else None)
+    key = _full_key(getattr(err, "full_key", None), context, _override_value(override), bad)
+    key = key or "config"
     parent = getattr(err, "parent_node", None)
     object_type = getattr(err, "object_type", None)
     if isinstance(err, ConfigKeyError | ConfigAttributeError) and (
@@ -114,10 +148,13 @@ def _describe_omegaconf(err: OmegaConfBaseException, context: str | None) -> str
 def describe_error(err: BaseException) -> str:
     """One line for the user: the full key and what was expected."""
     context: str | None = None  # the key of the override Hydra was applying
+    override: str | None = None  # the override itself, where Hydra's message gives it
     cause: BaseException | None = err
     while cause is not None:
         if isinstance(cause, ConfigError | OrderLogError):
             return str(cause)
+        if isinstance(cause, yaml.YAMLError):
+            return str(yaml_error(cause))
         if isinstance(cause, MissingConfigException) and cause.missing_cfg_file:
             group, _, choice = cause.missing_cfg_file.rpartition("/")
             if group:
@@ -138,13 +175,24 @@ def describe_error(err: BaseException) -> str:
                 )
             return f"{override or 'override'}: expected key=value, got no '='"
         if isinstance(cause, OmegaConfBaseException):
-            return _describe_omegaconf(cause, context)
+            return _describe_omegaconf(cause, context, override)
         first_line = str(cause).splitlines()[0] if str(cause) else ""
         for pattern in _OVERRIDE_PATTERNS:
             found = pattern.match(first_line)
             if found and context is None:
                 groups = found.groupdict()
                 context = groups.get("key") or _override_key(groups["override"])
+                append = _APPEND_HINT.search(str(cause))
+                override = groups.get("override") or (append["override"] if append else None)
+        ambiguous = _AMBIGUOUS.match(first_line)
+        if ambiguous:
+            return str(
+                ConfigError(
+                    _override_key(ambiguous["key"]),
+                    "one value (a sweep over several needs -m; a list is written [a,b])",
+                    ambiguous["value"],
+                )
+            )
         if first_line.startswith("Could not append to config") and context:
             return (
                 f"{context}: expected a new key after '+', got one that exists "

@@ -1,6 +1,8 @@
 """The ``ordertwin`` command (also ``python -m sim``): one Hydra run, or a sweep with ``-m``.
 
-The Hydra entry point is thin: it turns the composed config into plain data and calls
+Before Hydra runs anything, :func:`main` composes the config from the command line and validates
+it (:func:`sim.config.precheck.precheck`), so a rejected run leaves no run folder behind. The
+Hydra entry point is thin: it turns the composed config into plain data and calls
 :func:`sim.runner.run_from_config`, which validates, builds the world and the policies, simulates
 and writes the run files. Errors in the user's input end with one line naming the key and a
 non-zero exit (:mod:`sim.cli.errors`); set ``HYDRA_FULL_ERROR=1`` to see the traceback instead.
@@ -18,10 +20,11 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from sim.cli.errors import BAD_INPUT, fail, group_options
+from sim.cli.errors import BAD_INPUT, fail
 from sim.cli.sweep_jobs import check_override_names, in_sweep_job, sweep_exit_code, sweep_job
+from sim.config.compose import check_choices
+from sim.config.precheck import precheck
 from sim.config.store import register_configs
-from sim.config.validate import ConfigError
 from sim.engine.kpis import BY_KEY, SUMMARY
 from sim.runner import run_from_config
 
@@ -61,16 +64,13 @@ def hydra_app(cfg: DictConfig) -> dict[str, float]:
 
 def check_group_choices() -> None:
     """Every chosen config of a group exists (Hydra skips a missing ``optional`` one silently)."""
-    if not GlobalHydra.instance().is_initialized():
-        return
-    loader = GlobalHydra.instance().config_loader()
-    for group, choice in HydraConfig.get().runtime.choices.items():
-        if choice is None or group.startswith("hydra/"):
-            continue
-        path = group.split("@", 1)[0]  # "routing@routing.control": the group is routing
-        parent, _, name = f"{path}/{choice}".rpartition("/")
-        if name not in loader.get_group_options(parent):
-            raise ConfigError(group, group_options(loader.get_group_options(path), path), choice)
+    if GlobalHydra.instance().is_initialized():
+        hydra_cfg = HydraConfig.get()
+        check_choices(
+            hydra_cfg.runtime.choices,
+            GlobalHydra.instance().config_loader(),
+            list(hydra_cfg.overrides.task),
+        )
 
 
 _show_traceback: bool | None = None  # set by main() from the user's HYDRA_FULL_ERROR
@@ -101,6 +101,7 @@ def main() -> None:
     try:
         with one_line_errors():
             check_override_names(sys.argv[1:])  # names that become folders: before any folder
+            precheck(sys.argv[1:])  # compose and validate before Hydra makes any folder
             hydra_app()
     except KeyboardInterrupt:
         print("ordertwin: interrupted (the run dir has no kpis.json)", file=sys.stderr)

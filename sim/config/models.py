@@ -7,40 +7,21 @@ it* (no scripted storms) and cached, through :mod:`sim.learning`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from policies.routing.router_model import ModelFileError, load_model
-from scenarios.errors import ConfigError
 from scenarios.world import World
-from sim.engine.contract import CompositePolicy, LearnedPolicy, public_world
+from sim.config.policy import policy_parts, read_model
+from sim.engine.contract import LearnedPolicy, public_world
 from sim.learning import model_for
-
-
-def _policies(policy: Any, key: str) -> Iterator[tuple[Any, str]]:
-    """The policy and, for a composite, its parts (depth first) with their config keys."""
-    yield policy, key
-    if isinstance(policy, CompositePolicy):
-        for part, built in policy.attached().items():
-            yield from _policies(built, f"{key}.{part}")
 
 
 def provide_models(policy: Any, world: World, key: str = "routing") -> None:
     """Give every learned policy in ``policy`` its model (loading or training as configured)."""
-    for one, where in _policies(policy, key):
+    for one, where in policy_parts(policy, key):
         if not isinstance(one, LearnedPolicy):
             continue
         if one.model_path is not None:
-            path = Path(one.model_path)
-            if not path.is_file():
-                raise ConfigError(f"{where}.model_path", "an existing model file", one.model_path)
-            try:
-                model = load_model(path)
-            except ModelFileError as err:
-                raise ConfigError(
-                    f"{where}.model_path", "an ordertwin router model file", str(err)
-                ) from None
+            model = read_model(one.model_path, f"{where}.model_path")
         else:
             seeds, days = one.model_request()
             model = model_for(public_world(world), seeds, days)

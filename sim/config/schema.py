@@ -12,7 +12,27 @@ from typing import Any
 
 from omegaconf import MISSING
 
+from scenarios.checks import MAX_KEY
 from scenarios.schema import ScenarioConf
+
+INT64_MAX = 2**63 - 1
+
+
+@dataclass
+class LimitsConf:
+    """What one run may ask for, checked before anything is allocated (``sim.config.budget``).
+
+    The defaults admit a year of a 50,000-orders/day network (~18.3 M orders) with room for
+    bursts, and every shipped scenario and experiment; a run above one is refused with the
+    estimate and the key that asks for most of it. Raise a limit if you mean it.
+    """
+
+    max_orders: int = 25_000_000  # orders drawn (base demand + burst candidates)
+    max_events: int = 100_000_000  # SimPy events (~1.3-2.6 per order + periodic steps)
+    max_timeseries_rows: int = 10_000_000  # samples x (warehouses + modes)
+    max_pickers: int = 100_000  # picker processes, all warehouses (one SimPy process each)
+    max_storms: int = 100_000  # random storms drawn over the horizon, all regions
+    min_interval_h: float = 0.001  # the shortest periodic step (3.6 s): waves, syncs, samples
 
 
 @dataclass
@@ -29,7 +49,7 @@ class ExportConf:
 
 @dataclass
 class RunConf:
-    seed: int = 1
+    seed: int = field(default=1, metadata={MAX_KEY: INT64_MAX})
     horizon_days: float = 28.0
     warmup_days: float = 3.0
     cooldown_days: float = 14.0  # at most this long past the horizon for the cohort to resolve
@@ -39,3 +59,4 @@ class RunConf:
     routing: Any = MISSING
     monitoring: Any = MISSING
     export: ExportConf = field(default_factory=ExportConf)
+    limits: LimitsConf = field(default_factory=LimitsConf)
