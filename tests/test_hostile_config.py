@@ -380,6 +380,7 @@ def test_budget_message_names_the_limit_the_estimate_and_the_cause(
 ) -> None:
     cfg = copy.deepcopy(bases["rules"])  # the baseline: no bursts
     cfg["scenario"]["demand"]["base_rate_per_h"] = 1e6
+    cfg["cooldown_days"] = 0.0  # the budget counts horizon + cool-down: keep it to the 2 days
     with pytest.raises(BudgetError) as info:
         validate(cfg)
     err = info.value
