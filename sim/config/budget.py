@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from scenarios.errors import BudgetError
-from sim.engine.simulation import DEFAULT_COOLDOWN_DAYS
+from sim.config.schema import RunConf
 
 EVENTS_PER_ORDER = 3.0  # measured 1.3-2.6 over the shipped scenarios and policies
 SAMPLE_SERIES = 6  # warehouse series per sample (sim.engine.result.WAREHOUSE_SERIES)
@@ -99,7 +99,7 @@ def check_budget(
     # the whole stretch are drawn and simulated (the time series stop at the horizon)
     days = float(cfg["horizon_days"] if horizon_days is None else horizon_days)
     series_h = days * 24.0
-    days += float(cfg.get("cooldown_days", DEFAULT_COOLDOWN_DAYS))
+    days += float(cfg.get("cooldown_days", RunConf.cooldown_days))
     horizon_h = days * 24.0
 
     orders = expected_orders(sc, horizon_h)
