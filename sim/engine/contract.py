@@ -49,13 +49,22 @@ def public_world(world: World) -> World:
     return typing.cast(World, _sealed(known))
 
 
+def read_only(a: np.ndarray) -> np.ndarray:
+    """A read-only copy (a copy, so no writeable base array is reachable through it)."""
+    return frozen(np.array(a, copy=True))
+
+
+def frozen(a: np.ndarray) -> np.ndarray:
+    """Freeze a freshly computed array in place (nothing else holds it)."""
+    a.setflags(write=False)
+    return a
+
+
 def _sealed(value: Any) -> Any:
     """``value`` with every numpy array inside it (through dataclasses, tuples, lists and
     dicts) replaced by a read-only copy."""
     if isinstance(value, np.ndarray):
-        out = np.array(value, copy=True)
-        out.setflags(write=False)
-        return out
+        return read_only(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {
             f.name: _sealed(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init

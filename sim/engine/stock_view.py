@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from sim.engine.contract import frozen
 from sim.engine.demand import OrderStream
 from sim.engine.warehouse import WarehouseOps
 
@@ -46,8 +47,7 @@ class StockVisibility:
             out = self._synced.copy()
         else:
             out = np.stack([w.on_hand for w in self._warehouses])
-        out.setflags(write=False)
-        return out
+        return frozen(out)
 
     def note_allocation(self, order: int, warehouse: int) -> None:
         """The OMS's own record of units it sent since the last sync (observable to policies)."""

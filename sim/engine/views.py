@@ -25,6 +25,8 @@ from sim.engine.contract import (
     OrderBatch,
     RoutingDecision,
     RoutingView,
+    frozen,
+    read_only,
 )
 from sim.engine.weather import PublicForecasts
 
@@ -43,13 +45,6 @@ __all__ = [
     "frozen",
     "read_only",
 ]
-
-
-def read_only(a: np.ndarray) -> np.ndarray:
-    """A read-only copy (a copy, so no writeable base array is reachable through it)."""
-    out = np.array(a, copy=True)
-    out.setflags(write=False)
-    return out
 
 
 @dataclass(frozen=True)
@@ -193,12 +188,6 @@ class ActionRequests:
 
     def pause_promotion(self, name: str, hours: float) -> None:
         self.requests.append(("pause_promotion", (str(name), float(hours))))
-
-
-def frozen(a: np.ndarray) -> np.ndarray:
-    """Freeze a freshly computed array in place (nothing else holds it)."""
-    a.setflags(write=False)
-    return a
 
 
 def _ids(order_ids: np.ndarray) -> np.ndarray:

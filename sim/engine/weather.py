@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scenarios.world import World
+from sim.engine.contract import read_only
 from sim.engine.streams import RandomStreams
 
 
@@ -106,12 +107,8 @@ class Forecasts(PublicForecasts):
 
     def public(self) -> PublicForecasts:
         """The forecasts without the hidden link, as read-only copies."""
-        arrays = [
-            np.array(a, copy=True) for a in (self.region, self.issued_h, self.start_h, self.end_h)
-        ]
-        for a in arrays:
-            a.setflags(write=False)
-        return PublicForecasts(*arrays)
+        columns = (self.region, self.issued_h, self.start_h, self.end_h)
+        return PublicForecasts(*(read_only(a) for a in columns))
 
 
 def _day_storms(
