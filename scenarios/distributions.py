@@ -11,6 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+
+def _std_normal_pdf(z: float) -> float:
+    return float(np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi))
+
+
 FAMILIES = ("exponential", "lognormal", "gamma", "normal", "constant")
 NEEDS_SD = ("lognormal", "gamma", "normal")
 
@@ -25,7 +30,11 @@ class Distribution:
 
     @property
     def mean(self) -> float:
-        """The true mean (for the truncated normal, the pre-truncation mean)."""
+        """The true mean of the durations drawn: for ``normal``, which is clipped at 0 (a
+        duration is never negative), the clipped normal's mean, above ``mean_h``."""
+        if self.family == "normal" and self.sd_h > 0:
+            z = self.mean_h / self.sd_h
+            return float(self.mean_h * special.ndtr(z) + self.sd_h * _std_normal_pdf(z))
         return self.mean_h
 
     @property
@@ -34,6 +43,11 @@ class Distribution:
             return self.mean_h**2
         if self.family == "constant":
             return 0.0
+        if self.family == "normal" and self.sd_h > 0:
+            m, s = self.mean_h, self.sd_h
+            z = m / s
+            second = (m * m + s * s) * special.ndtr(z) + m * s * _std_normal_pdf(z)
+            return float(second - self.mean**2)
         return self.sd_h**2
 
     def quantile(self, u: np.ndarray) -> np.ndarray:

@@ -137,7 +137,10 @@ class CustomerConf:
     pseudo_urgent_extra_h: float = 31.2  # their expectation lies this far after the promise
     pseudo_urgent_extra_sd_h: float = 8.0
     signal_separation: float = 1.5  # d' of the behaviour signal between the two groups
-    nps_lateness_days: list[float] = field(default_factory=lambda: [0.0, 2.0, 5.5, 10.0])
+    # DOMAIN.md's NPS rows: upper lateness (days past the expectation) of every row but the
+    # last ("on time", "1-3 days late", "4-7", "> 7"); shares per row (A, fitted to star ratings)
+    nps_row_upper_days: list[float] = field(default_factory=lambda: [0.0, 3.0, 7.0])
+    nps_drop_days: float = 1.0  # most of the fall to the second row happens by then (DOMAIN)
     nps_promoter_p: list[float] = field(default_factory=lambda: [0.62, 0.30, 0.15, 0.08])
     nps_detractor_p: list[float] = field(default_factory=lambda: [0.16, 0.50, 0.70, 0.82])
     cancelled_promoter_p: float = 0.03

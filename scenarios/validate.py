@@ -32,6 +32,7 @@ from scenarios.checks import (
     shares,
 )
 from scenarios.errors import ConfigError
+from scenarios.nps_curve import monotone, nps_knots
 from scenarios.schema import ScenarioConf
 from scenarios.world import SERVICE_LEVELS
 
@@ -248,27 +249,49 @@ def _validate_customer(c: Mapping[str, Any], k: str) -> None:
     non_negative(f"{k}.pseudo_urgent_extra_h", c["pseudo_urgent_extra_h"])
     non_negative(f"{k}.pseudo_urgent_extra_sd_h", c["pseudo_urgent_extra_sd_h"])
     non_negative(f"{k}.signal_separation", c["signal_separation"])
-    lateness = c["nps_lateness_days"]
-    if len(lateness) < 2 or any(b <= a for a, b in zip(lateness, lateness[1:], strict=False)):
-        raise ConfigError(
-            f"{k}.nps_lateness_days", "two or more increasing lateness points", lateness
-        )
-    for key in ("nps_promoter_p", "nps_detractor_p"):
-        if len(c[key]) != len(lateness):
-            raise ConfigError(
-                f"{k}.{key}", f"{len(lateness)} values, one per lateness point", len(c[key])
-            )
-        for i, p in enumerate(c[key]):
-            probability(f"{k}.{key}[{i}]", p)
-    for i, (pro, det) in enumerate(zip(c["nps_promoter_p"], c["nps_detractor_p"], strict=True)):
-        if pro + det > 1 + SHARE_TOLERANCE:
-            raise ConfigError(
-                f"{k}.nps_detractor_p[{i}]", f"at most 1 - promoter ({1 - pro:.2f})", det
-            )
+    _validate_nps_table(c, k)
     for key in ("cancelled_promoter_p", "cancelled_detractor_p"):
         probability(f"{k}.{key}", c[key])
     non_negative(f"{k}.early_return_uplift_per_day", c["early_return_uplift_per_day"])
     non_negative(f"{k}.claim_lateness_credit_days", c["claim_lateness_credit_days"])
+
+
+def _validate_nps_table(c: Mapping[str, Any], k: str) -> None:
+    """DOMAIN's NPS rows: bounds, shares, and a monotone curve that keeps each row's mean."""
+    bounds = c["nps_row_upper_days"]
+    if (
+        len(bounds) < 2
+        or bounds[0] != 0
+        or any(b <= a for a, b in zip(bounds, bounds[1:], strict=False))
+    ):
+        raise ConfigError(
+            f"{k}.nps_row_upper_days", "increasing upper bounds from 0, two or more", bounds
+        )
+    drop = c["nps_drop_days"]
+    if not 0 < drop < bounds[1]:
+        raise ConfigError(f"{k}.nps_drop_days", f"inside the second row, (0, {bounds[1]})", drop)
+    curves = {}
+    for key in ("nps_promoter_p", "nps_detractor_p"):
+        if len(c[key]) != len(bounds) + 1:
+            raise ConfigError(
+                f"{k}.{key}", f"{len(bounds) + 1} values, one per lateness row", len(c[key])
+            )
+        for i, p in enumerate(c[key]):
+            probability(f"{k}.{key}[{i}]", p)
+        _, curves[key] = nps_knots(np.asarray(bounds, float), np.asarray(c[key], float), drop)
+        if not monotone(curves[key]) or curves[key].min() < 0 or curves[key].max() > 1:
+            raise ConfigError(
+                f"{k}.{key}",
+                "row shares a monotone curve between 0 and 1 can average to",
+                c[key],
+            )
+    both = curves["nps_promoter_p"] + curves["nps_detractor_p"]
+    if both.max() > 1 + SHARE_TOLERANCE:
+        raise ConfigError(
+            f"{k}.nps_detractor_p",
+            "shares whose curve stays at most 1 - promoter",
+            c["nps_detractor_p"],
+        )
 
 
 def _validate_weather(w: Mapping[str, Any], k: str, regions: list[str]) -> None:

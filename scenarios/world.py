@@ -51,7 +51,7 @@ class Mode:
     storm_stop_severity: float
 
     def expected_transit_h(self, zone: int) -> float:
-        return self.transit_by_zone[zone - 1].mean_h
+        return self.transit_by_zone[zone - 1].mean
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,8 @@ class CustomerModel:
     pseudo_urgent_extra_h: float
     pseudo_urgent_extra_sd_h: float
     signal_separation: float
-    nps_lateness_days: np.ndarray
+    nps_row_upper_days: np.ndarray  # upper lateness of each NPS row but the last
+    nps_drop_days: float
     nps_promoter_p: np.ndarray
     nps_detractor_p: np.ndarray
     cancelled_promoter_p: float
@@ -201,5 +202,5 @@ class World:
         table = np.full((len(self.modes), n_zones + 1), np.nan)
         for i, mode in enumerate(self.modes):
             for z, dist in enumerate(mode.transit_by_zone, start=1):
-                table[i, z] = dist.mean_h
+                table[i, z] = dist.mean
         return table

@@ -9,36 +9,33 @@ raises the chance of a return.
 from __future__ import annotations
 
 import numpy as np
-from scipy.interpolate import PchipInterpolator
 
+from scenarios.nps_curve import nps_knots
 from scenarios.world import CustomerModel
 
 
 class ExperienceModel:
-    """Smooth, monotone curves through the configured lateness table (DOMAIN.md anchors)."""
+    """Monotone curves that keep DOMAIN's NPS table row by row (:mod:`scenarios.nps_curve`)."""
 
     def __init__(self, model: CustomerModel) -> None:
         self.model = model
-        x = model.nps_lateness_days
-        self._promoter = PchipInterpolator(x, model.nps_promoter_p, extrapolate=False)
-        self._detractor = PchipInterpolator(x, model.nps_detractor_p, extrapolate=False)
+        bounds, drop = model.nps_row_upper_days, model.nps_drop_days
+        self._promoter = nps_knots(bounds, model.nps_promoter_p, drop)
+        self._detractor = nps_knots(bounds, model.nps_detractor_p, drop)
 
     def promoter_p(self, lateness_days: np.ndarray) -> np.ndarray:
-        return self._curve(self._promoter, self.model.nps_promoter_p, lateness_days)
+        """Promoter probability at ``lateness_days`` past the expectation (NaN stays NaN)."""
+        return self._curve(self._promoter, lateness_days)
 
     def detractor_p(self, lateness_days: np.ndarray) -> np.ndarray:
-        return self._curve(self._detractor, self.model.nps_detractor_p, lateness_days)
+        return self._curve(self._detractor, lateness_days)
 
-    def _curve(
-        self,
-        curve: PchipInterpolator,
-        anchors: np.ndarray,
-        lateness_days: np.ndarray,
-    ) -> np.ndarray:
-        x = self.model.nps_lateness_days
-        clipped = np.clip(np.asarray(lateness_days, dtype=float), x[0], x[-1])
-        out = np.asarray(curve(clipped), dtype=float)
-        return np.where(np.isnan(lateness_days), np.nan, out)
+    @staticmethod
+    def _curve(knots: tuple[np.ndarray, np.ndarray], lateness_days: np.ndarray) -> np.ndarray:
+        x, v = knots
+        days = np.asarray(lateness_days, dtype=float)
+        out = np.interp(days, x, v)  # flat before 0 (early is neutral) and past the last row
+        return np.where(np.isnan(days), np.nan, out)
 
     def return_p(self, base_p: np.ndarray, early_days: np.ndarray) -> np.ndarray:
         """Base return probability, raised for deliveries ahead of the customer's expectation."""

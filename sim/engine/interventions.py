@@ -134,10 +134,7 @@ class Interventions:
         and has less pick work queued per picker than the order's own warehouse."""
         now = self.env.now
         load_h = np.array(
-            [
-                w.backlog * w.spec.pick_time.mean_h / max(w.pickers_on(now), 1)
-                for w in self.warehouses
-            ]
+            [w.backlog * w.spec.pick_time.mean / max(w.pickers_on(now), 1) for w in self.warehouses]
         )
         zone = self.world.zone[self.orders.region[idx]]  # [order, warehouse]
         served = zone > 0

@@ -175,7 +175,7 @@ def generate_weather(
     alarms = [_day_false_alarms(world, day, streams, false_rate) for day in range(n_days)]
     fa_r = np.concatenate([a[0] for a in alarms] or [np.empty(0, dtype=np.int64)])
     fa_s = np.concatenate([a[1] for a in alarms] or [np.empty(0)])
-    mean_duration = w.storm_duration.mean_h
+    mean_duration = w.storm_duration.mean
     predicted = np.concatenate([timeline.start_h[hits_idx], fa_s])
     forecasts = Forecasts(
         region=np.concatenate([timeline.region[hits_idx], fa_r]).astype(np.int64),
