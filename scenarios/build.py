@@ -263,4 +263,6 @@ def _inventory(inv: Mapping[str, Any]) -> Inventory:
         on_stockout=str(inv["on_stockout"]),
         max_reroutes=int(inv["max_reroutes"]),
         reroute_delay_h=float(inv["reroute_delay_h"]),
+        other_channel_share=float(inv["other_channel_share"]),
+        shrink_share=float(inv["shrink_share"]),
     )

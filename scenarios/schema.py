@@ -182,6 +182,11 @@ class InventoryConf:
     on_stockout: str = "reroute"  # reroute | backorder | cancel
     max_reroutes: int = 2
     reroute_delay_h: float = 0.5
+    # drains the OMS sees only at the next sync (DOMAIN.md "Inventory visibility"): stores,
+    # marketplaces and B2B draw 20-40% of a warehouse's units outside the web OMS (A) ...
+    other_channel_share: float = 0.3
+    # ... and shrink (theft, damage, admin error) is ~1.4-1.6% of sales (S: NRF 2021-2022)
+    shrink_share: float = 0.015
 
 
 @dataclass

@@ -320,6 +320,9 @@ def _validate_inventory(inv: Mapping[str, Any], k: str) -> None:
     known(f"{k}.on_stockout", inv["on_stockout"], STOCKOUT_ACTIONS, "stock-out action")
     count(f"{k}.max_reroutes", inv["max_reroutes"], 0)
     non_negative(f"{k}.reroute_delay_h", inv["reroute_delay_h"])
+    # a share of 1 would mean the web sells nothing of the warehouse's units
+    in_range(f"{k}.other_channel_share", inv["other_channel_share"], 0.0, 1.0, high_open=True)
+    probability(f"{k}.shrink_share", inv["shrink_share"])
 
 
 def _validate_costs(costs: Mapping[str, Any], k: str) -> None:

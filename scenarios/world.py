@@ -141,6 +141,8 @@ class Inventory:
     on_stockout: str  # reroute | backorder | cancel
     max_reroutes: int
     reroute_delay_h: float
+    other_channel_share: float  # of a warehouse's units, drawn outside the web OMS
+    shrink_share: float  # of units sold (web and other channels), lost without an order
 
 
 @dataclass(frozen=True)

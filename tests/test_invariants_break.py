@@ -23,12 +23,14 @@ from sim.engine.carrier import CarrierOps
 from sim.engine.contract import Stage
 from sim.engine.invariants import InvariantError, check_costs, check_places
 from sim.engine.ledger import CostLedger
+from sim.engine.stock_view import StockVisibility
 from sim.engine.warehouse import WarehouseOps
 
 STRESS = (
     "scenario=baseline",
     "monitoring=health_score",
     "scenario.inventory.sync_interval_h=2",
+    "scenario.inventory.max_reroutes=1",  # so some orders wait as back-orders
     "scenario.warehouses.east.stock.apparel.initial=400",
     *(
         f"scenario.warehouses.{w}.stock.beauty.initial=150"
@@ -40,8 +42,8 @@ STRESS = (
 )
 
 
-def stressed() -> Simulation:
-    cfg = load_config(*STRESS)
+def stressed(*extra: str) -> Simulation:
+    cfg = load_config(*STRESS, *extra)
     routing, monitoring = load_policies(cfg)
     return Simulation(build(cfg["scenario"]), routing, monitoring, seed=1, horizon_days=2)
 
@@ -63,6 +65,9 @@ def test_the_stressed_run_holds_and_exercises_every_movement() -> None:
     assert o["reroutes"].sum() > 0 and o["transferred"].sum() > 0
     assert sum(int(w.units.released.sum()) for w in sim.warehouses) > 0
     assert sum(int(w.units.received.sum()) for w in sim.warehouses) > 0
+    assert sum(int(w.units.other_channels.sum()) for w in sim.warehouses) > 0
+    assert sum(int(w.units.shrunk.sum()) for w in sim.warehouses) > 0
+    assert o["backordered"].sum() > 0 and (o["backordered"] & ~np.isnan(o["queued_h"])).any()
     assert sim.book.charged.charges["transfer"] > 0
 
 
@@ -129,8 +134,9 @@ def test_units_put_back_without_a_ledger_entry_are_caught(monkeypatch: pytest.Mo
         self.on_hand[self.orders.product[order]] += self.orders.items[order]
 
     monkeypatch.setattr(WarehouseOps, "release", release)
+    # with live stock there is no allocation ledger to catch it first
     with pytest.raises(InvariantError, match=r"units not conserved .* released"):
-        stressed().run()
+        stressed("scenario.inventory.sync_interval_h=0").run()
 
 
 def test_units_taken_twice_are_caught(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -143,6 +149,49 @@ def test_units_taken_twice_are_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     wrap(monkeypatch, WarehouseOps, "try_reserve", take_twice)
     with pytest.raises(InvariantError, match=r"units not conserved"):
         stressed().run()
+
+
+def test_a_drain_without_its_ledger_entry_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    def drain(original: Callable, ops: WarehouseOps, other: np.ndarray, shrink: np.ndarray) -> None:
+        before = ops.units.shrunk.copy()
+        original(ops, other, shrink)
+        ops.units.shrunk[:] = before  # shrink taken from stock but never written down
+
+    wrap(monkeypatch, WarehouseOps, "drain", drain)
+    with pytest.raises(InvariantError, match=r"units not conserved .* shrunk"):
+        stressed().run()
+
+
+# -- the OMS's allocation ledger keeps step with the warehouses -----------------------------------
+def test_a_back_order_filled_behind_the_oms_is_caught() -> None:
+    """The bug issue 11 fixed: back-orders filled on replenishment skipped the OMS's ledger."""
+    sim = stressed()
+    for ops in sim.warehouses:
+        ops.on_allocated = None
+    with pytest.raises(InvariantError, match=r"allocation ledger out of step"):
+        sim.run()
+
+
+def test_a_transfer_that_forgets_the_units_it_put_back_is_caught(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(StockVisibility, "note_release", lambda self, order, w: None)
+    with pytest.raises(InvariantError, match=r"allocation ledger out of step"):
+        stressed().run()
+
+
+def test_units_put_back_serve_waiting_back_orders() -> None:
+    """A transfer's returned stock goes to the product's waiting back-orders first."""
+    sim = stressed()
+    ops, book = sim.warehouses[0], sim.book
+    items, product = sim.orders.items, sim.orders.product
+    moved, waiting = (int(k) for k in np.flatnonzero((items == 1) & (product == 0))[:2])
+    ops.on_hand[0] = 1
+    assert ops.try_reserve(moved) and ops.on_hand[0] == 0
+    ops.backorder(waiting)
+    ops.release(moved)  # the order moved elsewhere: its unit serves the back-order
+    assert book.stage[waiting] == Stage.QUEUED and ops.on_hand[0] == 0
+    assert not ops.backordered_orders().size
 
 
 # -- costs reconcile with the ledger --------------------------------------------------------------

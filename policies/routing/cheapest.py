@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from policies.routing.estimates import NetworkPlan, estimate
+from policies.routing.estimates import CandidateEstimates, NetworkPlan, estimate
+from policies.routing.wave_ledger import decide_in_wave
 from scenarios.checks import finite, probability
 from scenarios.world import World
 from sim.engine.contract import OrderBatch, RoutingDecision, RoutingView
@@ -34,6 +35,10 @@ class CheapestRouting:
 
     def route(self, orders: OrderBatch, view: RoutingView) -> RoutingDecision:
         est = estimate(orders, view, self._plan)
+        return decide_in_wave(orders, view, est, lambda e: self.decide(orders, e))
+
+    def decide(self, orders: OrderBatch, est: CandidateEstimates) -> RoutingDecision:
+        """The cheapest candidate meeting the promise, from precomputed estimates."""
         risk = np.where(est.stock_short | orders.excluded, self.stockout_risk, 0.0)
         cost = est.transport_usd + (risk * self._stockout_usd)[:, :, None]
         feasible = est.served[:, :, None] & ~np.isnan(est.eta_h)

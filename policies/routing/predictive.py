@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from policies.routing.estimates import NetworkPlan, estimate
+from policies.routing.estimates import CandidateEstimates, NetworkPlan, estimate
 from policies.routing.features import candidate_features
 from policies.routing.router_model import CENSORED_TAIL_DAYS, RouterModel
+from policies.routing.wave_ledger import decide_in_wave
 from scenarios.checks import count, non_negative, probability
 from scenarios.errors import ConfigError
 from scenarios.world import World
@@ -98,8 +99,14 @@ class PredictiveRouting:
         self._stockout_usd = world.costs.reroute_usd + world.costs.pick_pack_usd
 
     def route(self, orders: OrderBatch, view: RoutingView) -> RoutingDecision:
-        assert self.model is not None
         est = estimate(orders, view, self._plan)
+        return decide_in_wave(orders, view, est, lambda e: self.decide(orders, view, e))
+
+    def decide(
+        self, orders: OrderBatch, view: RoutingView, est: CandidateEstimates
+    ) -> RoutingDecision:
+        """The lowest expected cost (transport, stock-out risk, late penalty) per order."""
+        assert self.model is not None
         n, n_wh, n_modes = est.eta_h.shape
         serves = np.asarray(est.served & ~orders.excluded)
         serves[~serves.any(axis=1)] = est.served[~serves.any(axis=1)]

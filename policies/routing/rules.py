@@ -18,6 +18,7 @@ import numpy as np
 
 from policies.routing.estimates import CandidateEstimates, NetworkPlan, estimate, nearest_choice
 from policies.routing.rule_language import check_modes, holds, mode_names, parse_rules
+from policies.routing.wave_ledger import decide_in_wave
 from scenarios.checks import count
 from scenarios.world import World
 from sim.engine.contract import OrderBatch, RoutingDecision, RoutingView
@@ -62,7 +63,7 @@ class RulesRouting:
 
     def route(self, orders: OrderBatch, view: RoutingView) -> RoutingDecision:
         est = estimate(orders, view, self._plan)
-        return self.decide(orders, view, est)
+        return decide_in_wave(orders, view, est, lambda e: self.decide(orders, view, e))
 
     def decide(
         self,

@@ -14,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from policies.routing.estimates import NetworkPlan, estimate
+from policies.routing.estimates import CandidateEstimates, NetworkPlan, estimate
 from policies.routing.rules import DEFAULT_RULES, RulesRouting
+from policies.routing.wave_ledger import decide_in_wave
 from scenarios.checks import non_negative
 from scenarios.world import World
 from sim.engine.contract import OrderBatch, RoutingDecision, RoutingView
@@ -52,6 +53,12 @@ class ValueTieredRouting:
 
     def route(self, orders: OrderBatch, view: RoutingView) -> RoutingDecision:
         est = estimate(orders, view, self._plan)
+        return decide_in_wave(orders, view, est, lambda e: self.decide(orders, view, e))
+
+    def decide(
+        self, orders: OrderBatch, view: RoutingView, est: CandidateEstimates
+    ) -> RoutingDecision:
+        """Value tiers on top of the rule set, from precomputed estimates."""
         base = self._fallback.decide(orders, view, est)
         rows = np.arange(len(orders))
         warehouse, mode = base.warehouse, base.mode.copy()

@@ -114,6 +114,7 @@ class Interventions:
             source = self.warehouses[old]
             if book.stage[order] == Stage.QUEUED:
                 source.dequeue(order)
+                self.stock.note_release(order, old)
                 source.release(order)
             else:
                 source.withdraw_backorder(order)

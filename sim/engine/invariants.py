@@ -6,6 +6,8 @@
   order book shows; a finished order (delivered or cancelled) must be in none.
 - **Units conserve per warehouse and product**: the stock ledger's movements
   (:class:`~sim.engine.ledger.StockLedger`) must add up to true stock on hand.
+- **The OMS's allocation ledger keeps step**: with a stock sync interval, the units the OMS counts
+  as allocated since its last sync equal what the warehouses reserved (net) since then.
 - **Costs reconcile**: the cost ledger written at each charge
   (:class:`~sim.engine.ledger.CostLedger`) must equal the per-order cost columns' totals.
 
@@ -101,17 +103,39 @@ def check_counts(warehouse: str, counts: Mapping[str, tuple[int, int]]) -> None:
             )
 
 
+def _first_product_off(kept: np.ndarray, counted: np.ndarray) -> int | None:
+    """The first product whose two records disagree, or None."""
+    off = np.flatnonzero(kept != counted)
+    return int(off[0]) if len(off) else None
+
+
 def check_stock(warehouse: str, on_hand: np.ndarray, ledger: StockLedger) -> None:
-    """initial + received + released - reserved = on hand, per product."""
+    """initial + received + released - reserved - other channels - shrunk = on hand, per
+    product."""
     expected = ledger.expected_on_hand()
-    off = np.flatnonzero(expected != on_hand)
-    if len(off):
-        p = int(off[0])
+    p = _first_product_off(expected, on_hand)
+    if p is not None:
         raise InvariantError(
             f"units not conserved at warehouse {warehouse!r}, product {p}: initial "
             f"{ledger.initial[p]} + received {ledger.received[p]} + released "
-            f"{ledger.released[p]} - reserved {ledger.reserved[p]} = {expected[p]}, "
+            f"{ledger.released[p]} - reserved {ledger.reserved[p]} - other channels "
+            f"{ledger.other_channels[p]} - shrunk {ledger.shrunk[p]} = {expected[p]}, "
             f"but {on_hand[p]} on hand"
+        )
+
+
+def check_allocation_ledger(
+    warehouse: str, allocated_since_sync: np.ndarray, net_reserved_since_sync: np.ndarray
+) -> None:
+    """The OMS's own record of units it allocated since the last sync equals the units the
+    warehouse reserved for orders (net of those put back) since then: every reservation — a
+    routed order, a back-order filled on replenishment, a transfer — goes through the OMS."""
+    p = _first_product_off(allocated_since_sync, net_reserved_since_sync)
+    if p is not None:
+        raise InvariantError(
+            f"allocation ledger out of step at warehouse {warehouse!r}, product {p}: the OMS "
+            f"counted {allocated_since_sync[p]} units allocated since its last sync, the "
+            f"warehouse reserved {net_reserved_since_sync[p]} (net of units put back)"
         )
 
 

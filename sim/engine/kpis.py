@@ -191,6 +191,11 @@ def _late_rate(o: Orders) -> float:
     return float(1.0 - o.on_time[o.due].mean()) if o.due.any() else NAN
 
 
+def _fill_rate(o: Orders) -> float:
+    """Share served from the first warehouse tried: no re-route, back-order or cancellation."""
+    return o.share((o["reroutes"] == 0) & ~o["backordered"] & ~o.cancelled)
+
+
 def _pick_wait(o: Orders) -> float:
     return _mean(o["pick_wait_h"][~np.isnan(o["pick_wait_h"])])
 
@@ -304,6 +309,7 @@ KPIS: tuple[Kpi | KpiFamily, ...] = (
     _hours("pick_wait_mean_h", "pick queue wait, mean (h)", _pick_wait, "{:.2f}"),
     _rate("cancel_rate", "cancel rate", "lower", lambda o: o.share(o.cancelled), "{:.2%}"),
     _rate("reroute_rate", "re-route rate", "lower", lambda o: o.share(o["reroutes"] > 0), "{:.2%}"),
+    _rate("fill_rate", "fill rate", "higher", _fill_rate, "{:.2%}"),
     _rate(
         "backorder_rate", "back-order rate", "lower", lambda o: o.share(o["backordered"]), "{:.2%}"
     ),

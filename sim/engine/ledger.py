@@ -31,10 +31,11 @@ CHARGE_COLUMNS = {
 class StockLedger:
     """Units moved in and out of one warehouse's true stock, per product.
 
-    ``initial + received + released - reserved`` must equal ``on_hand`` at any time: received
-    are replenishments that arrived, released are reserved units put back (the order moved),
-    reserved are units taken for an order. Nothing else moves stock today; a new kind of movement
-    gets its own counter here and its term in :meth:`expected_on_hand`.
+    ``initial + received + released - reserved - other_channels - shrunk`` must equal
+    ``on_hand`` at any time: received are replenishments that arrived, released are reserved
+    units put back (the order moved), reserved are units taken for an order, other_channels are
+    units drawn by channels outside the web OMS, shrunk are units lost without an order. A new
+    kind of movement gets its own counter here and its term in :meth:`expected_on_hand`.
     """
 
     def __init__(self, initial: np.ndarray) -> None:
@@ -42,9 +43,22 @@ class StockLedger:
         self.received = np.zeros_like(initial)
         self.released = np.zeros_like(initial)
         self.reserved = np.zeros_like(initial)
+        self.other_channels = np.zeros_like(initial)
+        self.shrunk = np.zeros_like(initial)
 
     def expected_on_hand(self) -> np.ndarray:
-        return self.initial + self.received + self.released - self.reserved
+        return (
+            self.initial
+            + self.received
+            + self.released
+            - self.reserved
+            - self.other_channels
+            - self.shrunk
+        )
+
+    def net_reserved(self) -> np.ndarray:
+        """Units reserved for orders and not put back: what the OMS's allocations took."""
+        return self.reserved - self.released
 
 
 class CostLedger:

@@ -31,6 +31,7 @@ from sim.engine.contract import (
     public_world,
 )
 from sim.engine.demand import generate_orders
+from sim.engine.drains import StockDrains
 from sim.engine.interventions import Interventions
 from sim.engine.invariants import check_counts, check_places, check_stock
 from sim.engine.orderbook import OrderBook
@@ -93,7 +94,16 @@ class Simulation:
         availability = Availability(world, self.storms)
         self.carriers = CarrierOps(self.env, world, self.book, self.orders, availability)
         self.warehouses = [
-            WarehouseOps(self.env, i, spec, self.book, self.orders, availability, self._packed)
+            WarehouseOps(
+                self.env,
+                i,
+                spec,
+                self.book,
+                self.orders,
+                availability,
+                self._packed,
+                lambda order, w: self.stock.note_allocation(order, w),
+            )
             for i, spec in enumerate(world.warehouses)
         ]
         inventory = world.inventory
@@ -104,6 +114,7 @@ class Simulation:
             inventory.sync_interval_h,
             lagging=inventory.enabled and inventory.sync_interval_h > 0,
         )
+        self.drains = StockDrains(self.env, world, self.warehouses, self.streams)
         self.promotions = PromotionPauses(self.env, world, self.orders, self.book, self._route)
         self._excluded: dict[int, set[int]] = {}
         # re-routed orders waiting out reroute_delay_h: (ready hour, order), in ready order; they
@@ -139,6 +150,7 @@ class Simulation:
         if world.allocation_wave_h <= 0:
             self.env.process(self._reroute_timer())
         self.stock.start_syncing()
+        self.drains.start()
         if math.isfinite(monitoring.interval_h):
             self.env.process(self._monitoring())
         self.env.process(self._sample())
@@ -481,6 +493,7 @@ class Simulation:
         for ops in self.warehouses:
             check_stock(ops.spec.name, ops.on_hand, ops.units)
             check_counts(ops.spec.name, ops.counts())
+        self.stock.check_ledger()
 
     # -- run -------------------------------------------------------------------------------------
     def run(self) -> RunResult:

@@ -1,8 +1,10 @@
 """Stock as the order-management system sees it: the last sync plus its own allocations since.
 
 With a sync interval the OMS holds a copy of each warehouse's stock taken at the last sync and
-counts the units it has itself sent since; routing on that picture is what makes stale stock
-cost re-routes. With real-time sync it reads true stock.
+counts the units it has itself allocated since (net of units put back when an order moved).
+Between syncs true stock also moves in ways the OMS cannot see — other channels' draws, shrink
+(:mod:`sim.engine.drains`), replenishments arriving — so its picture drifts, and routing on it
+is what makes a slow sync cost re-routes. With real-time sync it reads true stock.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import simpy
 
 from sim.engine.contract import frozen
 from sim.engine.demand import OrderStream
+from sim.engine.invariants import check_allocation_ledger
 from sim.engine.warehouse import WarehouseOps
 
 
@@ -35,6 +38,8 @@ class StockVisibility:
         self._synced = np.stack([w.on_hand for w in warehouses]).astype(np.int64)
         self.synced_h = 0.0
         self.allocated_since_sync = np.zeros_like(self._synced)
+        # the warehouses' net reservations at the last sync: the allocation ledger's reference
+        self._net_reserved_at_sync = self._net_reserved()
 
     def start_syncing(self) -> None:
         """Start the periodic sync (a process; started by the simulation in its fixed order)."""
@@ -56,10 +61,32 @@ class StockVisibility:
                 order
             ]
 
+    def note_release(self, order: int, warehouse: int) -> None:
+        """Units of an allocated order put back (it moved to another warehouse)."""
+        if self._lagging:
+            self.allocated_since_sync[warehouse, self._orders.product[order]] -= self._orders.items[
+                order
+            ]
+
+    def check_ledger(self) -> None:
+        """The OMS's allocations since the last sync equal the warehouses' net reservations
+        since then (:func:`~sim.engine.invariants.check_allocation_ledger`); checked at every
+        sync, before the ledger restarts, and at the daily audits."""
+        if not self._lagging:
+            return
+        reserved = self._net_reserved() - self._net_reserved_at_sync
+        for w, ops in enumerate(self._warehouses):
+            check_allocation_ledger(ops.spec.name, self.allocated_since_sync[w], reserved[w])
+
+    def _net_reserved(self) -> np.ndarray:
+        return np.stack([w.units.net_reserved() for w in self._warehouses])
+
     def _sync(self) -> Generator[Any, Any, None]:
         while True:
             yield self._env.timeout(self._sync_interval_h)
+            self.check_ledger()
             for w, ops in enumerate(self._warehouses):
                 self._synced[w] = ops.on_hand
             self.allocated_since_sync[:] = 0
+            self._net_reserved_at_sync = self._net_reserved()
             self.synced_h = self._env.now

@@ -38,6 +38,7 @@ class WarehouseOps:
         orders: OrderStream,
         availability: Availability,
         on_packed: Callable[[int], None],
+        on_allocated: Callable[[int, int], None] | None = None,
     ) -> None:
         self.env = env
         self.index = index
@@ -46,6 +47,8 @@ class WarehouseOps:
         self.orders = orders
         self.availability = availability
         self.on_packed = on_packed
+        # the OMS's allocation ledger, told of reservations the warehouse makes for back-orders
+        self.on_allocated = on_allocated
         self.on_hand = spec.stock_initial.copy()
         self.units = StockLedger(self.on_hand)  # movements, kept apart from on_hand
         self.on_order = np.zeros_like(self.on_hand)
@@ -80,10 +83,25 @@ class WarehouseOps:
         return True
 
     def release(self, order: int) -> None:
-        """Put a reserved order's units back (the order was moved elsewhere)."""
+        """Put a reserved order's units back (the order was moved elsewhere); they serve the
+        product's waiting back-orders first."""
         product, items = self.orders.product[order], self.orders.items[order]
         self.on_hand[product] += items
         self.units.released[product] += items
+        self._fill_backorders(product)
+
+    def drain(self, other_channels: np.ndarray, shrink: np.ndarray) -> None:
+        """Units by product that leave without a web order: other channels' draws (as far as
+        stock lasts), then shrink; the warehouse reorders on its own true stock."""
+        taken = np.minimum(other_channels, self.on_hand)
+        self.on_hand -= taken
+        self.units.other_channels += taken
+        lost = np.minimum(shrink, self.on_hand)
+        self.on_hand -= lost
+        self.units.shrunk += lost
+        np.minimum(self.min_on_hand, self.on_hand, out=self.min_on_hand)
+        for product in np.flatnonzero(taken + lost).tolist():
+            self._maybe_replenish(product)
 
     def can_backorder(self, product: int) -> bool:
         return bool(self.spec.reorder_point[product] >= 0)
@@ -115,13 +133,20 @@ class WarehouseOps:
         self.on_order[product] -= quantity
         self.on_hand[product] += quantity
         self.units.received[product] += quantity
+        self._fill_backorders(product)
+        self._maybe_replenish(product)
+
+    def _fill_backorders(self, product: int) -> None:
+        """Serve waiting back-orders, oldest first, while stock covers them; each reservation
+        goes through the OMS's allocation ledger like any other."""
         waiting = self.backorders[product]
         while waiting and self.on_hand[product] >= self.orders.items[waiting[0]]:
             order = waiting.popleft()
             self.backordered_units[product] -= self.orders.items[order]
             self.try_reserve(order)
+            if self.on_allocated is not None:
+                self.on_allocated(order, self.index)
             self.enqueue(order)
-        self._maybe_replenish(product)
 
     # -- pick queue ----------------------------------------------------------------------------
     def enqueue(self, order: int, priority: int = NORMAL_PRIORITY) -> None:
