@@ -242,7 +242,11 @@ def _weather(
         warehouse_slowdown=float(w["warehouse_slowdown"]),
         forecast_lead_h=float(w["forecast_lead_h"]),
         forecast_hit_p=float(w["forecast_hit_p"]),
+        forecast_late_lead_h=float(w["forecast_late_lead_h"]),
+        forecast_late_hit_p=float(w["forecast_late_hit_p"]),
         false_alarm_ratio=float(w["false_alarm_ratio"]),
+        forecast_start_sd_h_per_lead_day=float(w["forecast_start_sd_h_per_lead_day"]),
+        forecast_severity_sd=float(w["forecast_severity_sd"]),
         scripted=tuple(
             ScriptedStorm(
                 regions.index(s["region"]),

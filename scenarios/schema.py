@@ -73,7 +73,7 @@ class ModeConf:
     scan_interval_h: float = 8.0
     scan_gap_p: float = 0.02  # chance a parcel's tracking goes dark mid-transit
     loss_p: float = 0.001
-    storm_delay_h: float = 24.0  # extra transit at storm severity 1
+    storm_delay_h: float = 24.0  # extra transit from a storm of the scenario's mean severity
     storm_stop_severity: float = 0.8  # at or above this, no pickup/delivery in the region
 
 
@@ -169,9 +169,17 @@ class WeatherConf:
     severity_min: float = 0.3
     severity_max: float = 1.0
     warehouse_slowdown: float = 0.5  # pick time x (1 + slowdown x severity)
+    # forecast skill (DOMAIN.md "Weather", A): lead 3 d with hit rate 0.8, a later forecast 1 d
+    # ahead raises it to 0.9; false-alarm ratio 0.25 of all forecasts
     forecast_lead_h: float = 72.0
     forecast_hit_p: float = 0.8
+    forecast_late_lead_h: float = 24.0
+    forecast_late_hit_p: float = 0.9  # of storms forecast by then (at either lead)
     false_alarm_ratio: float = 0.25
+    # forecast errors (A): start hour off by a normal error of this sd per day of lead (skill
+    # falls fast with lead); severity off by a normal error of this sd, kept in the severity range
+    forecast_start_sd_h_per_lead_day: float = 4.0
+    forecast_severity_sd: float = 0.15
     storms: list[StormConf] = field(default_factory=list)
 
 

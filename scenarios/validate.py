@@ -306,7 +306,13 @@ def _validate_weather(w: Mapping[str, Any], k: str, regions: list[str]) -> None:
     non_negative(f"{k}.warehouse_slowdown", w["warehouse_slowdown"])
     non_negative(f"{k}.forecast_lead_h", w["forecast_lead_h"])
     probability(f"{k}.forecast_hit_p", w["forecast_hit_p"])
+    in_range(
+        f"{k}.forecast_late_lead_h", w["forecast_late_lead_h"], 0.0, float(w["forecast_lead_h"])
+    )
+    in_range(f"{k}.forecast_late_hit_p", w["forecast_late_hit_p"], float(w["forecast_hit_p"]), 1.0)
     in_range(f"{k}.false_alarm_ratio", w["false_alarm_ratio"], 0.0, 1.0, high_open=True)
+    non_negative(f"{k}.forecast_start_sd_h_per_lead_day", w["forecast_start_sd_h_per_lead_day"])
+    non_negative(f"{k}.forecast_severity_sd", w["forecast_severity_sd"])
     for i, storm in enumerate(w["storms"]):
         sk = f"{k}.storms[{i}]"
         known(f"{sk}.region", storm["region"], regions, "region")

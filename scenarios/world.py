@@ -130,8 +130,23 @@ class Weather:
     warehouse_slowdown: float
     forecast_lead_h: float
     forecast_hit_p: float
+    forecast_late_lead_h: float
+    forecast_late_hit_p: float
     false_alarm_ratio: float
+    forecast_start_sd_h_per_lead_day: float
+    forecast_severity_sd: float
     scripted: tuple[ScriptedStorm, ...]
+
+    @property
+    def severity_mean(self) -> float:
+        """Mean severity of a random storm (uniform between min and max): a "typical" storm."""
+        return (self.severity_min + self.severity_max) / 2.0
+
+    def transit_delay_h(self, mode_delay_h: float, severity: np.ndarray) -> np.ndarray:
+        """Extra transit from storms of ``severity``: the mode's delay for a typical storm,
+        scaled by severity against the mean (the one delay model, used by the engine for true
+        storms and by routers for forecast ones)."""
+        return mode_delay_h * np.asarray(severity, dtype=float) / max(self.severity_mean, 1e-9)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from scipy import stats
 from scenarios.distributions import Distribution
 from sim.engine.demand import BASE_DEMAND, generate_orders
 from sim.engine.streams import RandomStreams
-from sim.engine.weather import generate_weather
 from tests.helpers import world_of
 
 
@@ -77,18 +76,6 @@ def test_burst_adds_the_integral_of_its_extra_rate() -> None:
     beauty = world.product_classes.index("beauty")
     assert (orders.product[mine] == beauty).mean() == pytest.approx(0.8, abs=0.03)
     assert (orders.burst[~mine] == BASE_DEMAND).sum() + (orders.burst >= 1).sum() == (~mine).sum()
-
-
-def test_forecast_hit_rate_and_false_alarm_ratio() -> None:
-    world = world_of("scenario=baseline", "scenario.weather.storm_rate_per_day=0.5")
-    timeline, forecasts = generate_weather(world, 365 * 24.0, RandomStreams(2))
-    hits = forecasts.true_storm >= 0
-    assert hits.sum() / len(timeline.region) == pytest.approx(
-        world.weather.forecast_hit_p, abs=0.03
-    )
-    assert (~hits).mean() == pytest.approx(world.weather.false_alarm_ratio, abs=0.03)
-    lead = timeline.start_h[forecasts.true_storm[hits]] - forecasts.issued_h[hits]
-    assert np.allclose(lead, world.weather.forecast_lead_h)
 
 
 def test_pseudo_urgent_share_and_signal_separate_them() -> None:

@@ -13,10 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scenarios.world import World
+from scenarios.world import Weather, World
 from sim.engine.contract import OrderBatch, RoutingView
-
-ASSUMED_STORM_SEVERITY = 0.65  # forecasts carry no severity: plan for a typical storm (A)
 
 
 def estimated_stock(view: RoutingView) -> np.ndarray:
@@ -34,7 +32,8 @@ class NetworkPlan:
     shift_start_h: list[np.ndarray]  # per warehouse
     shift_end_h: list[np.ndarray]
     pickup_hours: np.ndarray  # [mode, k], padded with +inf
-    storm_delay_h: np.ndarray  # by mode, at the assumed severity
+    storm_delay_h: np.ndarray  # by mode, for a storm of the scenario's mean severity
+    weather: Weather  # the storm delay model (public: the scenario's storm climate)
 
     @classmethod
     def of(cls, world: World) -> NetworkPlan:
@@ -50,7 +49,8 @@ class NetworkPlan:
                 np.array([s.start_h + s.length_h for s in w.shifts]) for w in world.warehouses
             ],
             pickup_hours=pickups,
-            storm_delay_h=np.array([m.storm_delay_h for m in world.modes]) * ASSUMED_STORM_SEVERITY,
+            storm_delay_h=np.array([m.storm_delay_h for m in world.modes]),
+            weather=world.weather,
         )
 
     def hours_until_staffed(self, now_h: float) -> np.ndarray:
@@ -117,7 +117,10 @@ def estimate(orders: OrderBatch, view: RoutingView, plan: NetworkPlan) -> Candid
     d_start = storm_start[orders.region][:, None, None]
     d_end = storm_end[orders.region][:, None, None]
     storm_dest = (pickup[None, :, :] < d_end) & (eta > d_start)
-    eta = eta + plan.storm_delay_h[None, None, :] * storm_dest
+    # the engine's delay model at the forecast severity (forecasts carry severity errors)
+    severity = view.storm_severity()[orders.region][:, None, None]
+    delay = plan.weather.transit_delay_h(1.0, severity) * plan.storm_delay_h[None, None, :]
+    eta = eta + delay * storm_dest
     eta[zone == 0] = np.nan
     price = view.price_usd[:, zone].transpose(1, 2, 0)
     stock = estimated_stock(view)[:, orders.product].T  # [order, warehouse]

@@ -18,6 +18,7 @@ class Availability:
 
     def __init__(self, world: World, storms: StormTimeline) -> None:
         self._storms = storms
+        self._weather = world.weather
         self._outages = [w.outages for w in world.warehouses]
         self._region = [w.region for w in world.warehouses]
         self._slowdown_per_severity = world.weather.warehouse_slowdown
@@ -53,15 +54,17 @@ class Availability:
             self._storms.severity_at(self._region[warehouse], t_h) >= mode.storm_stop_severity > 0
         )
 
-    def transit_disruption(
+    def transit_delay_h(
         self, regions: np.ndarray, mode: Mode, t0_h: float, arrive_h: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Per parcel shipped at ``t0_h`` to ``regions``, due at ``arrive_h``: (hours held until
-        a stopping storm has passed, hours of delay from the worst storm met on the way)."""
+    ) -> np.ndarray:
+        """Per parcel shipped at ``t0_h`` to ``regions``, due at ``arrive_h``: extra hours from
+        the worst storm met on the way. One delay model (:meth:`Weather.transit_delay_h`: the
+        mode's delay for a typical storm, scaled by severity); a storm that stops the mode also
+        keeps the parcel until it has passed — the later of the two, never their sum."""
         severity, storm_end = self._storms.worst_overlap(
             regions, np.full(len(regions), t0_h), arrive_h
         )
-        delay = severity * mode.storm_delay_h
+        delay = self._weather.transit_delay_h(mode.storm_delay_h, severity)
         stopped = (severity >= mode.storm_stop_severity) & (mode.storm_stop_severity > 0)
         held = np.where(stopped, np.fmax(storm_end - arrive_h, 0.0), 0.0)
-        return held, delay
+        return np.maximum(delay, held)

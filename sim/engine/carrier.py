@@ -120,9 +120,9 @@ class CarrierOps:
         regions = orders.region[parcels]
         arrive = now + transit
         # a stopping storm holds deliveries until it has passed; any storm met delays them
-        held, delay = self.availability.transit_disruption(regions, mode, now, arrive)
-        arrive = arrive + held + delay
-        book.storm_delay_h[parcels] = held + delay
+        delay = self.availability.transit_delay_h(regions, mode, now, arrive)
+        arrive = arrive + delay
+        book.storm_delay_h[parcels] = delay
         book.transit_h[parcels] = arrive - now
         lost = orders.u_loss[parcels] < mode.loss_p
         if lost.any():

@@ -174,6 +174,10 @@ class RoutingView(Protocol):
         """By region: predicted (start, end) hour of the next forecast storm, inf if none."""
         ...
 
+    def storm_severity(self) -> np.ndarray:
+        """By region: predicted severity of the storm :meth:`storm_window` gives, 0 if none."""
+        ...
+
 
 class MonitorView(RoutingView, Protocol):
     """Routing's view plus the open orders and their tracking."""

@@ -2,9 +2,13 @@
 
 Storm onsets are Poisson per region (rate per day), durations from the configured distribution,
 severity uniform in [severity_min, severity_max], each day from its own streams (so a day's
-weather is the same whatever the horizon); scripted storms are added. Each real storm is
-forecast ``forecast_lead_h`` ahead with probability ``forecast_hit_p``; false alarms arrive so that
-they make up ``false_alarm_ratio`` of all forecasts. Policies see :class:`PublicForecasts`, never
+weather is the same whatever the horizon); scripted storms are added. Forecasts have DOMAIN's
+skill: a real storm is forecast ``forecast_lead_h`` ahead with probability ``forecast_hit_p``,
+or else ``forecast_late_lead_h`` ahead so that ``forecast_late_hit_p`` of storms are forecast by
+then; false alarms make up ``false_alarm_ratio`` of all forecasts. A forecast's start is off by a
+normal error whose sd grows with the lead (``forecast_start_sd_h_per_lead_day``), its severity by
+one of sd ``forecast_severity_sd`` (kept in the severity range), and its end is the predicted
+start plus the mean duration. Policies see :class:`PublicForecasts`, never
 :class:`StormTimeline`.
 """
 
@@ -79,6 +83,7 @@ class PublicForecasts:
     issued_h: np.ndarray
     start_h: np.ndarray  # predicted
     end_h: np.ndarray  # predicted
+    severity: np.ndarray  # predicted
 
     def active(self, n_regions: int, now_h: float) -> np.ndarray:
         """Per region: True if a forecast issued by ``now_h`` predicts a storm not yet over."""
@@ -90,13 +95,23 @@ class PublicForecasts:
     def window(self, n_regions: int, now_h: float) -> tuple[np.ndarray, np.ndarray]:
         """Per region: predicted (start, end) hours of the earliest forecast storm not yet over;
         (inf, inf) where none is forecast."""
-        start = np.full(n_regions, np.inf)
-        end = np.full(n_regions, np.inf)
+        first = self._earliest(n_regions, now_h)
+        start = np.where(first >= 0, self.start_h[first], np.inf)
+        end = np.where(first >= 0, self.end_h[first], np.inf)
+        return start, end
+
+    def next_severity(self, n_regions: int, now_h: float) -> np.ndarray:
+        """Per region: predicted severity of the storm :meth:`window` gives; 0 where none."""
+        first = self._earliest(n_regions, now_h)
+        return np.where(first >= 0, self.severity[first], 0.0)
+
+    def _earliest(self, n_regions: int, now_h: float) -> np.ndarray:
+        """Per region: the forecast (index) of the earliest storm issued and not yet over, -1."""
+        first = np.full(n_regions, -1, dtype=np.int64)
         live = np.flatnonzero((self.issued_h <= now_h) & (self.end_h > now_h))
         for k in live[np.argsort(self.start_h[live], kind="stable")[::-1]]:
-            start[self.region[k]] = self.start_h[k]
-            end[self.region[k]] = self.end_h[k]
-        return start, end
+            first[self.region[k]] = k
+        return first
 
 
 @dataclass(frozen=True)
@@ -107,15 +122,16 @@ class Forecasts(PublicForecasts):
 
     def public(self) -> PublicForecasts:
         """The forecasts without the hidden link, as read-only copies."""
-        columns = (self.region, self.issued_h, self.start_h, self.end_h)
+        columns = (self.region, self.issued_h, self.start_h, self.end_h, self.severity)
         return PublicForecasts(*(read_only(a) for a in columns))
 
 
 def _day_storms(
     world: World, day: int, streams: RandomStreams
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """One day's random storms (region, start, duration, severity, forecast hit), all regions at
-    once, from that day's ``weather`` and ``forecast`` streams."""
+    """One day's random storms (region, start, duration, severity, forecast draws [storm, 3]:
+    the uniform that decides the forecast's lead and two standard normal errors), all regions
+    at once, from that day's ``weather`` and ``forecast`` streams."""
     w = world.weather
     rng = streams.day("weather", day)
     counts = rng.poisson(w.storm_rate_per_day)
@@ -124,19 +140,30 @@ def _day_storms(
     start = 24.0 * (day + rng.random(n))
     duration = w.storm_duration.quantile(rng.random(n))
     severity = w.severity_min + (w.severity_max - w.severity_min) * rng.random(n)
-    hit = streams.day("forecast", day).random(n) < w.forecast_hit_p
-    return region, start, duration, severity, hit
+    return region, start, duration, severity, _forecast_draws(streams.day("forecast", day), n)
+
+
+def _forecast_draws(rng: np.random.Generator, n: int) -> np.ndarray:
+    """[n, 3]: a uniform for the lead (or a miss), the start error and the severity error."""
+    draws = np.empty((n, 3))
+    draws[:, 0] = rng.random(n)
+    draws[:, 1:] = rng.standard_normal((n, 2))
+    return draws
 
 
 def _day_false_alarms(
     world: World, day: int, streams: RandomStreams, false_rate: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """One day's false alarms (region, predicted start), from a ``forecast`` sub-stream of the day
-    (so the day's forecast hits never shift them)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One day's false alarms (region, predicted start, predicted severity), from a ``forecast``
+    sub-stream of the day (so the day's forecast hits never shift them)."""
+    w = world.weather
     rng = streams.day("forecast", day, "false_alarms")
     counts = rng.poisson(false_rate)
     region = np.repeat(np.arange(len(counts)), counts).astype(np.int64)
-    return region, 24.0 * (day + rng.random(int(counts.sum())))
+    n = int(counts.sum())
+    start = 24.0 * (day + rng.random(n))
+    severity = w.severity_min + (w.severity_max - w.severity_min) * rng.random(n)
+    return region, start, severity
 
 
 def generate_weather(
@@ -153,35 +180,59 @@ def generate_weather(
     w = world.weather
     n_days = int(np.ceil(end_h / 24.0))
     days = [_day_storms(world, day, streams) for day in range(n_days)]
-    regions, starts, durations, severities, hits = ([d[k] for d in days] for k in range(5))
-    for s in w.scripted:
+    regions, starts, durations, severities, draws = ([d[k] for d in days] for k in range(5))
+    for i, s in enumerate(w.scripted):
         regions.append(np.array([s.region], dtype=np.int64))
         starts.append(np.array([s.start_h]))
         durations.append(np.array([s.duration_h]))
         severities.append(np.array([s.severity]))
-        hits.append(np.array([s.forecast]))
+        scripted = _forecast_draws(
+            streams.day("forecast", int(s.start_h // 24), "scripted", str(i)), 1
+        )
+        scripted[:, 0] = 0.0 if s.forecast else 1.0  # forecast at the full lead, or never
+        draws.append(scripted)
     region = np.concatenate([np.empty(0, dtype=np.int64), *regions]).astype(np.int64)
     start = np.concatenate([np.empty(0), *starts])
     end = start + np.concatenate([np.empty(0), *durations])
     severity = np.concatenate([np.empty(0), *severities])
     order = np.argsort(start, kind="stable")
     timeline = StormTimeline(region[order], start[order], end[order], severity[order])
-    hits_idx = np.flatnonzero(np.concatenate([np.empty(0, dtype=bool), *hits]).astype(bool)[order])
+    draw = np.concatenate([np.empty((0, 3)), *draws])[order]
+    # lead: the full lead with forecast_hit_p, else the late lead up to forecast_late_hit_p
+    lead = np.where(
+        draw[:, 0] < w.forecast_hit_p,
+        w.forecast_lead_h,
+        np.where(draw[:, 0] < w.forecast_late_hit_p, w.forecast_late_lead_h, np.nan),
+    )
+    hits_idx = np.flatnonzero(~np.isnan(lead))
+    lead = lead[hits_idx]
+    start_sd = w.forecast_start_sd_h_per_lead_day * lead / 24.0
+    predicted = timeline.start_h[hits_idx] + start_sd * draw[hits_idx, 1]
+    hit_severity = np.clip(
+        timeline.severity[hits_idx] + w.forecast_severity_sd * draw[hits_idx, 2],
+        w.severity_min,
+        w.severity_max,
+    )
 
     # false alarms: FAR = false / (false + hits)  =>  false rate = hit rate x FAR / (1 - FAR)
     false_rate = (
-        w.storm_rate_per_day * w.forecast_hit_p * w.false_alarm_ratio / (1.0 - w.false_alarm_ratio)
+        w.storm_rate_per_day
+        * w.forecast_late_hit_p
+        * w.false_alarm_ratio
+        / (1.0 - w.false_alarm_ratio)
     )
     alarms = [_day_false_alarms(world, day, streams, false_rate) for day in range(n_days)]
     fa_r = np.concatenate([a[0] for a in alarms] or [np.empty(0, dtype=np.int64)])
     fa_s = np.concatenate([a[1] for a in alarms] or [np.empty(0)])
+    fa_sev = np.concatenate([a[2] for a in alarms] or [np.empty(0)])
     mean_duration = w.storm_duration.mean
-    predicted = np.concatenate([timeline.start_h[hits_idx], fa_s])
+    start_h = np.concatenate([predicted, fa_s])
     forecasts = Forecasts(
         region=np.concatenate([timeline.region[hits_idx], fa_r]).astype(np.int64),
-        issued_h=predicted - w.forecast_lead_h,
-        start_h=predicted,
-        end_h=predicted + mean_duration,
+        issued_h=np.concatenate([timeline.start_h[hits_idx] - lead, fa_s - w.forecast_lead_h]),
+        start_h=start_h,
+        end_h=start_h + mean_duration,
+        severity=np.concatenate([hit_severity, fa_sev]),
         true_storm=np.concatenate([hits_idx, np.full(len(fa_r), -1)]),
     )
     return timeline, forecasts
