@@ -119,7 +119,7 @@ class ProbeMonitoring:
             view.carrier_load(),
             view.storm_forecast(),
             *view.storm_window(),
-            view.storm_severity(),
+            view.storm_forecast_severity(),
             view.promotions(),
         ]
         actions.alert(opened.order_id[:5], "blue")

@@ -118,7 +118,7 @@ def estimate(orders: OrderBatch, view: RoutingView, plan: NetworkPlan) -> Candid
     d_end = storm_end[orders.region][:, None, None]
     storm_dest = (pickup[None, :, :] < d_end) & (eta > d_start)
     # the engine's delay model at the forecast severity (forecasts carry severity errors)
-    severity = view.storm_severity()[orders.region][:, None, None]
+    severity = view.storm_forecast_severity()[orders.region][:, None, None]
     delay = plan.weather.transit_delay_h(1.0, severity) * plan.storm_delay_h[None, None, :]
     eta = eta + delay * storm_dest
     eta[zone == 0] = np.nan

@@ -174,7 +174,7 @@ class RoutingView(Protocol):
         """By region: predicted (start, end) hour of the next forecast storm, inf if none."""
         ...
 
-    def storm_severity(self) -> np.ndarray:
+    def storm_forecast_severity(self) -> np.ndarray:
         """By region: predicted severity of the storm :meth:`storm_window` gives, 0 if none."""
         ...
 

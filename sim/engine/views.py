@@ -115,7 +115,7 @@ class PublishedRoutingView:
     def storm_forecast(self) -> np.ndarray:
         return frozen(self._forecasts.active(len(self.world.regions), self.now_h))
 
-    def storm_severity(self) -> np.ndarray:
+    def storm_forecast_severity(self) -> np.ndarray:
         return frozen(self._forecasts.next_severity(len(self.world.regions), self.now_h))
 
     def storm_window(self) -> tuple[np.ndarray, np.ndarray]:
