@@ -59,6 +59,12 @@ def run_overrides(*overrides: str) -> RunResult:
 
 def run_from_config(cfg: Mapping[str, Any], output_dir: str | Path) -> dict[str, float]:
     """Validate, build, simulate and write one run; returns its KPIs."""
+    return run_and_write(cfg, output_dir).kpis
+
+
+def run_and_write(cfg: Mapping[str, Any], output_dir: str | Path) -> RunResult:
+    """Validate, build, simulate and write one run; returns its result (``orders`` empty: they
+    went to the run's files as the run went on)."""
     validate(cfg)
     world = build(cfg["scenario"])
     routing, monitoring = load_policies(dict(cfg), world)
@@ -100,4 +106,4 @@ def run_from_config(cfg: Mapping[str, Any], output_dir: str | Path) -> dict[str,
         write_order_log(result, export, int(cfg["seed"]), output_dir)
         result.orders = {}  # orders.parquet is written already (or not wanted)
     write_run(result, output_dir)
-    return result.kpis
+    return result

@@ -578,6 +578,7 @@ class Simulation:
                     "pickups_skipped": self.carriers.pickups_skipped,
                     "storms": len(self.storms.region),
                     "forecasts": len(self.forecasts.region),
+                    "orders_drawn": self.n_orders,  # the cool-down's arrivals too
                 },
             ),
             self.book.charged,
