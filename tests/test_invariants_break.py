@@ -183,6 +183,7 @@ def test_a_transfer_that_forgets_the_units_it_put_back_is_caught(
 def test_units_put_back_serve_waiting_back_orders() -> None:
     """A transfer's returned stock goes to the product's waiting back-orders first."""
     sim = stressed()
+    sim._draw_through(0.0)  # the first day's orders, as the clock would draw them
     ops, book = sim.warehouses[0], sim.book
     items, product = sim.orders.items, sim.orders.product
     moved, waiting = (int(k) for k in np.flatnonzero((items == 1) & (product == 0))[:2])
