@@ -56,13 +56,7 @@ class RouterModel:
         self, predicted_h: np.ndarray, slack_h: np.ndarray, mode: np.ndarray
     ) -> np.ndarray:
         """P(delivery later than predicted + slack), from the held-out residuals by mode."""
-        out = np.empty(len(predicted_h))
-        for m in np.unique(mode):
-            mine = mode == m
-            q = self.residual_quantiles_h[m]
-            cdf = np.interp(slack_h[mine] - predicted_h[mine], q, RESIDUAL_QUANTILES)
-            out[mine] = 1.0 - cdf
-        return out
+        return late_probability(self.residual_quantiles_h, predicted_h, slack_h, mode)
 
     def pseudo_urgent_probability(self, signal: np.ndarray) -> np.ndarray:
         """P(pseudo-urgent | behaviour signal): the fitted logistic curve."""
@@ -70,6 +64,18 @@ class RouterModel:
         return np.asarray(
             special.expit(self.pseudo_urgency_coef * logit + self.pseudo_urgency_intercept)
         )
+
+
+def late_probability(
+    quantiles_h: np.ndarray, predicted_h: np.ndarray, slack_h: np.ndarray, mode: np.ndarray
+) -> np.ndarray:
+    """P(residual > slack - predicted) per row, from [mode, quantile] residual quantiles."""
+    out = np.empty(len(predicted_h))
+    for m in np.unique(mode):
+        mine = mode == m
+        cdf = np.interp(slack_h[mine] - predicted_h[mine], quantiles_h[m], RESIDUAL_QUANTILES)
+        out[mine] = 1.0 - cdf
+    return out
 
 
 def content_hash(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:

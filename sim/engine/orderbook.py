@@ -30,7 +30,8 @@ class OrderBook:
         self.shipped_h = nan.copy()
         self.delivered_h = nan.copy()
         self.cancelled_h = nan.copy()
-        self.track_gap_start_h = nan.copy()  # tracking dark from here until delivery
+        self.track_gap_start_h = nan.copy()  # tracking dark from here (lost: until replaced)
+        self.lost_declared_h = nan.copy()  # the carrier declares the parcel lost; replaced then
         self.cost_pick_usd = np.zeros(n)
         self.cost_transport_usd = np.zeros(n)
         self.cost_exception_usd = np.zeros(n)
@@ -48,6 +49,8 @@ class OrderBook:
         self.alert_first_h = nan.copy()
         self.alert_mask = np.zeros(n, dtype=np.int8)  # bit 0 blue, 1 yellow, 2 red
         self.claim_h = nan.copy()
+        self.notified_h = nan.copy()  # first (only) notification to the human team
+        self.notice_handled_h = nan.copy()  # when the team finished with it
         self.cost_monitoring_usd = np.zeros(n)
         self.cost_unserved_usd = np.zeros(n)  # never served: margin lost (+ cancel_usd if open)
         self.queue_token = np.zeros(n, dtype=np.int64)  # invalidates stale pick-queue entries

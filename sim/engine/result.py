@@ -249,6 +249,9 @@ def _order_columns(run: FinishedRun) -> dict[str, np.ndarray]:
         "alert_mask": book.alert_mask,
         "alert_first_h": book.alert_first_h,
         "claim_h": book.claim_h,
+        "lost_declared_h": book.lost_declared_h,
+        "notified_h": book.notified_h,
+        "notice_handled_h": book.notice_handled_h,
         **experience,
     }
 
