@@ -115,7 +115,7 @@ class Orders:
         known = np.where(
             np.nan_to_num(self["late_h"]) > 0, np.fmin(known, self["promised_h"]), known
         )
-        declared = self.columns.get("lost_declared_h", np.full(self.n, np.nan))
+        declared = self["lost_declared_h"]
         return np.where(self["lost"], np.fmin(known, declared), known)
 
     @functools.cached_property
