@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 import sim.learning.history as history_module
+from policies.routing.features import feature_names
+from policies.routing.router_model import risk_groups
 from sim.cli import train as train_cli
 from sim.learning.fit import CALIBRATION_COLUMNS, calibration_table
 from sim.learning.history import simulate_history, survey_labels
@@ -67,3 +69,14 @@ def test_train_refuses_a_single_seed(capsys: pytest.CaptureFixture[str], tmp_pat
         train_cli.main(["--seeds", "1", "--out", str(tmp_path / "m.npz")])
     assert stop.value.code == 2
     assert "--seeds: expected two or more distinct seeds" in capsys.readouterr().err
+
+
+def test_late_risk_keeps_storm_exposed_candidates_apart() -> None:
+    names = feature_names(("air", "ground"))
+    rows = np.zeros((3, len(names)))
+    rows[:, names.index("mode_ground")] = [1, 1, 0]
+    rows[:, names.index("mode_air")] = [0, 0, 1]
+    rows[1, names.index("storm_at_destination")] = 1
+    rows[2, names.index("storm_at_warehouse")] = 1
+    assert risk_groups(rows, names, 4).tolist() == [1, 3, 2]  # mode + 2 when storm-exposed
+    assert risk_groups(rows, names, 2).tolist() == [1, 1, 0]  # a model without storm groups

@@ -118,7 +118,7 @@ class PredictiveRouting:
                 self.model.pseudo_urgent_probability(orders.signal) >= self.pseudo_urgency_threshold
             )
             slack = slack + np.where(relaxed[i], self.pseudo_urgent_slack_h, 0.0)
-        p_late = self.model.late_probability(predicted, slack, m)
+        p_late = self.model.late_probability(predicted, slack, self.model.risk_group(feats))
         penalty = (self.late_penalty_usd + self.late_penalty_value_share * orders.value_usd) * (
             1.0 + (self.vip_weight - 1.0) * orders.vip
         )

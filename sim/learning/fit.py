@@ -1,8 +1,9 @@
 """Fitting the learned router's model from simulated history.
 
 Model: a gradient-boosted regressor of delivery time from decision (hours), flattened into
-arrays for scoring, plus the empirical distribution of its residuals on held-out seeds per mode,
-which turns a predicted time into a late risk; how well that risk is calibrated is measured the
+arrays for scoring, plus the empirical distribution of its residuals on held-out seeds per mode
+and storm exposure (a forecast storm at the warehouse or destination), which turns a predicted
+time into a late risk; how well that risk is calibrated is measured the
 same way and kept with the model (and written as ``<model>.calibration.csv`` by training). The
 pseudo-urgency classifier (logistic regression on the behaviour signal) learns from the history
 which express customers would have been happy later, as a company learns from surveys: from
@@ -28,6 +29,7 @@ from policies.routing.router_model import (
     RESIDUAL_QUANTILES,
     RouterModel,
     late_probability,
+    risk_groups,
 )
 from scenarios.world import World
 from sim.learning.history import simulate_history
@@ -59,22 +61,23 @@ def train(
     history = simulate_history(world, seeds, days, tail_days, label_noise_p)
     rng = np.random.default_rng(0)
     order = np.sort(rng.permutation(len(history.delivery_h))[:max_rows])
-    x, y, mode = history.features[order], history.delivery_h[order], history.mode[order]
+    x, y = history.features[order], history.delivery_h[order]
     slack, origin = history.slack_h[order], history.seed[order]
+    n_groups = 2 * len(world.modes)  # by mode, and storm-exposed or not
+    group = risk_groups(x, feature_names(world.mode_names), n_groups)
     held_out = np.empty(len(y))  # each row predicted by a model that never saw its seed
     for seed in seeds:
         mine = origin == seed
         model = HistGradientBoostingRegressor(**MODEL_PARAMS, random_state=0)
         held_out[mine] = model.fit(x[~mine], y[~mine]).predict(x[mine])
     residual = y - held_out
-    n_modes = len(world.modes)
     model = HistGradientBoostingRegressor(**MODEL_PARAMS, random_state=0).fit(x, y)
     # each seed's late risk from the residuals of the *other* seeds: an honest calibration
     p_late = np.empty(len(y))
     for seed in seeds:
         mine = origin == seed
-        q = residual_quantiles(residual[~mine], mode[~mine], n_modes)
-        p_late[mine] = late_probability(q, held_out[mine], slack[mine], mode[mine])
+        q = residual_quantiles(residual[~mine], group[~mine], n_groups)
+        p_late[mine] = late_probability(q, held_out[mine], slack[mine], group[mine])
     calibration = calibration_table(p_late, y > slack)
     logit = special.logit(np.clip(history.signal, 1e-6, 1 - 1e-6))[:, None]
     pseudo_model = LogisticRegression().fit(logit, history.pseudo_urgent)
@@ -95,7 +98,7 @@ def train(
     }
     return RouterModel(
         delivery=flat_forest(model),
-        residual_quantiles_h=residual_quantiles(residual, mode, n_modes),
+        residual_quantiles_h=residual_quantiles(residual, group, n_groups),
         pseudo_urgency_coef=float(pseudo_model.coef_[0, 0]),
         pseudo_urgency_intercept=float(pseudo_model.intercept_[0]),
         feature_names=feature_names(world.mode_names),
@@ -103,12 +106,14 @@ def train(
     )
 
 
-def residual_quantiles(residual: np.ndarray, mode: np.ndarray, n_modes: int) -> np.ndarray:
-    """[mode, quantile] of the residuals (all modes' for a mode never seen)."""
+def residual_quantiles(residual: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
+    """[group, quantile] of the residuals (all groups' for a group never seen)."""
     return np.stack(
         [
-            np.quantile(residual[mode == m] if (mode == m).any() else residual, RESIDUAL_QUANTILES)
-            for m in range(n_modes)
+            np.quantile(
+                residual[group == g] if (group == g).any() else residual, RESIDUAL_QUANTILES
+            )
+            for g in range(n_groups)
         ]
     )
 
