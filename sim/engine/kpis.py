@@ -215,24 +215,27 @@ def _per_1000(o: Orders, count: float) -> float:
     return 1000.0 * count / o.n if o.n else NAN
 
 
-def _in_transit_first(o: Orders) -> int:
+def in_transit_first(o: Orders) -> int:
     """Orders first alerted while their parcel was with the carrier."""
     return o.count(o.alerted & (o["alert_first_h"] >= o["shipped_h"]))
 
 
-def _lost_recall(o: Orders) -> float:
+def lost_found(o: Orders) -> np.ndarray:
     """Lost parcels alerted before the carrier declared them lost."""
+    return o["lost"] & o.alerted & (o["alert_first_h"] < o["lost_declared_h"])
+
+
+def _lost_recall(o: Orders) -> float:
     lost = o["lost"]
-    found = lost & o.alerted & (o["alert_first_h"] < o["lost_declared_h"])
-    return float(found.sum() / lost.sum()) if lost.any() else NAN
+    return float(lost_found(o).sum() / lost.sum()) if lost.any() else NAN
 
 
-def _notify_response_h(o: Orders) -> np.ndarray:
+def notify_response_h(o: Orders) -> np.ndarray:
     """Notification to the team -> handled (queue wait + handling), orders handled."""
     return (o["notice_handled_h"] - o["notified_h"])[~np.isnan(o["notice_handled_h"])]
 
 
-def _unhandled(o: Orders) -> int:
+def unhandled(o: Orders) -> int:
     """Orders notified to the team and not handled when the run ended (its queue then)."""
     return o.count(~np.isnan(o["notified_h"]) & np.isnan(o["notice_handled_h"]))
 
@@ -321,7 +324,7 @@ TEAM_KPIS: tuple[Kpi, ...] = (
         lambda o: _per_1000(o, sum(o.alerts_at(bit) for bit in ALERT_BITS.values())),
     ),
     _count(
-        "orders_alerted_in_transit", "orders first alerted in transit", "neither", _in_transit_first
+        "orders_alerted_in_transit", "orders first alerted in transit", "neither", in_transit_first
     ),
     _rate(
         "lost_parcel_recall", "lost parcels alerted before declared lost", "higher", _lost_recall
@@ -337,16 +340,16 @@ TEAM_KPIS: tuple[Kpi, ...] = (
     _hours(
         "notify_response_mean_h",
         "team response time, mean (h)",
-        lambda o: _mean(_notify_response_h(o)),
+        lambda o: _mean(notify_response_h(o)),
         "{:.2f}",
     ),
     _hours(
         "notify_response_p90_h",
         "team response time, p90 (h)",
-        lambda o: _p90(_notify_response_h(o)),
+        lambda o: _p90(notify_response_h(o)),
         "{:.2f}",
     ),
-    _count("notifications_unhandled", "notifications still queued at the end", "lower", _unhandled),
+    _count("notifications_unhandled", "notifications still queued at the end", "lower", unhandled),
 )
 
 KPIS: tuple[Kpi | KpiFamily, ...] = (
