@@ -137,7 +137,8 @@ BAD_INPUT = [
     pytest.param(
         ["scenario=nope"],
         "scenario",
-        "expected one of baseline, large, livestream, mmc, peak_season, storm, sync_lag, got 'nope'",
+        "expected one of baseline, large, livestream, mmc, peak_season, storm, sync_lag, "
+        "got 'nope'",
         id="unknown-scenario",
     ),
     pytest.param(
@@ -255,7 +256,7 @@ def _set(cfg: dict[str, Any], dotted: str, value: Any) -> None:
         ("scenario.regions.texas.zone_to.east", 0, "scenario.regions.texas.zone_to.east",
          "a zone in 1..8"),
         ("scenario.warehouses.east.pikers", 3, "scenario.warehouses.east.pikers", "a known key"),
-        ("scenario.warehouses.east.stock.home.reorder_point", 9000,
+        ("scenario.warehouses.east.stock.home.reorder_point", 5000,
          "scenario.warehouses.east.stock.home.reorder_point", "less than order_up_to"),
         ("scenario.modes.air.pickup_hours", [24.0], "scenario.modes.air.pickup_hours[0]",
          "a value in [0.0, 24.0)"),
