@@ -256,7 +256,7 @@ def _set(cfg: dict[str, Any], dotted: str, value: Any) -> None:
         ("scenario.regions.texas.zone_to.east", 0, "scenario.regions.texas.zone_to.east",
          "a zone in 1..8"),
         ("scenario.warehouses.east.pikers", 3, "scenario.warehouses.east.pikers", "a known key"),
-        ("scenario.warehouses.east.stock.home.reorder_point", 5000,
+        ("scenario.warehouses.east.stock.home.reorder_point", 9000,
          "scenario.warehouses.east.stock.home.reorder_point", "less than order_up_to"),
         ("scenario.modes.air.pickup_hours", [24.0], "scenario.modes.air.pickup_hours[0]",
          "a value in [0.0, 24.0)"),
