@@ -115,6 +115,8 @@ class Simulation:
             WarehouseOps(self.env, i, spec, self.book, self.orders, availability, self._packed)
             for i, spec in enumerate(world.warehouses)
         ]
+        for ops in self.warehouses:
+            self.window.add(ops, "pick_h", np.float64, np.nan)
         inventory = world.inventory
         self.stock = StockVisibility(
             self.env,
@@ -205,6 +207,8 @@ class Simulation:
                 day["created_h"] + world.customer.promise_h[day["service_level"]]
             )
             self._pick_cost[lo:hi] = costs.pick_pack_usd + costs.extra_item_usd * (day["items"] - 1)
+            for ops in self.warehouses:  # the order's pick-time draw through each site's law
+                ops.pick_h[lo:hi] = ops.spec.pick_time.quantile(day["u_pick"])
             self.n_orders = hi
 
     def _admit(self, i: int, j: int, again: np.ndarray) -> None:
