@@ -11,15 +11,23 @@ from typing import TYPE_CHECKING, Any
 
 from sim.learning.cache import MODEL_CACHE_ENV, cache_path, model_for
 
-if TYPE_CHECKING:  # the name only: scikit-learn loads when training is first asked for
-    from sim.learning.fit import train
+if TYPE_CHECKING:  # the names only: scikit-learn loads when training is first asked for
+    from sim.learning.fit import calibration_csv, calibration_path, train
 
-__all__ = ["MODEL_CACHE_ENV", "cache_path", "model_for", "train"]
+__all__ = [
+    "MODEL_CACHE_ENV",
+    "cache_path",
+    "calibration_csv",
+    "calibration_path",
+    "model_for",
+    "train",
+]
+_FIT = ("calibration_csv", "calibration_path", "train")
 
 
 def __getattr__(name: str) -> Any:
-    if name == "train":
-        from sim.learning.fit import train
+    if name in _FIT:
+        from sim.learning import fit
 
-        return train
+        return getattr(fit, name)
     raise AttributeError(f"module 'sim.learning' has no attribute {name!r}")
