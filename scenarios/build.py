@@ -15,7 +15,6 @@ import numpy as np
 from scenarios.dates import DEFAULT_START_DATE, hours_from, parse_date
 from scenarios.distributions import Distribution
 from scenarios.world import (
-    SERVICE_LEVELS,
     Burst,
     Costs,
     CustomerModel,
@@ -23,6 +22,7 @@ from scenarios.world import (
     Inventory,
     Mode,
     ScriptedStorm,
+    ServiceLevel,
     Shift,
     Warehouse,
     Weather,
@@ -74,7 +74,23 @@ def build(sc: Mapping[str, Any]) -> World:
         inventory=_inventory(sc["inventory"]),
         costs=Costs(**{k: float(v) for k, v in sc["costs"].items()}),
         allocation_wave_h=float(sc["allocation_wave_h"]),
-        service_mode=np.array([mode_names.index(sc["service_mode"][s]) for s in SERVICE_LEVELS]),
+        service_levels=tuple(
+            _service_level(name, level, regions, mode_names)
+            for name, level in sc["service_levels"].items()
+        ),
+    )
+
+
+def _service_level(
+    name: str, level: Mapping[str, Any], regions: Sequence[str], modes: Sequence[str]
+) -> ServiceLevel:
+    by_region = level["promise_h_by_region"]
+    return ServiceLevel(
+        name=name,
+        promise_h=np.array([float(by_region.get(r, level["promise_h"])) for r in regions]),
+        mode_mix=np.array([float(level["mode_mix"].get(m, 0.0)) for m in modes]),
+        urgent=bool(level["urgent"]),
+        cancel_p=float(level["cancel_p"]),
     )
 
 
@@ -187,6 +203,11 @@ def _demand(
     region_share = np.array([sc["regions"][r]["share"] for r in regions], dtype=float)
     product_share = np.array([pcs[p]["share"] for p in products], dtype=float)
     d = sc["demand"]
+    levels = list(sc["service_levels"])
+    first_only = np.eye(len(levels))[0]
+    level_mix = np.array(
+        [_mix(chs[c]["level_mix"], levels, first_only) for c in channels], dtype=float
+    )
     return Demand(
         base_rate_per_h=float(d["base_rate_per_h"]),
         hourly_profile=_normalised(d["hourly_profile"]),
@@ -200,7 +221,7 @@ def _demand(
         product_margin_mean=np.array([pcs[p]["margin_mean"] for p in products], float),
         product_return_p=np.array([pcs[p]["return_p"] for p in products], float),
         channel_share=np.array([chs[c]["share"] for c in channels], float),
-        channel_express_p=np.array([chs[c]["express_p"] for c in channels], float),
+        channel_level_mix=level_mix,
         channel_value_multiplier=np.array([chs[c]["value_multiplier"] for c in channels], float),
         bursts=tuple(
             _burst(b, regions, products, channels, region_share, product_share) for b in d["bursts"]
@@ -210,7 +231,6 @@ def _demand(
 
 def _customer(c: Mapping[str, Any]) -> CustomerModel:
     return CustomerModel(
-        promise_h=np.array([c["promise_h"][s] for s in SERVICE_LEVELS], float),
         pseudo_urgent_p=float(c["pseudo_urgent_p"]),
         pseudo_urgent_extra_h=float(c["pseudo_urgent_extra_h"]),
         pseudo_urgent_extra_sd_h=float(c["pseudo_urgent_extra_sd_h"]),

@@ -88,9 +88,23 @@ class RegionConf:
 
 
 @dataclass
+class ServiceLevelConf:
+    """One row of the service-level table: the promise, the modes customers choose, urgency.
+
+    The table's order is the level index an order carries (``OrderBatch.service_level``).
+    """
+
+    promise_h: float = 96.0  # promised delivery, hours after ordering
+    promise_h_by_region: dict[str, float] = field(default_factory=dict)  # overrides by region
+    mode_mix: dict[str, float] = field(default_factory=dict)  # the customer's choice of mode
+    urgent: bool = False  # what policies treat as "express" (expedite, protect)
+    cancel_p: float = 0.0  # chance the customer cancels at checkout, before routing
+
+
+@dataclass
 class ChannelConf:
     share: float = 0.0  # of base (non-burst) demand
-    express_p: float = 0.2
+    level_mix: dict[str, float] = field(default_factory=dict)  # empty: the first level only
     value_multiplier: float = 1.0
 
 
@@ -131,12 +145,9 @@ class DemandConf:
 
 @dataclass
 class CustomerConf:
-    """Promise, hidden expectation and the observable behaviour signal."""
+    """Hidden expectation and the observable behaviour signal (promises: ``service_levels``)."""
 
-    promise_h: dict[str, float] = field(
-        default_factory=lambda: {"standard": 120.0, "express": 48.0}
-    )
-    pseudo_urgent_p: float = 0.4  # of express orders
+    pseudo_urgent_p: float = 0.4  # of urgent orders
     pseudo_urgent_extra_h: float = 31.2  # their expectation lies this far after the promise
     pseudo_urgent_extra_sd_h: float = 8.0
     signal_separation: float = 1.5  # d' of the behaviour signal between the two groups
@@ -216,6 +227,5 @@ class ScenarioConf:
     inventory: InventoryConf = field(default_factory=InventoryConf)
     costs: CostConf = field(default_factory=CostConf)
     allocation_wave_h: float = 0.0  # 0: route each order as it arrives
-    service_mode: dict[str, str] = field(
-        default_factory=lambda: {"standard": "ground", "express": "air"}
-    )
+    # no default rows: Hydra would merge them into a scenario's own, freely named table
+    service_levels: dict[str, ServiceLevelConf] = field(default_factory=dict)

@@ -34,7 +34,6 @@ from scenarios.checks import (
 from scenarios.dates import DEFAULT_START_DATE, parse_date, parse_moment
 from scenarios.errors import ConfigError
 from scenarios.schema import ScenarioConf
-from scenarios.world import SERVICE_LEVELS
 
 GROUPS = ("regions", "warehouses", "modes", "product_classes", "channels")
 STOCKOUT_ACTIONS = ("reroute", "backorder", "cancel")
@@ -58,11 +57,11 @@ def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
 
     _validate_modes(sc["modes"], f"{k}.modes")
     n_zones = min(len(m["price_usd_by_zone"]) for m in sc["modes"].values())
-    _validate_service_mode(sc["service_mode"], f"{k}.service_mode", modes)
+    _validate_service_levels(sc["service_levels"], f"{k}.service_levels", modes, regions)
     _validate_regions(sc["regions"], f"{k}.regions", warehouses, n_zones)
     _validate_warehouses(sc["warehouses"], f"{k}.warehouses", regions, products)
     _validate_product_classes(sc["product_classes"], f"{k}.product_classes", products)
-    _validate_channels(sc["channels"], f"{k}.channels", channels)
+    _validate_channels(sc["channels"], f"{k}.channels", channels, list(sc["service_levels"]))
     _validate_demand(sc["demand"], f"{k}.demand", products, regions, channels)
     _validate_customer(sc["customer"], f"{k}.customer")
     _validate_weather(sc["weather"], f"{k}.weather", regions, start_date)
@@ -99,14 +98,26 @@ def _validate_modes(modes: Mapping[str, Any], k: str) -> None:
         non_negative(f"{mk}.storm_delay_h", mode["storm_delay_h"])
 
 
-def _validate_service_mode(service_mode: Mapping[str, str], k: str, modes: list[str]) -> None:
-    """Every service level has a default mode, and each names a known mode."""
-    for level in SERVICE_LEVELS:
-        if level not in service_mode:
-            raise ConfigError(f"{k}.{level}", "the default mode for this service level")
-    for level, mode_name in service_mode.items():
-        known(f"{k}.{level}", level, SERVICE_LEVELS, "service level")
-        known(f"{k}.{level}", mode_name, modes, "mode")
+def _validate_service_levels(
+    levels: Mapping[str, Any], k: str, modes: list[str], regions: list[str]
+) -> None:
+    """The service-level table: per level a promise (by region where given), the customer's mode
+    mix over known modes, a cancellation probability."""
+    if not levels:
+        raise ConfigError(k, "at least one service level (name: {promise_h, mode_mix, urgent})")
+    for name, level in levels.items():
+        lk = f"{k}.{name}"
+        positive(f"{lk}.promise_h", level["promise_h"])
+        at_most(f"{lk}.promise_h", level["promise_h"], MAX_PROMISE_H, "hours")
+        for region, hours in level["promise_h_by_region"].items():
+            rk = f"{lk}.promise_h_by_region.{region}"
+            known(rk, region, regions, "region")
+            positive(rk, hours)
+            at_most(rk, hours, MAX_PROMISE_H, "hours")
+        if not level["mode_mix"]:
+            raise ConfigError(f"{lk}.mode_mix", "the share of each mode its customers choose")
+        shares(f"{lk}.mode_mix", level["mode_mix"], modes, "mode")
+        probability(f"{lk}.cancel_p", level["cancel_p"])
 
 
 def _validate_regions(
@@ -183,10 +194,13 @@ def _validate_product_classes(pcs: Mapping[str, Any], k: str, products: list[str
         probability(f"{pk}.return_p", pc["return_p"])
 
 
-def _validate_channels(chs: Mapping[str, Any], k: str, channels: list[str]) -> None:
+def _validate_channels(
+    chs: Mapping[str, Any], k: str, channels: list[str], levels: list[str]
+) -> None:
     shares(k, {c: v["share"] for c, v in chs.items()}, channels, "channel")
     for name, ch in chs.items():
-        probability(f"{k}.{name}.express_p", ch["express_p"])
+        if ch["level_mix"]:  # empty: every order at the first service level
+            shares(f"{k}.{name}.level_mix", ch["level_mix"], levels, "service level")
         positive(f"{k}.{name}.value_multiplier", ch["value_multiplier"])
 
 
@@ -240,13 +254,6 @@ def _validate_profile(profile: list[float], k: str, length: int) -> None:
 
 
 def _validate_customer(c: Mapping[str, Any], k: str) -> None:
-    for level in c["promise_h"]:
-        known(f"{k}.promise_h.{level}", level, SERVICE_LEVELS, "service level")
-    for level in SERVICE_LEVELS:
-        if level not in c["promise_h"]:
-            raise ConfigError(f"{k}.promise_h.{level}", "a promised delivery time in hours")
-        positive(f"{k}.promise_h.{level}", c["promise_h"][level])
-        at_most(f"{k}.promise_h.{level}", c["promise_h"][level], MAX_PROMISE_H, "hours")
     probability(f"{k}.pseudo_urgent_p", c["pseudo_urgent_p"])
     non_negative(f"{k}.pseudo_urgent_extra_h", c["pseudo_urgent_extra_h"])
     non_negative(f"{k}.pseudo_urgent_extra_sd_h", c["pseudo_urgent_extra_sd_h"])

@@ -14,7 +14,24 @@ import numpy as np
 
 from scenarios.distributions import Distribution
 
+# the order log's service-level words (calibration reads these; a scenario names its own levels)
 SERVICE_LEVELS = ("standard", "express")
+
+
+@dataclass(frozen=True)
+class ServiceLevel:
+    """One row of the service-level table (its index is the order's ``service_level``)."""
+
+    name: str
+    promise_h: np.ndarray  # by region
+    mode_mix: np.ndarray  # probabilities by mode: the modes customers of this level choose
+    urgent: bool  # treated as express by the policies
+    cancel_p: float  # the customer cancels at checkout, before routing
+
+    @property
+    def default_mode(self) -> int:
+        """The mode most of this level's customers choose (the first such in the table)."""
+        return int(np.argmax(self.mode_mix))
 
 
 @dataclass(frozen=True)
@@ -91,14 +108,13 @@ class Demand:
     product_margin_mean: np.ndarray
     product_return_p: np.ndarray
     channel_share: np.ndarray
-    channel_express_p: np.ndarray
+    channel_level_mix: np.ndarray  # [channel, service level] probabilities
     channel_value_multiplier: np.ndarray
     bursts: tuple[Burst, ...]
 
 
 @dataclass(frozen=True)
 class CustomerModel:
-    promise_h: np.ndarray  # by service level
     pseudo_urgent_p: float
     pseudo_urgent_extra_h: float
     pseudo_urgent_extra_sd_h: float
@@ -176,7 +192,26 @@ class World:
     inventory: Inventory
     costs: Costs
     allocation_wave_h: float
-    service_mode: np.ndarray  # default mode index by service level
+    service_levels: tuple[ServiceLevel, ...]
+
+    @property
+    def level_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.service_levels)
+
+    @property
+    def service_mode(self) -> np.ndarray:
+        """The default mode index by service level (the one most of its customers choose)."""
+        return np.array([s.default_mode for s in self.service_levels], dtype=np.int64)
+
+    @property
+    def urgent(self) -> np.ndarray:
+        """By service level: urgent (what policies treat as express)."""
+        return np.array([s.urgent for s in self.service_levels], dtype=bool)
+
+    @property
+    def promise_table_h(self) -> np.ndarray:
+        """Promised delivery in hours by [service level, region]."""
+        return np.array([s.promise_h for s in self.service_levels], dtype=float)
 
     @property
     def start_weekday(self) -> int:

@@ -91,3 +91,128 @@ def test_start_weekday_moves_the_weekly_profile(baseline: dict[str, Any]) -> Non
     assert len(base_arrival_times(monday, 0, rng(1))) > 0
     assert len(base_arrival_times(sunday, 0, rng(1))) == 0
     assert len(base_arrival_times(sunday, 1, rng(1))) > 0
+
+
+# -- the service-level table and cancellations ----------------------------------------------------
+FOUR_LEVELS = {
+    "standard": {"promise_h": 96.0, "promise_h_by_region": {"pacific": 120.0},
+                 "mode_mix": {"ground": 1.0}, "urgent": False, "cancel_p": 0.05},
+    "second": {"promise_h": 48.0, "promise_h_by_region": {},
+               "mode_mix": {"ground": 0.5, "economy": 0.5}, "urgent": False, "cancel_p": 0.05},
+    "first": {"promise_h": 24.0, "promise_h_by_region": {}, "mode_mix": {"air": 1.0},
+              "urgent": True, "cancel_p": 0.05},
+    "same_day": {"promise_h": 12.0, "promise_h_by_region": {}, "mode_mix": {"air": 1.0},
+                 "urgent": True, "cancel_p": 0.05},
+}  # fmt: skip
+MIX = {"standard": 0.4, "second": 0.3, "first": 0.2, "same_day": 0.1}
+
+
+def four_level_scenario(baseline: dict[str, Any]) -> dict[str, Any]:
+    sc = copy.deepcopy(baseline["scenario"])
+    sc["service_levels"] = copy.deepcopy(FOUR_LEVELS)
+    for channel in sc["channels"].values():
+        channel["level_mix"] = dict(MIX)
+    return sc
+
+
+@pytest.mark.parametrize(
+    ("dotted", "value", "key", "expected"),
+    [
+        ("scenario.service_levels", {}, "scenario.service_levels", "at least one service level"),
+        ("scenario.service_levels.first.mode_mix", {}, "scenario.service_levels.first.mode_mix",
+         "the share of each mode"),
+        ("scenario.service_levels.first.mode_mix", {"air": 0.5},
+         "scenario.service_levels.first.mode_mix", "shares that sum to 1"),
+        ("scenario.service_levels.first.cancel_p", 1.5, "scenario.service_levels.first.cancel_p",
+         "a probability"),
+        ("scenario.service_levels.first.promise_h", 0.0, "scenario.service_levels.first.promise_h",
+         "a number > 0"),
+        ("scenario.service_levels.standard.promise_h_by_region", {"mars": 5.0},
+         "scenario.service_levels.standard.promise_h_by_region.mars", "a known region"),
+        ("scenario.service_levels.standard.promise_h_by_region", {"texas": -5.0},
+         "scenario.service_levels.standard.promise_h_by_region.texas", "a number > 0"),
+        ("scenario.channels.web.level_mix", {"express": 1.0},
+         "scenario.channels.web.level_mix.express", "a known service level"),
+        ("scenario.service_levels.first.urgent", "yes", "scenario.service_levels.first.urgent",
+         "true or false"),
+    ],
+)  # fmt: skip
+def test_service_levels_are_checked(
+    baseline: dict[str, Any], dotted: str, value: Any, key: str, expected: str
+) -> None:
+    cfg = {**baseline, "scenario": four_level_scenario(baseline)}
+    validate(cfg)
+    _set(cfg, dotted, value)
+    _refused(cfg, key, expected)
+
+
+def test_two_levels_draw_as_express_p_did() -> None:
+    """With two levels, level 1 exactly when u < p(level 1): the shipped scenarios' draw."""
+    from sim.engine.demand import service_levels
+
+    rng = np.random.default_rng(3)
+    p = rng.random(2000)
+    u = np.concatenate([rng.random(1000), p[1000:]])  # ties at the boundary too
+    got = service_levels(np.column_stack([1.0 - p, p]), u)
+    assert np.array_equal(got, (u < p).astype(np.int64))
+
+
+def test_many_levels_follow_the_mix() -> None:
+    from sim.engine.demand import service_levels
+
+    mix = np.array(list(MIX.values()))
+    u = np.random.default_rng(4).random(200_000)
+    shares = np.bincount(service_levels(np.tile(mix, (len(u), 1)), u), minlength=4) / len(u)
+    # binomial sd <= 0.0011 at n = 200,000: 0.006 is over 5 sd
+    assert np.abs(shares - mix).max() < 0.006
+
+
+@pytest.fixture(scope="module")
+def four_level_run(baseline: dict[str, Any]) -> tuple[Any, Any]:
+    from policies.monitoring.none import NoMonitoring
+    from policies.routing.nearest import NearestRouting
+    from sim.engine import run
+
+    sc = four_level_scenario(baseline)
+    validate({**baseline, "scenario": sc})
+    world = build(sc)
+    return world, run(world, NearestRouting(), NoMonitoring(), 5, 2.0, 0.0)
+
+
+def test_levels_promises_modes_and_urgency(four_level_run: tuple[Any, Any]) -> None:
+    world, result = four_level_run
+    o = result.orders
+    assert world.level_names == tuple(FOUR_LEVELS)
+    level = np.array([world.level_names.index(n) for n in o["service_level"]])
+    assert set(level.tolist()) == {0, 1, 2, 3}  # every class is generated
+    region = np.array([world.regions.index(n) for n in o["region"]])
+    promise = o["promised_h"] - o["created_h"]
+    pacific_standard = (level == 0) & (region == world.regions.index("pacific"))
+    assert pacific_standard.any()
+    assert np.allclose(promise[pacific_standard], 120.0)
+    assert np.allclose(promise[(level == 0) & ~pacific_standard], 96.0)
+    assert np.allclose(promise[level == 3], 12.0)
+    assert np.array_equal(o["urgent"], level >= 2)
+    assert world.service_mode.tolist() == [
+        world.mode_index(m) for m in ("ground", "ground", "air", "air")
+    ]
+
+
+def test_customer_cancellations_are_their_own_kpi_and_never_late(
+    four_level_run: tuple[Any, Any],
+) -> None:
+    from sim.engine.kpis import Orders
+
+    _, result = four_level_run
+    o, k = result.orders, result.kpis
+    gone = o["customer_cancelled"]
+    n = len(gone)
+    assert (o["status"][gone] == "cancelled").all()
+    assert np.isnan(o["shipped_h"][gone]).all() and (o["warehouse"][gone] == "").all()
+    assert np.allclose(o["cancelled_h"][gone] - o["created_h"][gone], 0.0, atol=0.26)  # next wave
+    # 5% at every level: the share within 4 binomial sd
+    assert abs(gone.mean() - 0.05) < 4 * np.sqrt(0.05 * 0.95 / n)
+    assert k["customer_cancel_rate"] == pytest.approx(gone.mean())
+    orders = Orders(o)
+    assert not (orders.due & gone).any()  # never in a late rate's denominator
+    assert np.isnan(o["promoter_p"][gone]).all()  # not rated
