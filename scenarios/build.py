@@ -16,6 +16,7 @@ from scenarios.dates import DEFAULT_START_DATE, hours_from, parse_date
 from scenarios.distributions import Distribution
 from scenarios.world import (
     Burst,
+    Calendar,
     Costs,
     CustomerModel,
     Demand,
@@ -68,7 +69,7 @@ def build(sc: Mapping[str, Any]) -> World:
         product_classes=products,
         channels=channels,
         zone=_zones(sc["regions"], regions, wh_names),
-        demand=_demand(sc, regions, products, channels),
+        demand=_demand(sc, regions, products, channels, start),
         customer=_customer(sc["customer"]),
         weather=_weather(sc["weather"], sc["regions"], regions, start),
         inventory=_inventory(sc["inventory"]),
@@ -196,8 +197,9 @@ def _demand(
     regions: Sequence[str],
     products: Sequence[str],
     channels: Sequence[str],
+    start: datetime.date,
 ) -> Demand:
-    """Base demand with its profiles and mixes, and the bursts on top."""
+    """Base demand with its profiles, calendar and mixes, and the bursts on top."""
     pcs = sc["product_classes"]
     chs = sc["channels"]
     region_share = np.array([sc["regions"][r]["share"] for r in regions], dtype=float)
@@ -226,6 +228,29 @@ def _demand(
         bursts=tuple(
             _burst(b, regions, products, channels, region_share, product_share) for b in d["bursts"]
         ),
+        calendar=None if d.get("calendar") is None else calendar(d["calendar"], start),
+    )
+
+
+def calendar(c: Mapping[str, Any], start: datetime.date) -> Calendar:
+    """The dated demand calendar, dates turned into days and hours from hour 0."""
+    knots = c["daily_level"]
+    knot_day = np.array([hours_from(start, "date", k["date"]) / 24.0 for k in knots])
+    knot_level = np.array([float(k["level"]) for k in knots])
+    trend = 0.0
+    if c["past_last_knot"] == "trend" and len(knots) >= 2:
+        trend = (knot_level[-1] - knot_level[-2]) / (knot_day[-1] - knot_day[-2])
+    events = c["events"]
+    event_start = np.array([hours_from(start, "start", e["start"]) for e in events])
+    return Calendar(
+        knot_day=knot_day,
+        knot_level=knot_level,
+        trend_per_day=float(trend),
+        yearly_profile=_normalised(c["yearly_profile"]) if c["yearly_profile"] else np.ones(0),
+        start_date=np.datetime64(start.isoformat(), "D"),
+        event_start_h=event_start,
+        event_end_h=event_start + np.array([24.0 * float(e["days"]) for e in events]),
+        event_multiplier=np.array([float(e["multiplier"]) for e in events]),
     )
 
 

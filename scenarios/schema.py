@@ -134,6 +134,34 @@ class BurstConf:
 
 
 @dataclass
+class LevelKnotConf:
+    """The daily level (multiplier of ``base_rate_per_h``) on one date."""
+
+    date: str = MISSING  # ISO date
+    level: float = 1.0
+
+
+@dataclass
+class DemandEventConf:
+    """A dated multiplier on top of the calendar (Black Friday; a gap is multiplier 0)."""
+
+    name: str = MISSING
+    start: str = MISSING  # a date (its midnight) or local time
+    days: float = 1.0
+    multiplier: float = 1.0
+
+
+@dataclass
+class CalendarConf:
+    """Demand that changes over time, on top of the weekly x hourly profile."""
+
+    daily_level: list[LevelKnotConf] = field(default_factory=list)  # linear between knots
+    yearly_profile: list[float] = field(default_factory=list)  # 12 month multipliers, or none
+    events: list[DemandEventConf] = field(default_factory=list)
+    past_last_knot: str = "hold"  # hold | trend: the level after the last knot
+
+
+@dataclass
 class DemandConf:
     base_rate_per_h: float = 200.0
     hourly_profile: list[float] = field(default_factory=lambda: [1.0] * 24)
@@ -141,6 +169,7 @@ class DemandConf:
     extra_items_mean: float = 0.5  # items per order = 1 + Poisson(extra_items_mean)
     vip_p: float = 0.1  # share of orders from high-value customers
     bursts: list[BurstConf] = field(default_factory=list)
+    calendar: CalendarConf | None = field(default=None, metadata=OPTIONAL)  # None: stationary
 
 
 @dataclass

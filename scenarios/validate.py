@@ -63,6 +63,8 @@ def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
     _validate_product_classes(sc["product_classes"], f"{k}.product_classes", products)
     _validate_channels(sc["channels"], f"{k}.channels", channels, list(sc["service_levels"]))
     _validate_demand(sc["demand"], f"{k}.demand", products, regions, channels)
+    if sc["demand"].get("calendar") is not None:
+        _validate_calendar(sc["demand"]["calendar"], f"{k}.demand.calendar")
     _validate_customer(sc["customer"], f"{k}.customer")
     _validate_weather(sc["weather"], f"{k}.weather", regions, start_date)
     _validate_inventory(sc["inventory"], f"{k}.inventory")
@@ -213,16 +215,9 @@ def _validate_demand(
     non_negative(f"{k}.extra_items_mean", d["extra_items_mean"])
     at_most(f"{k}.extra_items_mean", d["extra_items_mean"], MAX_EXTRA_ITEMS_MEAN, "a mean")
     probability(f"{k}.vip_p", d["vip_p"])
-    names: dict[str, int] = {}
+    _unique_names(d["bursts"], f"{k}.bursts", "burst")
     for i, burst in enumerate(d["bursts"]):
         bk = f"{k}.bursts[{i}]"
-        if burst["name"] in names:
-            raise ConfigError(
-                f"{bk}.name",
-                f"a name no other burst has (bursts[{names[burst['name']]}])",
-                burst["name"],
-            )
-        names[burst["name"]] = i
         non_negative(f"{bk}.start_h", burst["start_h"])
         non_negative(f"{bk}.ramp_h", burst["ramp_h"])
         if burst["peak_multiplier"] < 1:
@@ -236,6 +231,46 @@ def _validate_demand(
             shares(f"{bk}.product_mix", burst["product_mix"], products, "product class")
         if burst["region_mix"]:
             shares(f"{bk}.region_mix", burst["region_mix"], regions, "region")
+
+
+CALENDAR_PROJECTIONS = ("hold", "trend")
+
+
+def _unique_names(items: list[Mapping[str, Any]], k: str, what: str) -> None:
+    """Each item of a list names itself once (a burst, an event: streams and reports key on it)."""
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if item["name"] in seen:
+            where = f"{k.rsplit('.', 1)[-1]}[{seen[item['name']]}]"
+            expected = f"a name no other {what} has ({where})"
+            raise ConfigError(f"{k}[{i}].name", expected, item["name"])
+        seen[item["name"]] = i
+
+
+def _validate_calendar(c: Mapping[str, Any], k: str) -> None:
+    """Knots on increasing dates with levels >= 0, 12 month factors (or none), named events with a
+    date, a length in days and a multiplier >= 0, and how to project past the last knot."""
+    previous = None
+    for i, knot in enumerate(c["daily_level"]):
+        kk = f"{k}.daily_level[{i}]"
+        day = parse_date(f"{kk}.date", knot["date"])
+        if previous is not None and day <= previous:
+            raise ConfigError(
+                f"{kk}.date", f"a date after the previous knot's ({previous})", knot["date"]
+            )
+        previous = day
+        non_negative(f"{kk}.level", knot["level"])
+    if c["yearly_profile"]:
+        _validate_profile(c["yearly_profile"], f"{k}.yearly_profile", 12)
+    known(f"{k}.past_last_knot", c["past_last_knot"], CALENDAR_PROJECTIONS, "projection")
+    if c["past_last_knot"] == "trend" and len(c["daily_level"]) < 2:
+        raise ConfigError(f"{k}.daily_level", "two or more knots to take a trend from")
+    _unique_names(c["events"], f"{k}.events", "event")
+    for i, event in enumerate(c["events"]):
+        ek = f"{k}.events[{i}]"
+        parse_moment(f"{ek}.start", event["start"])
+        positive(f"{ek}.days", event["days"])
+        non_negative(f"{ek}.multiplier", event["multiplier"])
 
 
 def _validate_profile(profile: list[float], k: str, length: int) -> None:

@@ -95,6 +95,55 @@ class Burst:
 
 
 @dataclass(frozen=True)
+class Calendar:
+    """Dated demand: a daily level (linear between knots), month-of-year and event multipliers.
+
+    Knots and events are in hours/days from hour 0 (``start_date``), converted once when the world
+    is built; ``month_of_day0`` places the yearly profile. The daily level is one value per day
+    (at the day's index); events act on the hours whose middle they cover.
+    """
+
+    knot_day: np.ndarray  # days from hour 0, increasing
+    knot_level: np.ndarray
+    trend_per_day: float  # level change per day after the last knot (0: hold)
+    yearly_profile: np.ndarray  # 12 month multipliers (mean 1), or empty
+    start_date: np.datetime64  # hour 0, for the month of each day
+    event_start_h: np.ndarray
+    event_end_h: np.ndarray
+    event_multiplier: np.ndarray
+
+    def daily_level(self, days: np.ndarray) -> np.ndarray:
+        """The level of each day (before the first knot: the first knot's; after the last: held,
+        or the trend of the last two knots, never below 0)."""
+        days = np.asarray(days, dtype=float)
+        if not len(self.knot_day):
+            return np.ones_like(days)
+        level = np.interp(days, self.knot_day, self.knot_level)
+        past = days - self.knot_day[-1]
+        return np.where(
+            past > 0, np.maximum(level + self.trend_per_day * np.maximum(past, 0.0), 0.0), level
+        )
+
+    def month_factor(self, days: np.ndarray) -> np.ndarray:
+        if not len(self.yearly_profile):
+            return np.ones(len(np.atleast_1d(days)))
+        dates = self.start_date + np.asarray(days, dtype=np.int64).astype("timedelta64[D]")
+        month = dates.astype("datetime64[M]").astype(np.int64) % 12
+        return np.asarray(self.yearly_profile[month])
+
+    def hourly_multiplier(self, day: int) -> np.ndarray:
+        """The 24 multipliers of ``base_rate_per_h`` over the hours of ``day``."""
+        level = float(self.daily_level(np.array([day]))[0] * self.month_factor(np.array([day]))[0])
+        mid = day * 24.0 + np.arange(24) + 0.5
+        out = np.full(24, level)
+        for start, end, multiplier in zip(
+            self.event_start_h, self.event_end_h, self.event_multiplier, strict=True
+        ):
+            out[(mid >= start) & (mid < end)] *= multiplier
+        return out
+
+
+@dataclass(frozen=True)
 class Demand:
     base_rate_per_h: float
     hourly_profile: np.ndarray  # 24 values, mean 1
@@ -111,6 +160,7 @@ class Demand:
     channel_level_mix: np.ndarray  # [channel, service level] probabilities
     channel_value_multiplier: np.ndarray
     bursts: tuple[Burst, ...]
+    calendar: Calendar | None = None  # None: stationary (the weekly x hourly profile only)
 
 
 @dataclass(frozen=True)

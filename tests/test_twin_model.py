@@ -216,3 +216,99 @@ def test_customer_cancellations_are_their_own_kpi_and_never_late(
     orders = Orders(o)
     assert not (orders.due & gone).any()  # never in a late rate's denominator
     assert np.isnan(o["promoter_p"][gone]).all()  # not rated
+
+
+# -- the dated demand calendar ---------------------------------------------------------------------
+CALENDAR = {
+    "daily_level": [{"date": "2025-03-03", "level": 1.0}, {"date": "2025-03-13", "level": 2.0}],
+    "yearly_profile": [],
+    "events": [
+        {"name": "gap", "start": "2025-03-05", "days": 1.0, "multiplier": 0.0},
+        {"name": "sale", "start": "2025-03-07T12:00", "days": 0.25, "multiplier": 5.0},
+    ],
+    "past_last_knot": "hold",
+}
+
+
+def calendar_scenario(baseline: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    sc = copy.deepcopy(baseline["scenario"])
+    sc["demand"]["calendar"] = {**copy.deepcopy(CALENDAR), **changes}
+    return sc
+
+
+@pytest.mark.parametrize(
+    ("changes", "key", "expected"),
+    [
+        ({"daily_level": [{"date": "2025-13-01", "level": 1.0}]},
+         "scenario.demand.calendar.daily_level[0].date", "an ISO date"),
+        ({"daily_level": [{"date": "2025-03-05", "level": 1.0},
+                          {"date": "2025-03-05", "level": 2.0}]},
+         "scenario.demand.calendar.daily_level[1].date", "a date after the previous knot's"),
+        ({"daily_level": [{"date": "2025-03-05", "level": -1.0}]},
+         "scenario.demand.calendar.daily_level[0].level", "a number >= 0"),
+        ({"yearly_profile": [1.0] * 11}, "scenario.demand.calendar.yearly_profile", "12 values"),
+        ({"past_last_knot": "grow"}, "scenario.demand.calendar.past_last_knot",
+         "a known projection"),
+        ({"past_last_knot": "trend", "daily_level": [{"date": "2025-03-05", "level": 1.0}]},
+         "scenario.demand.calendar.daily_level", "two or more knots"),
+        ({"events": [CALENDAR["events"][0], {**CALENDAR["events"][1], "name": "gap"}]},
+         "scenario.demand.calendar.events[1].name", "a name no other event has"),
+        ({"events": [{**CALENDAR["events"][0], "days": 0.0}]},
+         "scenario.demand.calendar.events[0].days", "a number > 0"),
+        ({"events": [{**CALENDAR["events"][0], "multiplier": -2.0}]},
+         "scenario.demand.calendar.events[0].multiplier", "a number >= 0"),
+        ({"events": [{**CALENDAR["events"][0], "start": "Black Friday"}]},
+         "scenario.demand.calendar.events[0].start", "an ISO date"),
+    ],
+)  # fmt: skip
+def test_calendar_is_checked(
+    baseline: dict[str, Any], changes: dict[str, Any], key: str, expected: str
+) -> None:
+    validate({**baseline, "scenario": calendar_scenario(baseline)})
+    _refused({**baseline, "scenario": calendar_scenario(baseline, **changes)}, key, expected)
+
+
+def test_calendar_levels_events_and_projection(baseline: dict[str, Any]) -> None:
+    cal = build(calendar_scenario(baseline)).demand.calendar
+    assert cal is not None
+    level = cal.daily_level(np.array([-3, 0, 5, 10, 40]))
+    assert np.allclose(level, [1.0, 1.0, 1.5, 2.0, 2.0])  # held before and after the knots
+    assert np.allclose(cal.hourly_multiplier(2), 0.0)  # the gap: all of Wednesday
+    sale = cal.hourly_multiplier(4)  # Friday: 12:00-18:00 at 5x the day's level (1.4)
+    assert np.allclose(sale[12:18], 7.0) and np.allclose(sale[:12], 1.4) and sale[18] == 1.4
+    trend = build(calendar_scenario(baseline, past_last_knot="trend")).demand.calendar
+    assert trend is not None
+    assert np.allclose(trend.daily_level(np.array([10, 12, 20])), [2.0, 2.2, 3.0])
+    months = [1.0] * 12
+    months[2], months[3] = 0.5, 1.5  # March, April
+    yearly = build(calendar_scenario(baseline, yearly_profile=months)).demand.calendar
+    assert yearly is not None
+    mean = np.mean(months)
+    assert yearly.month_factor(np.array([0, 28, 29])) == pytest.approx(
+        [0.5 / mean, 0.5 / mean, 1.5 / mean]  # day 28 is 31 March, day 29 is 1 April
+    )
+
+
+def test_the_engine_draws_from_the_calendar(baseline: dict[str, Any]) -> None:
+    """Day counts follow base rate x weekly profile x calendar: none in the gap, the sale's
+    extra orders in its window, twice the rate by the last knot."""
+    from sim.engine.demand import generate_orders
+    from sim.engine.streams import RandomStreams
+
+    sc = calendar_scenario(baseline)
+    sc["demand"]["base_rate_per_h"] = 20.0
+    flat = build(
+        copy.deepcopy(baseline["scenario"]) | {"demand": sc["demand"] | {"calendar": None}}
+    )
+    world = build(sc)
+    created = generate_orders(world, 12 * 24.0, RandomStreams(7)).created_h
+    plain = generate_orders(flat, 12 * 24.0, RandomStreams(7)).created_h
+    per_day = np.bincount((created // 24).astype(int), minlength=12)
+    assert per_day[2] == 0
+    assert per_day[0] == np.bincount((plain // 24).astype(int), minlength=12)[0]  # level 1
+    expected = 20.0 * 24 * np.array(world.demand.weekly_profile)[[4, 0]]  # Friday; Monday day 7
+    window = ((created >= 4 * 24 + 12) & (created < 4 * 24 + 18)).sum()
+    hourly = np.array(world.demand.hourly_profile)[12:18].sum() * 20.0 * 1.4 * 5.0
+    hourly *= world.demand.weekly_profile[4]
+    assert abs(window - hourly) < 5 * np.sqrt(hourly)
+    assert abs(per_day[7] - expected[1] * 1.7) < 5 * np.sqrt(expected[1] * 1.7)

@@ -1,7 +1,8 @@
 """The order stream: every order of the run drawn up front, as columns, one day at a time.
 
 Arrivals follow a non-homogeneous Poisson process: piecewise constant per hour (base rate x
-hour-of-day x day-of-week profile) plus bursts, whose extra rate ``(peak_multiplier - 1) x base rate
+hour-of-day x day-of-week profile x, when the scenario has a calendar, the day's dated level,
+month-of-year factor and events) plus bursts, whose extra rate ``(peak_multiplier - 1) x base rate
 x shape(t)`` is sampled exactly by thinning. Drawing everything before the simulation starts, each
 attribute from its own stream, is what makes the order stream identical under every policy.
 
@@ -70,6 +71,8 @@ def base_arrival_times(world: World, day: int, rng: np.random.Generator) -> np.n
     d = world.demand
     hours = day * HOURS_PER_DAY + np.arange(HOURS_PER_DAY)
     rate = d.base_rate_per_h * d.hourly_profile * d.weekly_profile[(day + world.start_weekday) % 7]
+    if d.calendar is not None:  # dated level, season and events on top
+        rate = rate * d.calendar.hourly_multiplier(day)
     counts = rng.poisson(rate)
     return np.repeat(hours, counts) + rng.random(int(counts.sum()))
 
