@@ -152,6 +152,7 @@ def _warehouse(
         outages=tuple(
             (float(o["start_h"]), float(o["start_h"] + o["duration_h"])) for o in wh["outages"]
         ),
+        handling=None if wh.get("handling") is None else distribution(wh["handling"]),
     )
 
 

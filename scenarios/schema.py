@@ -63,6 +63,9 @@ class WarehouseConf:
     stock: dict[str, StockConf] = field(default_factory=dict)  # by product class
     replenish_lead_time_h: float = 72.0
     outages: list[OutageConf] = field(default_factory=list)
+    # order -> carrier handover as logged, replacing pick + shift + pickup wait (a marketplace's
+    # sellers); None: the picker model
+    handling: DistributionConf | None = field(default=None, metadata=OPTIONAL)
 
 
 @dataclass

@@ -160,6 +160,8 @@ def _validate_warehouses(
             if shift["pickers"] is not None:
                 count(f"{wk}.shifts[{i}].pickers", shift["pickers"], 0)
         distribution(f"{wk}.pick_time", wh["pick_time"])
+        if wh.get("handling") is not None:
+            distribution(f"{wk}.handling", wh["handling"])
         for product, stock in wh["stock"].items():
             _validate_stock(stock, f"{wk}.stock.{product}", product, products)
         at_least(

@@ -53,6 +53,7 @@ class Warehouse:
     order_up_to: np.ndarray  # S
     replenish_lead_time_h: float
     outages: tuple[tuple[float, float], ...]  # (start_h, end_h)
+    handling: Distribution | None = None  # order -> handover delay instead of pickers and pickups
 
 
 @dataclass(frozen=True)

@@ -312,3 +312,57 @@ def test_the_engine_draws_from_the_calendar(baseline: dict[str, Any]) -> None:
     hourly *= world.demand.weekly_profile[4]
     assert abs(window - hourly) < 5 * np.sqrt(hourly)
     assert abs(per_day[7] - expected[1] * 1.7) < 5 * np.sqrt(expected[1] * 1.7)
+
+
+# -- handling delay per origin ---------------------------------------------------------------------
+HANDLING = {"dist": "lognormal", "mean_h": 80.0, "sd_h": 60.0}
+
+
+@pytest.mark.parametrize(
+    ("handling", "key", "expected"),
+    [
+        ({"dist": "weibull", "mean_h": 80.0, "sd_h": 60.0},
+         "scenario.warehouses.east.handling.dist", "one of exponential"),
+        ({"dist": "lognormal", "mean_h": -1.0, "sd_h": 60.0},
+         "scenario.warehouses.east.handling.mean_h", "a number > 0"),
+        ({"dist": "gamma", "mean_h": 80.0, "sd_h": None}, "scenario.warehouses.east.handling.sd_h",
+         "a standard deviation"),
+    ],
+)  # fmt: skip
+def test_handling_is_checked(
+    baseline: dict[str, Any], handling: dict[str, Any], key: str, expected: str
+) -> None:
+    cfg = copy.deepcopy(baseline)
+    cfg["scenario"]["warehouses"]["east"]["handling"] = dict(HANDLING)
+    validate(cfg)
+    cfg["scenario"]["warehouses"]["east"]["handling"] = handling
+    _refused(cfg, key, expected)
+
+
+def test_handling_replaces_pickers_and_pickups(baseline: dict[str, Any]) -> None:
+    """At a warehouse with a handling delay, routing to handover follows the fitted distribution
+    (no pick queue, no pickup wait); the others keep the picker model. The run's invariants
+    (every open order in one place, counters) are checked as it runs."""
+    from policies.monitoring.none import NoMonitoring
+    from policies.routing.nearest import NearestRouting
+    from sim.engine import run
+
+    sc = copy.deepcopy(baseline["scenario"])
+    sc["warehouses"]["east"]["handling"] = dict(HANDLING)
+    sc["inventory"]["enabled"] = False
+    sc["demand"]["base_rate_per_h"] = 40.0
+    validate({**baseline, "scenario": sc})
+    world = build(sc)
+    result = run(world, NearestRouting(), NoMonitoring(), 11, 6.0, 0.0, cooldown_days=30.0)
+    o = result.orders
+    east = (o["warehouse"] == "east") & ~np.isnan(o["shipped_h"])
+    delay = o["shipped_h"][east] - o["routed_h"][east]
+    assert east.sum() > 1000
+    assert np.allclose(o["pick_wait_h"][east], 0.0)
+    # lognormal mean 80, sd 60: the sample mean within 4 standard errors
+    assert abs(delay.mean() - 80.0) < 4 * 60.0 / np.sqrt(east.sum())
+    assert abs(delay.std() - 60.0) < 10.0
+    others = (o["warehouse"] == "west") & ~np.isnan(o["shipped_h"])
+    # the picker model: handover only at the mode's pickup hour
+    hour = o["shipped_h"][others] % 24.0
+    assert set(np.round(hour, 6)) <= {15.0, 17.0, 13.0}

@@ -475,7 +475,10 @@ class Simulation:
         cost = self._pick_cost[order]
         self.book.cost_pick_usd[order] = cost
         self.book.charged.charge("pick", cost)
-        self.carriers.add_packed(order)
+        if self.world.warehouses[self.book.warehouse[order]].handling is None:
+            self.carriers.add_packed(order)
+        else:  # the handling delay ends at the handover
+            self.carriers.hand_over(order)
 
     # -- invariants ------------------------------------------------------------------------------
     def _check_places(self) -> None:
