@@ -403,6 +403,11 @@ class Simulation:
         last_scan = shipped + np.floor((now - shipped) / interval) * interval
         dark = book.track_gap_start_h[idx]
         last_scan = np.where(dark <= now, np.fmax(shipped, np.fmin(last_scan, dark)), last_scan)
+        # a lost parcel's replacement (shipped when declared lost, or on a claim) scans again
+        resent = np.fmin(book.lost_declared_h[idx], book.claim_h[idx])
+        resent = np.where(book.lost[idx] & (resent <= now), resent, np.nan)
+        again = ~np.isnan(resent)
+        last_scan[again] = (resent + np.floor((now - resent) / interval) * interval)[again]
         columns = OpenOrders(
             order_id=idx,
             stage=book.stage[idx],

@@ -6,6 +6,13 @@ itself only ever *uses* a :class:`~policies.routing.router_model.RouterModel`.
 """
 
 from sim.learning.cache import MODEL_CACHE_ENV, cache_path, model_for
-from sim.learning.fit import train
+from sim.learning.fit import calibration_csv, calibration_path, train
 
-__all__ = ["MODEL_CACHE_ENV", "cache_path", "model_for", "train"]
+__all__ = [
+    "MODEL_CACHE_ENV",
+    "cache_path",
+    "calibration_csv",
+    "calibration_path",
+    "model_for",
+    "train",
+]
