@@ -62,6 +62,7 @@ class KpiSums:
         c["delivered"] += o.count(o.delivered)
         c["open"] += o.count(o.unresolved)
         c["cancelled"] += o.count(o.cancelled)
+        c["customer_cancelled"] += o.count(o.customer_cancelled)
         c["due"] += o.count(o.due)
         c["on_time_due"] += o.count(o.on_time[o.due])
         c["rated"] += o.count(o.rated)
@@ -71,7 +72,7 @@ class KpiSums:
         c["backordered"] += o.count(o["backordered"])
         c["lost"] += o.count(o["lost"])
         c["held"] += o.count(o["held"])
-        c["express"] += o.count(o["service_level"] == "express")
+        c["express"] += o.count(o["urgent"])
         waited = ~np.isnan(o["pick_wait_h"])
         c["pick_waited"] += o.count(waited)
         for name in SUM_COLUMNS:
@@ -140,6 +141,7 @@ class KpiSums:
             "return_rate": ratio(s["return_p"], c["delivered"]),
             "pick_wait_mean_h": ratio(s["pick_wait_h"], c["pick_waited"]),
             "cancel_rate": ratio(c["cancelled"], n),
+            "customer_cancel_rate": ratio(c["customer_cancelled"], n),
             "reroute_rate": ratio(c["rerouted"], n),
             "backorder_rate": ratio(c["backordered"], n),
             "lost_rate": ratio(c["lost"], n),
