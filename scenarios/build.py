@@ -6,21 +6,24 @@ Hydra; run :func:`scenarios.validate.validate_scenario` first for clear errors.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from scenarios.dates import DEFAULT_START_DATE, hours_from, parse_date
 from scenarios.distributions import Distribution
 from scenarios.world import (
-    SERVICE_LEVELS,
     Burst,
+    Calendar,
     Costs,
     CustomerModel,
     Demand,
     Inventory,
     Mode,
     ScriptedStorm,
+    ServiceLevel,
     Shift,
     Warehouse,
     Weather,
@@ -53,8 +56,10 @@ def build(sc: Mapping[str, Any]) -> World:
     products = tuple(sc["product_classes"])
     channels = tuple(sc["channels"])
     inventory_enabled = bool(sc["inventory"]["enabled"])
+    start = parse_date("start_date", sc.get("start_date", DEFAULT_START_DATE))
     return World(
         name=str(sc["name"]),
+        start_date=start,
         regions=regions,
         warehouses=tuple(
             _warehouse(name, wh, regions, products, inventory_enabled)
@@ -64,13 +69,42 @@ def build(sc: Mapping[str, Any]) -> World:
         product_classes=products,
         channels=channels,
         zone=_zones(sc["regions"], regions, wh_names),
-        demand=_demand(sc, regions, products, channels),
+        demand=_demand(sc, regions, products, channels, start),
         customer=_customer(sc["customer"]),
-        weather=_weather(sc["weather"], sc["regions"], regions),
+        weather=_weather(sc["weather"], sc["regions"], regions, start),
         inventory=_inventory(sc["inventory"]),
         costs=Costs(**{k: float(v) for k, v in sc["costs"].items()}),
         allocation_wave_h=float(sc["allocation_wave_h"]),
-        service_mode=np.array([mode_names.index(sc["service_mode"][s]) for s in SERVICE_LEVELS]),
+        service_levels=tuple(
+            _service_level(name, level, regions, mode_names)
+            for name, level in sc["service_levels"].items()
+        ),
+        observed_origin=_observed_origin(sc.get("observed_origins") or {}, regions, wh_names),
+    )
+
+
+def _observed_origin(
+    origins: Mapping[str, Mapping[str, float]], regions: Sequence[str], wh_names: Sequence[str]
+) -> np.ndarray | None:
+    """Origin shares by [region, warehouse] as logged, or None when the scenario has none."""
+    if not origins:
+        return None
+    table = np.zeros((len(regions), len(wh_names)))
+    for region, shares_by_wh in origins.items():
+        table[regions.index(region)] = [float(shares_by_wh.get(w, 0.0)) for w in wh_names]
+    return table
+
+
+def _service_level(
+    name: str, level: Mapping[str, Any], regions: Sequence[str], modes: Sequence[str]
+) -> ServiceLevel:
+    by_region = level["promise_h_by_region"]
+    return ServiceLevel(
+        name=name,
+        promise_h=np.array([float(by_region.get(r, level["promise_h"])) for r in regions]),
+        mode_mix=np.array([float(level["mode_mix"].get(m, 0.0)) for m in modes]),
+        urgent=bool(level["urgent"]),
+        cancel_p=float(level["cancel_p"]),
     )
 
 
@@ -131,6 +165,7 @@ def _warehouse(
         outages=tuple(
             (float(o["start_h"]), float(o["start_h"] + o["duration_h"])) for o in wh["outages"]
         ),
+        handling=None if wh.get("handling") is None else distribution(wh["handling"]),
     )
 
 
@@ -176,13 +211,19 @@ def _demand(
     regions: Sequence[str],
     products: Sequence[str],
     channels: Sequence[str],
+    start: datetime.date,
 ) -> Demand:
-    """Base demand with its profiles and mixes, and the bursts on top."""
+    """Base demand with its profiles, calendar and mixes, and the bursts on top."""
     pcs = sc["product_classes"]
     chs = sc["channels"]
     region_share = np.array([sc["regions"][r]["share"] for r in regions], dtype=float)
     product_share = np.array([pcs[p]["share"] for p in products], dtype=float)
     d = sc["demand"]
+    levels = list(sc["service_levels"])
+    first_only = np.eye(len(levels))[0]
+    level_mix = np.array(
+        [_mix(chs[c]["level_mix"], levels, first_only) for c in channels], dtype=float
+    )
     return Demand(
         base_rate_per_h=float(d["base_rate_per_h"]),
         hourly_profile=_normalised(d["hourly_profile"]),
@@ -196,17 +237,39 @@ def _demand(
         product_margin_mean=np.array([pcs[p]["margin_mean"] for p in products], float),
         product_return_p=np.array([pcs[p]["return_p"] for p in products], float),
         channel_share=np.array([chs[c]["share"] for c in channels], float),
-        channel_express_p=np.array([chs[c]["express_p"] for c in channels], float),
+        channel_level_mix=level_mix,
         channel_value_multiplier=np.array([chs[c]["value_multiplier"] for c in channels], float),
         bursts=tuple(
             _burst(b, regions, products, channels, region_share, product_share) for b in d["bursts"]
         ),
+        calendar=None if d.get("calendar") is None else calendar(d["calendar"], start),
+    )
+
+
+def calendar(c: Mapping[str, Any], start: datetime.date) -> Calendar:
+    """The dated demand calendar, dates turned into days and hours from hour 0."""
+    knots = c["daily_level"]
+    knot_day = np.array([hours_from(start, "date", k["date"]) / 24.0 for k in knots])
+    knot_level = np.array([float(k["level"]) for k in knots])
+    trend = 0.0
+    if c["past_last_knot"] == "trend" and len(knots) >= 2:
+        trend = (knot_level[-1] - knot_level[-2]) / (knot_day[-1] - knot_day[-2])
+    events = c["events"]
+    event_start = np.array([hours_from(start, "start", e["start"]) for e in events])
+    return Calendar(
+        knot_day=knot_day,
+        knot_level=knot_level,
+        trend_per_day=float(trend),
+        yearly_profile=_normalised(c["yearly_profile"]) if c["yearly_profile"] else np.ones(0),
+        start_date=np.datetime64(start.isoformat(), "D"),
+        event_start_h=event_start,
+        event_end_h=event_start + np.array([24.0 * float(e["days"]) for e in events]),
+        event_multiplier=np.array([float(e["multiplier"]) for e in events]),
     )
 
 
 def _customer(c: Mapping[str, Any]) -> CustomerModel:
     return CustomerModel(
-        promise_h=np.array([c["promise_h"][s] for s in SERVICE_LEVELS], float),
         pseudo_urgent_p=float(c["pseudo_urgent_p"]),
         pseudo_urgent_extra_h=float(c["pseudo_urgent_extra_h"]),
         pseudo_urgent_extra_sd_h=float(c["pseudo_urgent_extra_sd_h"]),
@@ -222,8 +285,18 @@ def _customer(c: Mapping[str, Any]) -> CustomerModel:
     )
 
 
+def storm_start_h(storm: Mapping[str, Any], start: datetime.date, key: str = "start") -> float:
+    """A scripted storm's onset in hours: ``start_h``, or its ``start`` date from ``start_date``."""
+    if storm.get("start") is not None:  # absent from files older than dated storms
+        return hours_from(start, key, storm["start"])
+    return float(storm["start_h"])
+
+
 def _weather(
-    w: Mapping[str, Any], regions_cfg: Mapping[str, Any], regions: Sequence[str]
+    w: Mapping[str, Any],
+    regions_cfg: Mapping[str, Any],
+    regions: Sequence[str],
+    start: datetime.date,
 ) -> Weather:
     """Random storms (a region's own rate, else the default) and the scenario's scripted ones."""
     default_rate = float(w["storm_rate_per_day"])
@@ -250,7 +323,7 @@ def _weather(
         scripted=tuple(
             ScriptedStorm(
                 regions.index(s["region"]),
-                float(s["start_h"]),
+                storm_start_h(s, start),
                 float(s["duration_h"]),
                 float(s["severity"]),
                 bool(s["forecast"]),

@@ -32,6 +32,7 @@ from scenarios.calibration.mix import (
     fit_product_classes,
     fit_promise_h,
     fit_service_mode,
+    service_levels,
     shares,
 )
 from scenarios.calibration.network import NetworkFit, fit_network
@@ -257,12 +258,13 @@ def calibrate(
             "vip_p": t["demand"]["vip_p"],
             "bursts": _bursts(orders, demand, base),
         },
-        "customer": {**copy.deepcopy(t["customer"]), "promise_h": promise["promise_h"]},
+        "customer": copy.deepcopy(t["customer"]),
         "weather": {**copy.deepcopy(t["weather"]), "storm_rate_per_day": 0.0, "storms": []},
         "inventory": {**copy.deepcopy(t["inventory"]), "enabled": False},
         "costs": copy.deepcopy(t["costs"]),
         "allocation_wave_h": t["allocation_wave_h"],
-        "service_mode": fit_service_mode(orders, t),
+        "service_levels": service_levels(promise, fit_service_mode(orders, t)),
+        "start_date": clock.origin_local.date().isoformat(),
     }
     checked(scenario)
     report = summarise(

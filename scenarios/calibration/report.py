@@ -75,7 +75,9 @@ def summarise(
         "channels": scenario["channels"],
         "product_classes": scenario["product_classes"],
         "promise": promise,
-        "service_mode": scenario["service_mode"],
+        "service_mode": {
+            level: next(iter(row["mode_mix"])) for level, row in scenario["service_levels"].items()
+        },
         "zones": {"source": network.zone_source, "n_zones": network.n_zones},
         "zone_to": network.zone_to,
         "transit": {
@@ -157,7 +159,7 @@ def markdown(report: Mapping[str, Any], scenario_path: str) -> str:
     out += _table(
         ["channel", "share (regular demand)", "express share", "value multiplier"],
         [
-            [c, v["share"], v["express_p"], v["value_multiplier"]]
+            [c, v["share"], v["level_mix"].get("express", 0.0), v["value_multiplier"]]
             for c, v in report["channels"].items()
         ],
     )

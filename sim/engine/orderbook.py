@@ -40,6 +40,7 @@ COLUMNS: dict[str, tuple[type, object]] = {
     "expedited": (np.bool_, False),
     "prioritised": (np.bool_, False),
     "lost": (np.bool_, False),
+    "customer_cancelled": (np.bool_, False),  # cancelled by the customer at checkout
     "storm_delay_h": (np.float64, 0.0),
     "transit_h": (np.float64, np.nan),  # carrier transit of the (first) parcel, storms included
     "released_h": (np.float64, np.nan),  # when the order entered the system (later if held back)
@@ -81,6 +82,7 @@ class OrderBook:
     expedited: np.ndarray
     prioritised: np.ndarray
     lost: np.ndarray
+    customer_cancelled: np.ndarray
     storm_delay_h: np.ndarray
     transit_h: np.ndarray
     released_h: np.ndarray

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scenarios.world import SERVICE_LEVELS, World
+from scenarios.world import World
 from sim.engine.contract import Stage
 from sim.engine.customer import ExperienceModel
 from sim.engine.demand import OrderStream
@@ -199,7 +199,8 @@ def _experience(
 ) -> dict[str, np.ndarray]:
     """Promoter, detractor and return probabilities from lateness against the customer's own
     expectation. An order never served — cancelled, or still open when the run ended (the cohort
-    had the whole cool-down to resolve) — is rated as a cancellation."""
+    had the whole cool-down to resolve) — is rated as a cancellation; one the customer cancelled
+    at checkout is not rated (it left of its own accord, before the network did anything)."""
     world, lo, hi = rows.world, rows.lo, rows.hi
     o, book = rows.orders, rows.book
     delivered, never_served = status == DELIVERED, (status == CANCELLED) | (status == OPEN)
@@ -214,6 +215,9 @@ def _experience(
     detractor = experience.detractor_p(lateness_days)
     promoter[never_served] = world.customer.cancelled_promoter_p
     detractor[never_served] = world.customer.cancelled_detractor_p
+    by_customer = book.customer_cancelled[lo:hi]
+    promoter[by_customer] = np.nan
+    detractor[by_customer] = np.nan
     early_days = np.where(delivered, (expected_h - delivered_h) / 24.0, 0.0)
     return_p = np.where(
         delivered,
@@ -253,7 +257,8 @@ def order_columns(rows: Rows) -> dict[str, np.ndarray]:
         "value": o.value_usd[lo:hi],
         "margin": o.margin_usd[lo:hi],
         "vip": o.vip[lo:hi],
-        "service_level": np.asarray(SERVICE_LEVELS, dtype=object)[o.service_level[lo:hi]],
+        "service_level": np.asarray(world.level_names, dtype=object)[o.service_level[lo:hi]],
+        "urgent": o.urgent[lo:hi],
         "promised_h": promised_h,
         "warehouse": names(world.warehouse_names, book.warehouse[lo:hi]),
         "mode": names(world.mode_names, book.mode[lo:hi]),
@@ -277,6 +282,7 @@ def order_columns(rows: Rows) -> dict[str, np.ndarray]:
         "expedited": book.expedited[lo:hi],
         "prioritised": book.prioritised[lo:hi],
         "lost": book.lost[lo:hi],
+        "customer_cancelled": book.customer_cancelled[lo:hi],
         "cost_monitoring_usd": book.cost_monitoring_usd[lo:hi],
         "cost_unserved_usd": book.cost_unserved_usd[lo:hi],
         "storm_delay_h": book.storm_delay_h[lo:hi],

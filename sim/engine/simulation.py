@@ -125,6 +125,8 @@ class Simulation:
             )
             for i, spec in enumerate(world.warehouses)
         ]
+        for ops in self.warehouses:
+            self.window.add(ops, "pick_h", np.float64, np.nan)
         inventory = world.inventory
         self.stock = StockVisibility(
             self.env,
@@ -214,9 +216,11 @@ class Simulation:
             self.window.open(hi)
             self.orders.put(lo, day)
             self.promised_h[lo:hi] = (
-                day["created_h"] + world.customer.promise_h[day["service_level"]]
+                day["created_h"] + world.promise_table_h[day["service_level"], day["region"]]
             )
             self._pick_cost[lo:hi] = costs.pick_pack_usd + costs.extra_item_usd * (day["items"] - 1)
+            for ops in self.warehouses:  # the order's pick-time draw through each site's law
+                ops.pick_h[lo:hi] = ops.spec.pick_time.quantile(day["u_pick"])
             self.n_orders = hi
 
     def _admit(self, i: int, j: int, again: np.ndarray) -> None:
@@ -226,11 +230,24 @@ class Simulation:
         if j > i:
             self._arrived = j
             self.book.stage[i:j] = Stage.WAITING_ROUTE
+            arrivals = self._customer_cancels(arrivals)
             arrivals = self.promotions.hold_paused(arrivals)
             self.book.released_h[arrivals] = self.env.now
         batch = np.concatenate([again, arrivals]) if len(again) else arrivals
         if len(batch):
             self._route(batch)
+
+    def _customer_cancels(self, arrivals: np.ndarray) -> np.ndarray:
+        """Arrivals whose customer cancels at checkout (their level's ``cancel_p``) are resolved
+        as cancelled now, before routing; the others go on."""
+        gone = self.orders.customer_cancels[arrivals]
+        if not gone.any():
+            return arrivals
+        idx = arrivals[gone]
+        self.book.stage[idx] = Stage.CANCELLED
+        self.book.cancelled_h[idx] = self.env.now
+        self.book.customer_cancelled[idx] = True
+        return arrivals[~gone]
 
     def _monitoring(self) -> Generator[Any, Any, None]:
         while True:
@@ -418,6 +435,7 @@ class Simulation:
             value_usd=orders.value_usd[idx],
             vip=orders.vip[idx],
             service_level=orders.service_level[idx],
+            urgent=orders.urgent[idx],
             queued_h=book.queued_h[idx],
             picked_h=book.picked_h[idx],
             shipped_h=shipped,
@@ -462,6 +480,7 @@ class Simulation:
             margin_usd=o.margin_usd[idx],
             channel=o.channel[idx],
             service_level=o.service_level[idx],
+            urgent=o.urgent[idx],
             vip=o.vip[idx],
             signal=o.signal[idx],
             excluded=excluded,
@@ -546,7 +565,10 @@ class Simulation:
         cost = self._pick_cost[order]
         self.book.cost_pick_usd[order] = cost
         self.book.charged.charge("pick", cost)
-        self.carriers.add_packed(order)
+        if self.world.warehouses[self.book.warehouse[order]].handling is None:
+            self.carriers.add_packed(order)
+        else:  # the handling delay ends at the handover
+            self.carriers.hand_over(order)
 
     # -- invariants ------------------------------------------------------------------------------
     def _check_places(self) -> None:

@@ -109,7 +109,7 @@ def simulate_history(
         slacks.append((result.orders["promised_h"][ids] - decided)[keep])
         origin.append(np.full(int(keep.sum()), seed, dtype=np.int64))
         history = generate_orders(world, days * 24.0, RandomStreams(seed))
-        express = history.service_level == 1
+        express = history.urgent
         signals.append(history.signal[express])
         labels.append(survey_labels(history.pseudo_urgent[express], label_noise_p, seed))
     return History(

@@ -8,6 +8,7 @@ Each entry names the :class:`ChartData` fields its function takes, in order; the
 
 from __future__ import annotations
 
+import datetime
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,9 +58,10 @@ class ChartData:
 
     @functools.cached_property
     def promise_h(self) -> dict[str, float]:
-        """Promised hours by service level (the first finished job's scenario)."""
-        customer = self.first.config.get("scenario", {}).get("customer") or {}
-        return dict(customer.get("promise_h") or {})
+        """Promised hours by service level (the first finished job's scenario; the level's
+        promise where no region has its own)."""
+        levels = self.first.config.get("scenario", {}).get("service_levels") or {}
+        return {name: float(level["promise_h"]) for name, level in levels.items()}
 
     @functools.cached_property
     def delivery_quantiles(self) -> dict[tuple[str, str], np.ndarray]:
@@ -77,6 +79,21 @@ class ChartData:
                 if found and label not in out:
                     out[label] = found
         return out
+
+    @functools.cached_property
+    def start_dates(self) -> dict[str, datetime.date]:
+        """The date of hour 0 by scenario label (time axes are dates)."""
+        by_job = self.summary.set_index("job")
+        out: dict[str, datetime.date] = {}
+        for job in self.jobs:
+            if job.status == OK:
+                label = str(by_job.loc[job.num, "scenario"])
+                out.setdefault(label, charts_time.start_date(job.config.get("scenario") or {}))
+        return out
+
+    @functools.cached_property
+    def warmup_start_date(self) -> datetime.date:
+        return self.start_dates[self.warmup_scenario]
 
     @functools.cached_property
     def disruption_timelines(self) -> dict[tuple[str, str], Timeline]:
@@ -123,7 +140,7 @@ CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec(
         "disruption_timeline",
         charts_time.disruption_timeline,
-        ("disruption_timelines", "windows"),
+        ("disruption_timelines", "windows", "start_dates"),
         "Backlog and late orders through the scheduled storms and bursts.",
     ),
     ChartSpec(
@@ -132,7 +149,7 @@ CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec(
         "warmup",
         charts_time.warmup_chart,
-        ("warmup_timeline", "warmup_used_h", "warmup_label"),
+        ("warmup_timeline", "warmup_used_h", "warmup_label", "warmup_start_date"),
         "Warm-up check (MSER-5).",
     ),
     ChartSpec(
