@@ -6,11 +6,13 @@ Hydra; run :func:`scenarios.validate.validate_scenario` first for clear errors.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from scenarios.dates import DEFAULT_START_DATE, hours_from, parse_date
 from scenarios.distributions import Distribution
 from scenarios.world import (
     SERVICE_LEVELS,
@@ -53,8 +55,10 @@ def build(sc: Mapping[str, Any]) -> World:
     products = tuple(sc["product_classes"])
     channels = tuple(sc["channels"])
     inventory_enabled = bool(sc["inventory"]["enabled"])
+    start = parse_date("start_date", sc.get("start_date", DEFAULT_START_DATE))
     return World(
         name=str(sc["name"]),
+        start_date=start,
         regions=regions,
         warehouses=tuple(
             _warehouse(name, wh, regions, products, inventory_enabled)
@@ -66,7 +70,7 @@ def build(sc: Mapping[str, Any]) -> World:
         zone=_zones(sc["regions"], regions, wh_names),
         demand=_demand(sc, regions, products, channels),
         customer=_customer(sc["customer"]),
-        weather=_weather(sc["weather"], sc["regions"], regions),
+        weather=_weather(sc["weather"], sc["regions"], regions, start),
         inventory=_inventory(sc["inventory"]),
         costs=Costs(**{k: float(v) for k, v in sc["costs"].items()}),
         allocation_wave_h=float(sc["allocation_wave_h"]),
@@ -221,8 +225,18 @@ def _customer(c: Mapping[str, Any]) -> CustomerModel:
     )
 
 
+def storm_start_h(storm: Mapping[str, Any], start: datetime.date, key: str = "start") -> float:
+    """A scripted storm's onset in hours: ``start_h``, or its ``start`` date from ``start_date``."""
+    if storm.get("start") is not None:  # absent from files older than dated storms
+        return hours_from(start, key, storm["start"])
+    return float(storm["start_h"])
+
+
 def _weather(
-    w: Mapping[str, Any], regions_cfg: Mapping[str, Any], regions: Sequence[str]
+    w: Mapping[str, Any],
+    regions_cfg: Mapping[str, Any],
+    regions: Sequence[str],
+    start: datetime.date,
 ) -> Weather:
     """Random storms (a region's own rate, else the default) and the scenario's scripted ones."""
     default_rate = float(w["storm_rate_per_day"])
@@ -245,7 +259,7 @@ def _weather(
         scripted=tuple(
             ScriptedStorm(
                 regions.index(s["region"]),
-                float(s["start_h"]),
+                storm_start_h(s, start),
                 float(s["duration_h"]),
                 float(s["severity"]),
                 bool(s["forecast"]),

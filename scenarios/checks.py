@@ -24,6 +24,8 @@ SHARE_TOLERANCE = 1e-6
 MIN_CV, MAX_CV = 1e-6, 1e3  # a distribution's sd_h / mean_h
 MAX_MAGNITUDE = 1e12  # no count, price or duration in a config is larger; beyond it, overflow
 MAX_KEY = "max_magnitude"  # field metadata: a larger bound for one field (a seed)
+OPTIONAL_KEY = "may_be_absent"  # field metadata: plain data may leave this key out (a newer key)
+OPTIONAL = {OPTIONAL_KEY: True}
 MISSING = "???"  # OmegaConf's mark of a required value not given
 _TYPE_WORDS = {float: "a number", int: "an integer", bool: "true or false", str: "a string"}
 
@@ -39,7 +41,8 @@ def check_schema(
 
     Every key is a field of its dataclass (Hydra's ``+key=value`` adds keys even to typed nodes)
     and every field is there (a composed config has them all; plain data may not), except the
-    top-level ``optional`` ones; every value has its field's type (a string is not a list, so it
+    top-level ``optional`` ones and those whose metadata is :data:`OPTIONAL` (keys added later,
+    which older files do not have); every value has its field's type (a string is not a list, so it
     is never walked character by character); no required value is missing; every number is
     finite and at most ``bound`` in size (:data:`MAX_MAGNITUDE`, or a field's ``max_magnitude``
     metadata). Fields typed ``Any``
@@ -66,8 +69,8 @@ def check_schema(
             if name not in fields:
                 raise unknown_key(item_key, str(name), list(fields))
             check_schema(item, hints[name], item_key, fields[name].metadata.get(MAX_KEY, bound))
-        for name in fields:
-            if name not in value and name not in optional:
+        for name, spec in fields.items():
+            if name not in value and name not in optional and not spec.metadata.get(OPTIONAL_KEY):
                 raise ConfigError(
                     f"{key}.{name}" if key else name, "a value (this key is required)"
                 )

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 
 from omegaconf import MISSING
 
+from scenarios.checks import OPTIONAL
+from scenarios.dates import DEFAULT_START_DATE
+
 
 @dataclass
 class DistributionConf:
@@ -151,7 +154,9 @@ class StormConf:
     """A storm written into the scenario (on top of the random ones)."""
 
     region: str = MISSING
-    start_h: float = MISSING
+    start_h: float | None = None  # hours from hour 0; or give ``start``
+    # a date or local time (``2026-03-10T06:00``), counted from ``start_date``
+    start: str | None = field(default=None, metadata=OPTIONAL)
     duration_h: float = 24.0
     severity: float = 0.8
     forecast: bool = True  # issued forecast_lead_h ahead
@@ -199,6 +204,7 @@ class CostConf:
 class ScenarioConf:
     name: str = MISSING
     description: str = ""
+    start_date: str = field(default=DEFAULT_START_DATE, metadata=OPTIONAL)  # local date of hour 0
     regions: dict[str, RegionConf] = field(default_factory=dict)
     warehouses: dict[str, WarehouseConf] = field(default_factory=dict)
     modes: dict[str, ModeConf] = field(default_factory=dict)

@@ -31,6 +31,7 @@ from scenarios.checks import (
     probability,
     shares,
 )
+from scenarios.dates import DEFAULT_START_DATE, parse_date, parse_moment
 from scenarios.errors import ConfigError
 from scenarios.schema import ScenarioConf
 from scenarios.world import SERVICE_LEVELS
@@ -47,6 +48,8 @@ def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
     """Check a scenario mapping (keys relative to ``prefix``); raise on the first problem."""
     k = prefix
     check_schema(sc, ScenarioConf, prefix)
+    start_date = sc.get("start_date", DEFAULT_START_DATE)
+    parse_date(f"{k}.start_date", start_date)
     for group in GROUPS:
         if not sc[group]:
             raise ConfigError(f"{k}.{group}", "at least one entry")
@@ -62,7 +65,7 @@ def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
     _validate_channels(sc["channels"], f"{k}.channels", channels)
     _validate_demand(sc["demand"], f"{k}.demand", products, regions, channels)
     _validate_customer(sc["customer"], f"{k}.customer")
-    _validate_weather(sc["weather"], f"{k}.weather", regions)
+    _validate_weather(sc["weather"], f"{k}.weather", regions, start_date)
     _validate_inventory(sc["inventory"], f"{k}.inventory")
     _validate_costs(sc["costs"], f"{k}.costs")
     non_negative(f"{k}.allocation_wave_h", sc["allocation_wave_h"])
@@ -271,7 +274,22 @@ def _validate_customer(c: Mapping[str, Any], k: str) -> None:
     non_negative(f"{k}.claim_lateness_credit_days", c["claim_lateness_credit_days"])
 
 
-def _validate_weather(w: Mapping[str, Any], k: str, regions: list[str]) -> None:
+def _validate_start(event: Mapping[str, Any], k: str, start_date: Any) -> None:
+    """Exactly one of ``start_h`` (hours from hour 0) and ``start`` (a date), not before hour 0."""
+    start = event.get("start")
+    if (event["start_h"] is None) == (start is None):
+        raise ConfigError(
+            f"{k}.start_h", "either start_h (hours) or start (a date such as 2025-03-10), not both"
+        )
+    if start is None:
+        non_negative(f"{k}.start_h", event["start_h"])
+        return
+    moment = parse_moment(f"{k}.start", start)
+    if moment.date() < parse_date("start_date", start_date):
+        raise ConfigError(f"{k}.start", f"a date on or after start_date ({start_date})", start)
+
+
+def _validate_weather(w: Mapping[str, Any], k: str, regions: list[str], start_date: Any) -> None:
     non_negative(f"{k}.storm_rate_per_day", w["storm_rate_per_day"])
     distribution(f"{k}.storm_duration", w["storm_duration"])
     probability(f"{k}.severity_min", w["severity_min"])
@@ -287,7 +305,7 @@ def _validate_weather(w: Mapping[str, Any], k: str, regions: list[str]) -> None:
     for i, storm in enumerate(w["storms"]):
         sk = f"{k}.storms[{i}]"
         known(f"{sk}.region", storm["region"], regions, "region")
-        non_negative(f"{sk}.start_h", storm["start_h"])
+        _validate_start(storm, sk, start_date)
         positive(f"{sk}.duration_h", storm["duration_h"])
         probability(f"{sk}.severity", storm["severity"])
 

@@ -7,6 +7,7 @@ engine; these objects describe the network and its random processes, not their r
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,6 +163,7 @@ class World:
     """A whole scenario, ready to simulate."""
 
     name: str
+    start_date: datetime.date  # the local date of hour 0
     regions: tuple[str, ...]
     warehouses: tuple[Warehouse, ...]
     modes: tuple[Mode, ...]
@@ -175,6 +177,11 @@ class World:
     costs: Costs
     allocation_wave_h: float
     service_mode: np.ndarray  # default mode index by service level
+
+    @property
+    def start_weekday(self) -> int:
+        """Day of week of hour 0 (0 Monday): day ``d`` of the run is ``(d + this) % 7``."""
+        return self.start_date.weekday()
 
     @property
     def warehouse_names(self) -> tuple[str, ...]:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+from hydra import compose, initialize_config_module
+from omegaconf import OmegaConf
 
 from sim.config.compose import load_config, load_world
+from sim.config.store import register_configs
 from sim.engine import RunResult
 from sim.runner import run_overrides
 
@@ -20,3 +25,13 @@ def run_config(*overrides: str) -> RunResult:
 
 def scenario_names() -> list[str]:
     return sorted(p.stem for p in (CONF_DIR / "scenario").glob("*.yaml"))
+
+
+def plain_config(*overrides: str) -> dict[str, Any]:
+    """The composed run config as plain data, for in-process validation tests."""
+    register_configs()
+    with initialize_config_module(version_base="1.3", config_module="sim.conf"):
+        cfg = compose(config_name="config", overrides=list(overrides))
+    plain = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
+    assert isinstance(plain, dict)
+    return {str(k): v for k, v in plain.items()}

@@ -16,13 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hydra import compose, initialize_config_module
-from omegaconf import OmegaConf
 
 from policies.protocols import RoutingPolicy
 from sim.config.policy import build_policy
-from sim.config.store import register_configs
 from sim.config.validate import ConfigError, validate
+from tests.helpers import plain_config
 
 SHORT = ["horizon_days=2", "warmup_days=0.5", "progress=false"]
 RUN_FILES = ("kpis.json", "orders.parquet", "timeseries.parquet")
@@ -226,12 +224,7 @@ def test_full_error_shows_the_traceback_at_compose_time(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def baseline() -> dict[str, Any]:
-    register_configs()
-    with initialize_config_module(version_base="1.3", config_module="sim.conf"):
-        cfg = compose(config_name="config", overrides=SHORT)
-    plain = OmegaConf.to_container(cfg, resolve=True, throw_on_missing=True)
-    assert isinstance(plain, dict)
-    return {str(k): v for k, v in plain.items()}
+    return plain_config(*SHORT)
 
 
 def test_baseline_is_valid(baseline: dict[str, Any]) -> None:

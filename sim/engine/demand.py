@@ -67,7 +67,7 @@ def base_arrival_times(world: World, day: int, rng: np.random.Generator) -> np.n
     """One day's arrivals of the regular profile: Poisson counts per hour, uniform within it."""
     d = world.demand
     hours = day * HOURS_PER_DAY + np.arange(HOURS_PER_DAY)
-    rate = d.base_rate_per_h * d.hourly_profile * d.weekly_profile[day % 7]
+    rate = d.base_rate_per_h * d.hourly_profile * d.weekly_profile[(day + world.start_weekday) % 7]
     counts = rng.poisson(rate)
     return np.repeat(hours, counts) + rng.random(int(counts.sum()))
 
