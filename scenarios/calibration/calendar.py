@@ -298,5 +298,5 @@ def demand_paths(
         week_i = np.floor(week).astype(np.int64)
         paths = fit.forecast_week_rates(int(week_i.max()) + 1, n_paths, rng)
         rate[:, ahead] = paths[:, week_i] / 7.0
-    rate = rate * weekday_weight[days.weekday.to_numpy()][None, :]
+    rate = rate * weekday_weight[days.day_of_week.to_numpy()][None, :]
     return rng.poisson(rate * fit.event_days(days)[None, :])

@@ -304,7 +304,7 @@ def calibrate(
             raise OrderLogError(log_path, "file", f"no orders created before {until.date()}")
     scenario_keys = schema_fields(schema.ScenarioConf)
     levels_free = "service_levels" in scenario_keys
-    clean = clean_log(log.frame, any_level=levels_free)
+    clean = clean_log(log.frame, any_level=True)  # every class is a level of the table
     check_fittable(log_path, clean, log.row_word)
     t = template
     clock = log_clock(clean.orders)
