@@ -436,7 +436,10 @@ def _handling_report(handling: HandlingFit) -> dict[str, Any]:
         "observed": handling.observed,
         "picker_model": handling.picker_model,
         "pooled_origins": handling.pooled_origins,
-        "per_origin": {o: f.summary() for o, f in handling.per_origin.items()},
+        "per_origin": {
+            o: {**f.summary(), "chosen": handling.conf(o), "how": handling.how[o]}
+            for o, f in handling.per_origin.items()
+        },
     }
 
 

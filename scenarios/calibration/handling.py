@@ -18,12 +18,65 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import optimize, stats
 
 from scenarios.calibration.durations import DurationFit, fit_duration
 from scenarios.calibration.shipping import first_feasible_pickup_h
 
 MIN_ORIGIN = 30  # shipments needed for an origin's own handling fit
+P90_TOLERANCE = 0.05  # an MLE family missing the p90 by more gives way to a matched gamma
 PICKER_TOLERANCE = 0.25  # relative miss of mean or p90 that rules the picker model out
+
+
+def matched_gamma(values: np.ndarray) -> dict[str, Any] | None:
+    """A gamma with the sample's mean and p90 exactly (shape solved from p90 / mean), or None
+    when no gamma has that ratio. Planners read handling by its mean and p90; a maximum-likelihood
+    family can fit the body well and still miss the tail that decides late orders."""
+    mean, p90 = float(np.mean(values)), float(np.quantile(values, 0.9))
+    if mean <= 0:
+        return None
+    ratio = p90 / mean
+
+    def gap(log_k: float) -> float:
+        k = float(np.exp(log_k))
+        return float(stats.gamma.ppf(0.9, k, scale=1.0 / k)) - ratio
+
+    lo, hi = 0.0, np.log(1e4)  # shape >= 1: the p90 / mean ratio falls from 2.30 to 1
+    if gap(lo) * gap(hi) > 0:
+        return None
+    k = float(np.exp(optimize.brentq(gap, lo, hi, xtol=1e-10)))
+    return {"dist": "gamma", "mean_h": round(mean, 3), "sd_h": float(f"{mean / np.sqrt(k):.4g}")}
+
+
+def handling_conf(values: np.ndarray, fit: DurationFit) -> tuple[dict[str, Any], str]:
+    """The MLE family, or the matched gamma when the MLE family misses the p90."""
+    mle = fit.conf()
+    if fit.dist not in ("lognormal", "gamma", "exponential", "normal") or len(values) < 2:
+        return mle, "maximum likelihood"
+    p90 = float(np.quantile(values, 0.9))
+    draws = _quantile90(mle)
+    if abs(draws / p90 - 1.0) <= P90_TOLERANCE:
+        return mle, "maximum likelihood"
+    matched = matched_gamma(values)
+    if matched is None:
+        return mle, "maximum likelihood"
+    return matched, (
+        f"gamma matched to mean and p90 ({fit.dist} by maximum likelihood gives p90 "
+        f"{draws:.1f} h against {p90:.1f} h)"
+    )
+
+
+def _quantile90(conf: dict[str, Any]) -> float:
+    mean, sd = float(conf["mean_h"]), float(conf.get("sd_h") or conf["mean_h"])
+    if conf["dist"] == "lognormal":
+        s2 = np.log1p((sd / mean) ** 2)
+        return float(stats.lognorm.ppf(0.9, np.sqrt(s2), scale=mean * np.exp(-s2 / 2)))
+    if conf["dist"] == "gamma":
+        k = (mean / sd) ** 2
+        return float(stats.gamma.ppf(0.9, k, scale=mean / k))
+    if conf["dist"] == "exponential":
+        return float(stats.expon.ppf(0.9, scale=mean))
+    return float(stats.norm.ppf(0.9, mean, sd))
 
 
 @dataclass(frozen=True)
@@ -34,9 +87,11 @@ class HandlingFit:
     picker_model: dict[str, dict[str, float]]  # origin -> predicted mean_h, p90_h
     chosen: str  # "handling" or "pickers"
     reason: str
+    confs: dict[str, dict[str, Any]]  # origin -> the distribution written
+    how: dict[str, str]  # origin -> how it was chosen
 
     def conf(self, origin: str) -> dict[str, Any]:
-        return self.per_origin[origin].conf()
+        return self.confs[origin]
 
 
 def _picker_prediction(
@@ -73,6 +128,9 @@ def fit_handling(
     hours = (sub["shipped_h"] - sub["created_h"]).to_numpy(dtype=float)
     origin = sub["warehouse"].to_numpy(dtype=object)
     pooled = fit_duration(hours, rng)
+    pooled_conf = handling_conf(hours, pooled)
+    confs: dict[str, dict[str, Any]] = {}
+    how: dict[str, str] = {}
     per_origin: dict[str, DurationFit] = {}
     thin: list[str] = []
     observed: dict[str, dict[str, float]] = {}
@@ -85,8 +143,10 @@ def fit_handling(
         }
         if len(mine) >= MIN_ORIGIN:
             per_origin[name] = fit_duration(mine, rng)
+            confs[name], how[name] = handling_conf(mine, per_origin[name])
         else:
             per_origin[name] = pooled
+            confs[name], how[name] = pooled_conf[0], "pooled over origins: " + pooled_conf[1]
             thin.append(name)
     predicted = _picker_prediction(sub, created_hod[shipped], template)
     picker = {
@@ -110,4 +170,4 @@ def fit_handling(
             f"{real['mean_h']:.1f} h, {real['p90_h']:.1f} h (off by {miss:.0%}): a fitted "
             "order -> handover delay per origin replaces pick, shift and pickup waits"
         )
-    return HandlingFit(per_origin, thin, observed, picker, chosen, reason)
+    return HandlingFit(per_origin, thin, observed, picker, chosen, reason, confs, how)
