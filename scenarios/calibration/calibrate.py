@@ -390,6 +390,8 @@ def calibrate(
         log_path, template_name, clean, clock, orders, demand, network, promise, wh_notes, scenario
     )
     report["pick_to_ship"] = pick_to_ship(orders, scenario) if handling.chosen == "pickers" else {}
+    times = orders[["created_h", "shipped_h", "delivered_h"]].to_numpy(dtype=float)
+    report["log"]["period_days"] = int(np.ceil(np.nanmax(times) / 24.0))  # hour 0 to last time
     report["carrier_late_rates"] = carrier_late_rates(orders, network)
     months = local.dt.to_period("M").astype(str)
     report.update(

@@ -10,7 +10,6 @@ line and column, exit code 2, and no files.
 from __future__ import annotations
 
 import argparse
-import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -60,13 +59,6 @@ def parse_until(text: str | None) -> pd.Timestamp | None:
         raise ConfigError("--until", "an ISO date like 2018-01-01", text) from None
 
 
-def log_period_days(report: dict) -> int:
-    """Days from hour 0 to the log's last timestamp: the horizon that covers the log."""
-    first, last = (pd.Timestamp(t) for t in report["log"]["period_local"])
-    hour0 = pd.Timestamp(report["log"]["hour_0_local"])
-    return max(1, math.ceil((max(last, first) - hour0) / pd.Timedelta(days=1)))
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     try:
@@ -94,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"  warning: {warning}")
     print(f"  scenario: {target}")
     print(f"  report:   {report}")
-    days = log_period_days(cal.report)
+    days = cal.report["log"]["period_days"]
     where = f"--config-dir {out_dir} " if args.out is not None else ""
     print(f"  run it:   ordertwin {where}scenario={args.name}")
     print(
