@@ -15,14 +15,15 @@ import numpy as np
 from scenarios.dates import DEFAULT_START_DATE, hours_from, parse_date
 from scenarios.distributions import Distribution
 from scenarios.world import (
-    SERVICE_LEVELS,
     Burst,
+    Calendar,
     Costs,
     CustomerModel,
     Demand,
     Inventory,
     Mode,
     ScriptedStorm,
+    ServiceLevel,
     Shift,
     Warehouse,
     Weather,
@@ -68,13 +69,29 @@ def build(sc: Mapping[str, Any]) -> World:
         product_classes=products,
         channels=channels,
         zone=_zones(sc["regions"], regions, wh_names),
-        demand=_demand(sc, regions, products, channels),
+        demand=_demand(sc, regions, products, channels, start),
         customer=_customer(sc["customer"]),
         weather=_weather(sc["weather"], sc["regions"], regions, start),
         inventory=_inventory(sc["inventory"]),
         costs=Costs(**{k: float(v) for k, v in sc["costs"].items()}),
         allocation_wave_h=float(sc["allocation_wave_h"]),
-        service_mode=np.array([mode_names.index(sc["service_mode"][s]) for s in SERVICE_LEVELS]),
+        service_levels=tuple(
+            _service_level(name, level, regions, mode_names)
+            for name, level in sc["service_levels"].items()
+        ),
+    )
+
+
+def _service_level(
+    name: str, level: Mapping[str, Any], regions: Sequence[str], modes: Sequence[str]
+) -> ServiceLevel:
+    by_region = level["promise_h_by_region"]
+    return ServiceLevel(
+        name=name,
+        promise_h=np.array([float(by_region.get(r, level["promise_h"])) for r in regions]),
+        mode_mix=np.array([float(level["mode_mix"].get(m, 0.0)) for m in modes]),
+        urgent=bool(level["urgent"]),
+        cancel_p=float(level["cancel_p"]),
     )
 
 
@@ -135,6 +152,7 @@ def _warehouse(
         outages=tuple(
             (float(o["start_h"]), float(o["start_h"] + o["duration_h"])) for o in wh["outages"]
         ),
+        handling=None if wh.get("handling") is None else distribution(wh["handling"]),
     )
 
 
@@ -180,13 +198,19 @@ def _demand(
     regions: Sequence[str],
     products: Sequence[str],
     channels: Sequence[str],
+    start: datetime.date,
 ) -> Demand:
-    """Base demand with its profiles and mixes, and the bursts on top."""
+    """Base demand with its profiles, calendar and mixes, and the bursts on top."""
     pcs = sc["product_classes"]
     chs = sc["channels"]
     region_share = np.array([sc["regions"][r]["share"] for r in regions], dtype=float)
     product_share = np.array([pcs[p]["share"] for p in products], dtype=float)
     d = sc["demand"]
+    levels = list(sc["service_levels"])
+    first_only = np.eye(len(levels))[0]
+    level_mix = np.array(
+        [_mix(chs[c]["level_mix"], levels, first_only) for c in channels], dtype=float
+    )
     return Demand(
         base_rate_per_h=float(d["base_rate_per_h"]),
         hourly_profile=_normalised(d["hourly_profile"]),
@@ -200,17 +224,39 @@ def _demand(
         product_margin_mean=np.array([pcs[p]["margin_mean"] for p in products], float),
         product_return_p=np.array([pcs[p]["return_p"] for p in products], float),
         channel_share=np.array([chs[c]["share"] for c in channels], float),
-        channel_express_p=np.array([chs[c]["express_p"] for c in channels], float),
+        channel_level_mix=level_mix,
         channel_value_multiplier=np.array([chs[c]["value_multiplier"] for c in channels], float),
         bursts=tuple(
             _burst(b, regions, products, channels, region_share, product_share) for b in d["bursts"]
         ),
+        calendar=None if d.get("calendar") is None else calendar(d["calendar"], start),
+    )
+
+
+def calendar(c: Mapping[str, Any], start: datetime.date) -> Calendar:
+    """The dated demand calendar, dates turned into days and hours from hour 0."""
+    knots = c["daily_level"]
+    knot_day = np.array([hours_from(start, "date", k["date"]) / 24.0 for k in knots])
+    knot_level = np.array([float(k["level"]) for k in knots])
+    trend = 0.0
+    if c["past_last_knot"] == "trend" and len(knots) >= 2:
+        trend = (knot_level[-1] - knot_level[-2]) / (knot_day[-1] - knot_day[-2])
+    events = c["events"]
+    event_start = np.array([hours_from(start, "start", e["start"]) for e in events])
+    return Calendar(
+        knot_day=knot_day,
+        knot_level=knot_level,
+        trend_per_day=float(trend),
+        yearly_profile=_normalised(c["yearly_profile"]) if c["yearly_profile"] else np.ones(0),
+        start_date=np.datetime64(start.isoformat(), "D"),
+        event_start_h=event_start,
+        event_end_h=event_start + np.array([24.0 * float(e["days"]) for e in events]),
+        event_multiplier=np.array([float(e["multiplier"]) for e in events]),
     )
 
 
 def _customer(c: Mapping[str, Any]) -> CustomerModel:
     return CustomerModel(
-        promise_h=np.array([c["promise_h"][s] for s in SERVICE_LEVELS], float),
         pseudo_urgent_p=float(c["pseudo_urgent_p"]),
         pseudo_urgent_extra_h=float(c["pseudo_urgent_extra_h"]),
         pseudo_urgent_extra_sd_h=float(c["pseudo_urgent_extra_sd_h"]),

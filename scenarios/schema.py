@@ -63,6 +63,9 @@ class WarehouseConf:
     stock: dict[str, StockConf] = field(default_factory=dict)  # by product class
     replenish_lead_time_h: float = 72.0
     outages: list[OutageConf] = field(default_factory=list)
+    # order -> carrier handover as logged, replacing pick + shift + pickup wait (a marketplace's
+    # sellers); None: the picker model
+    handling: DistributionConf | None = field(default=None, metadata=OPTIONAL)
 
 
 @dataclass
@@ -88,9 +91,23 @@ class RegionConf:
 
 
 @dataclass
+class ServiceLevelConf:
+    """One row of the service-level table: the promise, the modes customers choose, urgency.
+
+    The table's order is the level index an order carries (``OrderBatch.service_level``).
+    """
+
+    promise_h: float = 96.0  # promised delivery, hours after ordering
+    promise_h_by_region: dict[str, float] = field(default_factory=dict)  # overrides by region
+    mode_mix: dict[str, float] = field(default_factory=dict)  # the customer's choice of mode
+    urgent: bool = False  # what policies treat as "express" (expedite, protect)
+    cancel_p: float = 0.0  # chance the customer cancels at checkout, before routing
+
+
+@dataclass
 class ChannelConf:
     share: float = 0.0  # of base (non-burst) demand
-    express_p: float = 0.2
+    level_mix: dict[str, float] = field(default_factory=dict)  # empty: the first level only
     value_multiplier: float = 1.0
 
 
@@ -120,6 +137,34 @@ class BurstConf:
 
 
 @dataclass
+class LevelKnotConf:
+    """The daily level (multiplier of ``base_rate_per_h``) on one date."""
+
+    date: str = MISSING  # ISO date
+    level: float = 1.0
+
+
+@dataclass
+class DemandEventConf:
+    """A dated multiplier on top of the calendar (Black Friday; a gap is multiplier 0)."""
+
+    name: str = MISSING
+    start: str = MISSING  # a date (its midnight) or local time
+    days: float = 1.0
+    multiplier: float = 1.0
+
+
+@dataclass
+class CalendarConf:
+    """Demand that changes over time, on top of the weekly x hourly profile."""
+
+    daily_level: list[LevelKnotConf] = field(default_factory=list)  # linear between knots
+    yearly_profile: list[float] = field(default_factory=list)  # 12 month multipliers, or none
+    events: list[DemandEventConf] = field(default_factory=list)
+    past_last_knot: str = "hold"  # hold | trend: the level after the last knot
+
+
+@dataclass
 class DemandConf:
     base_rate_per_h: float = 200.0
     hourly_profile: list[float] = field(default_factory=lambda: [1.0] * 24)
@@ -127,16 +172,14 @@ class DemandConf:
     extra_items_mean: float = 0.5  # items per order = 1 + Poisson(extra_items_mean)
     vip_p: float = 0.1  # share of orders from high-value customers
     bursts: list[BurstConf] = field(default_factory=list)
+    calendar: CalendarConf | None = field(default=None, metadata=OPTIONAL)  # None: stationary
 
 
 @dataclass
 class CustomerConf:
-    """Promise, hidden expectation and the observable behaviour signal."""
+    """Hidden expectation and the observable behaviour signal (promises: ``service_levels``)."""
 
-    promise_h: dict[str, float] = field(
-        default_factory=lambda: {"standard": 120.0, "express": 48.0}
-    )
-    pseudo_urgent_p: float = 0.4  # of express orders
+    pseudo_urgent_p: float = 0.4  # of urgent orders
     pseudo_urgent_extra_h: float = 31.2  # their expectation lies this far after the promise
     pseudo_urgent_extra_sd_h: float = 8.0
     signal_separation: float = 1.5  # d' of the behaviour signal between the two groups
@@ -216,6 +259,5 @@ class ScenarioConf:
     inventory: InventoryConf = field(default_factory=InventoryConf)
     costs: CostConf = field(default_factory=CostConf)
     allocation_wave_h: float = 0.0  # 0: route each order as it arrives
-    service_mode: dict[str, str] = field(
-        default_factory=lambda: {"standard": "ground", "express": "air"}
-    )
+    # no default rows: Hydra would merge them into a scenario's own, freely named table
+    service_levels: dict[str, ServiceLevelConf] = field(default_factory=dict)

@@ -34,7 +34,6 @@ from scenarios.checks import (
 from scenarios.dates import DEFAULT_START_DATE, parse_date, parse_moment
 from scenarios.errors import ConfigError
 from scenarios.schema import ScenarioConf
-from scenarios.world import SERVICE_LEVELS
 
 GROUPS = ("regions", "warehouses", "modes", "product_classes", "channels")
 STOCKOUT_ACTIONS = ("reroute", "backorder", "cancel")
@@ -58,12 +57,14 @@ def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
 
     _validate_modes(sc["modes"], f"{k}.modes")
     n_zones = min(len(m["price_usd_by_zone"]) for m in sc["modes"].values())
-    _validate_service_mode(sc["service_mode"], f"{k}.service_mode", modes)
+    _validate_service_levels(sc["service_levels"], f"{k}.service_levels", modes, regions)
     _validate_regions(sc["regions"], f"{k}.regions", warehouses, n_zones)
     _validate_warehouses(sc["warehouses"], f"{k}.warehouses", regions, products)
     _validate_product_classes(sc["product_classes"], f"{k}.product_classes", products)
-    _validate_channels(sc["channels"], f"{k}.channels", channels)
+    _validate_channels(sc["channels"], f"{k}.channels", channels, list(sc["service_levels"]))
     _validate_demand(sc["demand"], f"{k}.demand", products, regions, channels)
+    if sc["demand"].get("calendar") is not None:
+        _validate_calendar(sc["demand"]["calendar"], f"{k}.demand.calendar")
     _validate_customer(sc["customer"], f"{k}.customer")
     _validate_weather(sc["weather"], f"{k}.weather", regions, start_date)
     _validate_inventory(sc["inventory"], f"{k}.inventory")
@@ -99,14 +100,26 @@ def _validate_modes(modes: Mapping[str, Any], k: str) -> None:
         non_negative(f"{mk}.storm_delay_h", mode["storm_delay_h"])
 
 
-def _validate_service_mode(service_mode: Mapping[str, str], k: str, modes: list[str]) -> None:
-    """Every service level has a default mode, and each names a known mode."""
-    for level in SERVICE_LEVELS:
-        if level not in service_mode:
-            raise ConfigError(f"{k}.{level}", "the default mode for this service level")
-    for level, mode_name in service_mode.items():
-        known(f"{k}.{level}", level, SERVICE_LEVELS, "service level")
-        known(f"{k}.{level}", mode_name, modes, "mode")
+def _validate_service_levels(
+    levels: Mapping[str, Any], k: str, modes: list[str], regions: list[str]
+) -> None:
+    """The service-level table: per level a promise (by region where given), the customer's mode
+    mix over known modes, a cancellation probability."""
+    if not levels:
+        raise ConfigError(k, "at least one service level (name: {promise_h, mode_mix, urgent})")
+    for name, level in levels.items():
+        lk = f"{k}.{name}"
+        positive(f"{lk}.promise_h", level["promise_h"])
+        at_most(f"{lk}.promise_h", level["promise_h"], MAX_PROMISE_H, "hours")
+        for region, hours in level["promise_h_by_region"].items():
+            rk = f"{lk}.promise_h_by_region.{region}"
+            known(rk, region, regions, "region")
+            positive(rk, hours)
+            at_most(rk, hours, MAX_PROMISE_H, "hours")
+        if not level["mode_mix"]:
+            raise ConfigError(f"{lk}.mode_mix", "the share of each mode its customers choose")
+        shares(f"{lk}.mode_mix", level["mode_mix"], modes, "mode")
+        probability(f"{lk}.cancel_p", level["cancel_p"])
 
 
 def _validate_regions(
@@ -147,6 +160,8 @@ def _validate_warehouses(
             if shift["pickers"] is not None:
                 count(f"{wk}.shifts[{i}].pickers", shift["pickers"], 0)
         distribution(f"{wk}.pick_time", wh["pick_time"])
+        if wh.get("handling") is not None:
+            distribution(f"{wk}.handling", wh["handling"])
         for product, stock in wh["stock"].items():
             _validate_stock(stock, f"{wk}.stock.{product}", product, products)
         at_least(
@@ -183,10 +198,13 @@ def _validate_product_classes(pcs: Mapping[str, Any], k: str, products: list[str
         probability(f"{pk}.return_p", pc["return_p"])
 
 
-def _validate_channels(chs: Mapping[str, Any], k: str, channels: list[str]) -> None:
+def _validate_channels(
+    chs: Mapping[str, Any], k: str, channels: list[str], levels: list[str]
+) -> None:
     shares(k, {c: v["share"] for c, v in chs.items()}, channels, "channel")
     for name, ch in chs.items():
-        probability(f"{k}.{name}.express_p", ch["express_p"])
+        if ch["level_mix"]:  # empty: every order at the first service level
+            shares(f"{k}.{name}.level_mix", ch["level_mix"], levels, "service level")
         positive(f"{k}.{name}.value_multiplier", ch["value_multiplier"])
 
 
@@ -199,16 +217,9 @@ def _validate_demand(
     non_negative(f"{k}.extra_items_mean", d["extra_items_mean"])
     at_most(f"{k}.extra_items_mean", d["extra_items_mean"], MAX_EXTRA_ITEMS_MEAN, "a mean")
     probability(f"{k}.vip_p", d["vip_p"])
-    names: dict[str, int] = {}
+    _unique_names(d["bursts"], f"{k}.bursts", "burst")
     for i, burst in enumerate(d["bursts"]):
         bk = f"{k}.bursts[{i}]"
-        if burst["name"] in names:
-            raise ConfigError(
-                f"{bk}.name",
-                f"a name no other burst has (bursts[{names[burst['name']]}])",
-                burst["name"],
-            )
-        names[burst["name"]] = i
         non_negative(f"{bk}.start_h", burst["start_h"])
         non_negative(f"{bk}.ramp_h", burst["ramp_h"])
         if burst["peak_multiplier"] < 1:
@@ -222,6 +233,46 @@ def _validate_demand(
             shares(f"{bk}.product_mix", burst["product_mix"], products, "product class")
         if burst["region_mix"]:
             shares(f"{bk}.region_mix", burst["region_mix"], regions, "region")
+
+
+CALENDAR_PROJECTIONS = ("hold", "trend")
+
+
+def _unique_names(items: list[Mapping[str, Any]], k: str, what: str) -> None:
+    """Each item of a list names itself once (a burst, an event: streams and reports key on it)."""
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if item["name"] in seen:
+            where = f"{k.rsplit('.', 1)[-1]}[{seen[item['name']]}]"
+            expected = f"a name no other {what} has ({where})"
+            raise ConfigError(f"{k}[{i}].name", expected, item["name"])
+        seen[item["name"]] = i
+
+
+def _validate_calendar(c: Mapping[str, Any], k: str) -> None:
+    """Knots on increasing dates with levels >= 0, 12 month factors (or none), named events with a
+    date, a length in days and a multiplier >= 0, and how to project past the last knot."""
+    previous = None
+    for i, knot in enumerate(c["daily_level"]):
+        kk = f"{k}.daily_level[{i}]"
+        day = parse_date(f"{kk}.date", knot["date"])
+        if previous is not None and day <= previous:
+            raise ConfigError(
+                f"{kk}.date", f"a date after the previous knot's ({previous})", knot["date"]
+            )
+        previous = day
+        non_negative(f"{kk}.level", knot["level"])
+    if c["yearly_profile"]:
+        _validate_profile(c["yearly_profile"], f"{k}.yearly_profile", 12)
+    known(f"{k}.past_last_knot", c["past_last_knot"], CALENDAR_PROJECTIONS, "projection")
+    if c["past_last_knot"] == "trend" and len(c["daily_level"]) < 2:
+        raise ConfigError(f"{k}.daily_level", "two or more knots to take a trend from")
+    _unique_names(c["events"], f"{k}.events", "event")
+    for i, event in enumerate(c["events"]):
+        ek = f"{k}.events[{i}]"
+        parse_moment(f"{ek}.start", event["start"])
+        positive(f"{ek}.days", event["days"])
+        non_negative(f"{ek}.multiplier", event["multiplier"])
 
 
 def _validate_profile(profile: list[float], k: str, length: int) -> None:
@@ -240,13 +291,6 @@ def _validate_profile(profile: list[float], k: str, length: int) -> None:
 
 
 def _validate_customer(c: Mapping[str, Any], k: str) -> None:
-    for level in c["promise_h"]:
-        known(f"{k}.promise_h.{level}", level, SERVICE_LEVELS, "service level")
-    for level in SERVICE_LEVELS:
-        if level not in c["promise_h"]:
-            raise ConfigError(f"{k}.promise_h.{level}", "a promised delivery time in hours")
-        positive(f"{k}.promise_h.{level}", c["promise_h"][level])
-        at_most(f"{k}.promise_h.{level}", c["promise_h"][level], MAX_PROMISE_H, "hours")
     probability(f"{k}.pseudo_urgent_p", c["pseudo_urgent_p"])
     non_negative(f"{k}.pseudo_urgent_extra_h", c["pseudo_urgent_extra_h"])
     non_negative(f"{k}.pseudo_urgent_extra_sd_h", c["pseudo_urgent_extra_sd_h"])

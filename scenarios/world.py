@@ -14,7 +14,24 @@ import numpy as np
 
 from scenarios.distributions import Distribution
 
+# the order log's service-level words (calibration reads these; a scenario names its own levels)
 SERVICE_LEVELS = ("standard", "express")
+
+
+@dataclass(frozen=True)
+class ServiceLevel:
+    """One row of the service-level table (its index is the order's ``service_level``)."""
+
+    name: str
+    promise_h: np.ndarray  # by region
+    mode_mix: np.ndarray  # probabilities by mode: the modes customers of this level choose
+    urgent: bool  # treated as express by the policies
+    cancel_p: float  # the customer cancels at checkout, before routing
+
+    @property
+    def default_mode(self) -> int:
+        """The mode most of this level's customers choose (the first such in the table)."""
+        return int(np.argmax(self.mode_mix))
 
 
 @dataclass(frozen=True)
@@ -36,6 +53,7 @@ class Warehouse:
     order_up_to: np.ndarray  # S
     replenish_lead_time_h: float
     outages: tuple[tuple[float, float], ...]  # (start_h, end_h)
+    handling: Distribution | None = None  # order -> handover delay instead of pickers and pickups
 
 
 @dataclass(frozen=True)
@@ -78,6 +96,55 @@ class Burst:
 
 
 @dataclass(frozen=True)
+class Calendar:
+    """Dated demand: a daily level (linear between knots), month-of-year and event multipliers.
+
+    Knots and events are in hours/days from hour 0 (``start_date``), converted once when the world
+    is built; ``month_of_day0`` places the yearly profile. The daily level is one value per day
+    (at the day's index); events act on the hours whose middle they cover.
+    """
+
+    knot_day: np.ndarray  # days from hour 0, increasing
+    knot_level: np.ndarray
+    trend_per_day: float  # level change per day after the last knot (0: hold)
+    yearly_profile: np.ndarray  # 12 month multipliers (mean 1), or empty
+    start_date: np.datetime64  # hour 0, for the month of each day
+    event_start_h: np.ndarray
+    event_end_h: np.ndarray
+    event_multiplier: np.ndarray
+
+    def daily_level(self, days: np.ndarray) -> np.ndarray:
+        """The level of each day (before the first knot: the first knot's; after the last: held,
+        or the trend of the last two knots, never below 0)."""
+        days = np.asarray(days, dtype=float)
+        if not len(self.knot_day):
+            return np.ones_like(days)
+        level = np.interp(days, self.knot_day, self.knot_level)
+        past = days - self.knot_day[-1]
+        return np.where(
+            past > 0, np.maximum(level + self.trend_per_day * np.maximum(past, 0.0), 0.0), level
+        )
+
+    def month_factor(self, days: np.ndarray) -> np.ndarray:
+        if not len(self.yearly_profile):
+            return np.ones(len(np.atleast_1d(days)))
+        dates = self.start_date + np.asarray(days, dtype=np.int64).astype("timedelta64[D]")
+        month = dates.astype("datetime64[M]").astype(np.int64) % 12
+        return np.asarray(self.yearly_profile[month])
+
+    def hourly_multiplier(self, day: int) -> np.ndarray:
+        """The 24 multipliers of ``base_rate_per_h`` over the hours of ``day``."""
+        level = float(self.daily_level(np.array([day]))[0] * self.month_factor(np.array([day]))[0])
+        mid = day * 24.0 + np.arange(24) + 0.5
+        out = np.full(24, level)
+        for start, end, multiplier in zip(
+            self.event_start_h, self.event_end_h, self.event_multiplier, strict=True
+        ):
+            out[(mid >= start) & (mid < end)] *= multiplier
+        return out
+
+
+@dataclass(frozen=True)
 class Demand:
     base_rate_per_h: float
     hourly_profile: np.ndarray  # 24 values, mean 1
@@ -91,14 +158,14 @@ class Demand:
     product_margin_mean: np.ndarray
     product_return_p: np.ndarray
     channel_share: np.ndarray
-    channel_express_p: np.ndarray
+    channel_level_mix: np.ndarray  # [channel, service level] probabilities
     channel_value_multiplier: np.ndarray
     bursts: tuple[Burst, ...]
+    calendar: Calendar | None = None  # None: stationary (the weekly x hourly profile only)
 
 
 @dataclass(frozen=True)
 class CustomerModel:
-    promise_h: np.ndarray  # by service level
     pseudo_urgent_p: float
     pseudo_urgent_extra_h: float
     pseudo_urgent_extra_sd_h: float
@@ -176,7 +243,26 @@ class World:
     inventory: Inventory
     costs: Costs
     allocation_wave_h: float
-    service_mode: np.ndarray  # default mode index by service level
+    service_levels: tuple[ServiceLevel, ...]
+
+    @property
+    def level_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.service_levels)
+
+    @property
+    def service_mode(self) -> np.ndarray:
+        """The default mode index by service level (the one most of its customers choose)."""
+        return np.array([s.default_mode for s in self.service_levels], dtype=np.int64)
+
+    @property
+    def urgent(self) -> np.ndarray:
+        """By service level: urgent (what policies treat as express)."""
+        return np.array([s.urgent for s in self.service_levels], dtype=bool)
+
+    @property
+    def promise_table_h(self) -> np.ndarray:
+        """Promised delivery in hours by [service level, region]."""
+        return np.array([s.promise_h for s in self.service_levels], dtype=float)
 
     @property
     def start_weekday(self) -> int:

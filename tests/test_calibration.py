@@ -95,10 +95,15 @@ def test_contamination_removed_and_counted(round_trip: tuple[Calibration, World,
 def test_known_structure_recovered(round_trip: tuple[Calibration, World, Path]) -> None:
     cal, world, _ = round_trip
     sc = cal.scenario
-    assert sc["customer"]["promise_h"] == {"standard": 96.0, "express": 56.0}
+    levels = sc["service_levels"]
+    assert {k: v["promise_h"] for k, v in levels.items()} == {"standard": 96.0, "express": 56.0}
     assert sc["modes"]["ground"]["pickup_hours"] == [15.0]
     assert sc["modes"]["air"]["pickup_hours"] == [17.0]
-    assert sc["service_mode"] == {"standard": "ground", "express": "air"}
+    assert {k: v["mode_mix"] for k, v in levels.items()} == {
+        "standard": {"ground": 1.0},
+        "express": {"air": 1.0},
+    }
+    assert [v["urgent"] for v in levels.values()] == [False, True]
     assert cal.report["zones"]["source"] == "template"
     assert sc["demand"]["bursts"] == []  # no bursts in, none found
     classes = world.product_classes

@@ -134,8 +134,10 @@ def test_a_promise_never_moves() -> None:
     )
     o = result.orders
     assert o["held"].sum() > 100  # the promotion was paused
-    service = np.where(o["service_level"] == "express", 1, 0)
-    assert np.array_equal(o["promised_h"], o["created_h"] + world.customer.promise_h[service])
+    level = np.array([world.level_names.index(name) for name in o["service_level"]])
+    region = np.array([world.regions.index(name) for name in o["region"]])
+    promise_h = world.promise_table_h[level, region]
+    assert np.array_equal(o["promised_h"], o["created_h"] + promise_h)
 
 
 def test_a_network_that_serves_nobody_is_never_the_cheapest() -> None:

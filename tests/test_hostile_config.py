@@ -71,7 +71,8 @@ def _numbers() -> list[tuple[str, str, Any, str]]:
     each("ls", f"{s}.demand.bursts[0].duration_h", NAN, 0.0, -2.0)
     each("ls", f"{s}.demand.bursts[0].decay_tau_h", 0.0, INF)
     each("ls", f"{s}.demand.bursts[0].ramp_h", -1.0)
-    each("ls", f"{s}.customer.promise_h.standard", NAN, 1e308, -1.0, 0.0, 9000.0)
+    each("ls", f"{s}.service_levels.standard.promise_h", NAN, 1e308, -1.0, 0.0, 9000.0)
+    each("ls", f"{s}.service_levels.express.cancel_p", NAN, 1.5, -0.1)
     each("ls", f"{s}.customer.pseudo_urgent_p", NAN)
     each("ls", f"{s}.customer.nps_promoter_p[0]", 2.0)
     each("ls", f"{s}.customer.signal_separation", -INF)
@@ -177,7 +178,10 @@ def _world_names() -> list[tuple[str, str, Any, str]]:
         ("ls", "scenario.warehouses.east.region", "atlantis", "scenario.warehouses.east.region"),
         ("ls", "scenario.regions.texas.zone_to.nowhere", 2,
          "scenario.regions.texas.zone_to.nowhere"),
-        ("ls", "scenario.service_mode.express", "drone", "scenario.service_mode.express"),
+        ("ls", "scenario.service_levels.express.mode_mix", {"drone": 1.0},
+         "scenario.service_levels.express.mode_mix.drone"),
+        ("ls", "scenario.channels.web.level_mix", {"overnight": 1.0},
+         "scenario.channels.web.level_mix.overnight"),
         ("ls", "scenario.demand.bursts[0].channel", "tv", "scenario.demand.bursts[0].channel"),
         ("ls", "scenario.demand.bursts[0].product_mix", {"toys": 1.0},
          "scenario.demand.bursts[0].product_mix.toys"),
@@ -214,8 +218,8 @@ def _structure() -> list[tuple[str, str, Any, str]]:
          "scenario.warehouses.east.shifts[0].start_h"),
         ("ls", "scenario.warehouses.east.pikers", 3, "scenario.warehouses.east.pikers"),
         ("ls", "scenario.inventory.enabled", "no", "scenario.inventory.enabled"),
-        ("ls", "scenario.customer.promise_h.overnight", 12.0,
-         "scenario.customer.promise_h.overnight"),
+        ("ls", "scenario.customer.promise_h", 12.0, "scenario.customer.promise_h"),
+        ("ls", "scenario.service_levels", {}, "scenario.service_levels"),
         ("ls", "scenario.demand", None, "scenario.demand"),
         ("ls", "routing", "value_tiered", "routing"),
         ("ls", "monitoring.nonsense", 1, "monitoring.nonsense"),

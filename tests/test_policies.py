@@ -300,6 +300,7 @@ def test_alert_precision_recall_on_a_hand_checked_case() -> None:
             dtype=object,
         ),
         "lost": np.array([False, False, False, True, False, False]),
+        "customer_cancelled": np.zeros(6, dtype=bool),
         "late_h": np.array([5.0, 0.0, np.nan, 30.0, 0.0, 12.0]),
         "cancelled_h": np.array([np.nan, np.nan, 50.0, np.nan, np.nan, np.nan]),
         "promised_h": np.full(6, 100.0),

@@ -91,7 +91,7 @@ class HealthScoreMonitoring:
     def inspect(self, view: MonitorView, actions: EngineActions) -> None:
         s, score = self.score(view)
         ids, current, unshipped = s.open.order_id, s.open.alert_level, s.unshipped
-        express = s.open.service_level == 1
+        express = s.open.urgent
         levels = np.select(
             [score >= self.red_at, score >= self.yellow_at, score >= self.blue_at],
             [RED, YELLOW, BLUE],

@@ -62,8 +62,8 @@ def candidate_features(
     out[:, 8] = est.stock_short[order, warehouse]
     out[:, 9] = np.sin(hour)
     out[:, 10] = np.cos(hour)
-    out[:, 11] = (now // 24.0) % 7
-    out[:, 12] = orders.service_level[order] == 1
+    out[:, 11] = (now // 24.0 + view.world.start_weekday) % 7  # 0 Monday
+    out[:, 12] = orders.urgent[order]
     out[:, 13] = orders.items[order]
     out[:, 14] = orders.value_usd[order]
     for m in range(n_modes):

@@ -114,7 +114,7 @@ class PredictiveRouting:
         predicted = self._delivery.predict(feats)
         slack = orders.promised_h[i] - view.now_h
         if self.pseudo_urgency_threshold < 1.0:
-            relaxed = (orders.service_level == 1) & (
+            relaxed = orders.urgent & (
                 self.model.pseudo_urgent_probability(orders.signal) >= self.pseudo_urgency_threshold
             )
             slack = slack + np.where(relaxed[i], self.pseudo_urgent_slack_h, 0.0)

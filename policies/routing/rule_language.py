@@ -12,7 +12,7 @@ Conditions, evaluated per order and candidate warehouse:
                                 pickup (default mode)
 ``backlog_hours_above``         number: warehouse pick backlog per picker on shift (h)
 ``stock_short``                 bool: the OMS's stock estimate does not cover the order
-``service_level``               ``standard`` or ``express``
+``service_level``               a level of the scenario's table (``standard``, ``express``)
 ``vip``                         bool: a high-value customer
 ``value_above_usd``             number
 ``margin_below_usd``            number
@@ -36,7 +36,7 @@ import numpy as np
 from policies.routing.estimates import CandidateEstimates
 from scenarios.checks import number
 from scenarios.errors import ConfigError
-from scenarios.world import SERVICE_LEVELS, World
+from scenarios.world import World
 from sim.engine.contract import OrderBatch
 
 CONDITIONS: dict[str, type] = {
@@ -95,10 +95,6 @@ def parse_rules(specs: Sequence[Mapping[str, Any]], key: str = "rules") -> tuple
             if cond not in CONDITIONS:
                 raise ConfigError(f"{rk}.when.{cond}", f"a condition ({', '.join(CONDITIONS)})")
             when[cond] = _typed(f"{rk}.when.{cond}", value, CONDITIONS[cond])
-        if "service_level" in when and when["service_level"] not in SERVICE_LEVELS:
-            raise ConfigError(
-                f"{rk}.when.service_level", "standard or express", when["service_level"]
-            )
         if not then:
             raise ConfigError(f"{rk}.then", f"at least one action ({', '.join(ACTIONS)})")
         for action, value in then.items():
@@ -119,7 +115,15 @@ def mode_names(rules: Sequence[Rule], key: str = "rules") -> list[tuple[str, str
 
 
 def check_modes(rules: Sequence[Rule], world: World, key: str = "rules") -> None:
+    """The modes and service levels the rules name are the scenario's."""
     for i, rule in enumerate(rules):
+        level = rule.when.get("service_level")
+        if level is not None and level not in world.level_names:
+            raise ConfigError(
+                f"{key}[{i}].when.service_level",
+                f"a service level ({', '.join(world.level_names)})",
+                level,
+            )
         mode = rule.then.get("mode")
         if mode is not None and mode not in world.mode_names:
             raise ConfigError(
@@ -128,7 +132,11 @@ def check_modes(rules: Sequence[Rule], world: World, key: str = "rules") -> None
 
 
 def holds(
-    rule: Rule, orders: OrderBatch, est: CandidateEstimates, view_default_mode: np.ndarray
+    rule: Rule,
+    orders: OrderBatch,
+    est: CandidateEstimates,
+    view_default_mode: np.ndarray,
+    level_names: Sequence[str],
 ) -> np.ndarray:
     """[order, warehouse]: all of the rule's conditions hold."""
     n, n_wh = est.zone.shape
@@ -146,7 +154,7 @@ def holds(
         elif cond == "stock_short":
             ok &= est.stock_short == value
         elif cond == "service_level":
-            ok &= (orders.service_level == SERVICE_LEVELS.index(value))[:, None]
+            ok &= (orders.service_level == list(level_names).index(value))[:, None]
         elif cond == "vip":
             ok &= (orders.vip == value)[:, None]
         elif cond == "value_above_usd":

@@ -76,7 +76,7 @@ class RulesRouting:
         allowed &= est.zone <= nearest_zone[:, None] + self.max_detour_zones
         for rule in self._rules:
             if rule.then.get("avoid_warehouse"):
-                allowed &= ~holds(rule, orders, est, view.default_mode)
+                allowed &= ~holds(rule, orders, est, view.default_mode, view.world.level_names)
         warehouse = nearest_choice(orders, est, allowed)
         rows = np.arange(len(orders))
         mode = view.default_mode[orders.service_level].copy()
@@ -86,7 +86,9 @@ class RulesRouting:
         for rule in self._rules:
             if "mode" not in rule.then and "priority" not in rule.then:
                 continue
-            match = holds(rule, orders, est, view.default_mode)[rows, warehouse]
+            match = holds(rule, orders, est, view.default_mode, view.world.level_names)[
+                rows, warehouse
+            ]
             if "mode" in rule.then:
                 take = match & ~mode_set
                 mode[take] = self._mode_index[rule.then["mode"]]

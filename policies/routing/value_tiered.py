@@ -57,7 +57,7 @@ class ValueTieredRouting:
         warehouse, mode = base.warehouse, base.mode.copy()
         priority = np.zeros(len(orders), dtype=bool) if base.priority is None else base.priority
         eta = est.eta_h[rows, warehouse]  # [order, mode] at the chosen warehouse
-        vip, express = orders.vip, orders.service_level == 1
+        vip, express = orders.vip, orders.urgent
         ground_late = eta[:, self._ground] > orders.promised_h
         mode[vip & (express | ground_late)] = self._premium
         cheap = (

@@ -41,7 +41,6 @@ from scenarios.calibration.mix import (
     fit_channels,
     fit_product_classes,
     fit_promise_h,
-    fit_service_mode,
     shares,
 )
 from scenarios.calibration.network import NetworkFit, fit_network
@@ -363,12 +362,11 @@ def calibrate(
         "product_classes": fit_product_classes(orders, base, channels, t),
         "channels": channels,
         "demand": demand_conf,
-        "customer": {**copy.deepcopy(t["customer"]), "promise_h": promise["promise_h"]},
+        "customer": copy.deepcopy(t["customer"]),
         "weather": {**copy.deepcopy(t["weather"]), "storm_rate_per_day": 0.0, "storms": []},
         "inventory": {**copy.deepcopy(t["inventory"]), "enabled": False},
         "costs": copy.deepcopy(t["costs"]),
         "allocation_wave_h": t["allocation_wave_h"],
-        "service_mode": fit_service_mode(orders, t),
     }
     left_out += _drop_unknown(
         scenario,

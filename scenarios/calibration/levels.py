@@ -18,7 +18,7 @@ import pandas as pd
 
 from scenarios.calibration.mix import column_or, shares
 
-URGENT_SHARE = 0.5
+URGENT_SHARE = 0.75  # a promise at most 3/4 of the slowest level's is a faster, paid-for class
 MIN_REGION_ORDERS = 30
 REGION_PROMISE_REL = 0.05
 

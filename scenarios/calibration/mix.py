@@ -38,8 +38,8 @@ def column_or(orders: pd.DataFrame, column: str, default: str) -> pd.Series:
     return orders[column].where(orders[column] != "", default)
 
 
-def fit_channels(orders: pd.DataFrame, base: np.ndarray) -> dict[str, dict[str, float]]:
-    """Per channel: share of regular (non-burst) demand, express share, value multiplier."""
+def fit_channels(orders: pd.DataFrame, base: np.ndarray) -> dict[str, dict[str, Any]]:
+    """Per channel: share of regular (non-burst) demand, level mix, value multiplier."""
     channel = column_or(orders, "channel", ONE_CHANNEL)
     product = column_or(orders, "product_class", ONE_CLASS)
     value = orders["value"].to_numpy(dtype=float)
@@ -53,7 +53,7 @@ def fit_channels(orders: pd.DataFrame, base: np.ndarray) -> dict[str, dict[str, 
     return {
         n: {
             "share": share.get(n, 0.0),
-            "express_p": round(float(express[n]), 4),
+            "level_mix": shares(SERVICE_LEVELS, [1.0 - float(express[n]), float(express[n])]),
             "value_multiplier": round(float(multiplier[n]), 4),
         }
         for n in names
@@ -105,7 +105,7 @@ def fit_promise_h(orders: pd.DataFrame, template: Mapping[str, Any]) -> dict[str
             out["promise_h"][level] = round(float(mine.median()), 2)
             out["spread_h"][level] = [round(float(mine.quantile(q)), 2) for q in (0.1, 0.9)]
         else:
-            out["promise_h"][level] = float(template["customer"]["promise_h"][level])
+            out["promise_h"][level] = float(template["service_levels"][level]["promise_h"])
     return out
 
 
@@ -119,5 +119,27 @@ def fit_service_mode(orders: pd.DataFrame, template: Mapping[str, Any]) -> dict[
     fallback = next((m for m in out.values() if m), "")
     for level, mode in out.items():
         if not mode:
-            out[level] = template["service_mode"].get(level) if fallback == "" else fallback
+            out[level] = _template_mode(template, level) if fallback == "" else fallback
     return out
+
+
+def _template_mode(template: Mapping[str, Any], level: str) -> str:
+    """The mode most of the template level's customers choose."""
+    mix = template["service_levels"][level]["mode_mix"]
+    return str(max(mix, key=lambda m: mix[m]))
+
+
+def service_levels(
+    promise: Mapping[str, Any], service_mode: Mapping[str, str]
+) -> dict[str, dict[str, Any]]:
+    """The service-level table from the fitted promises and modes (express is the urgent one)."""
+    return {
+        level: {
+            "promise_h": promise["promise_h"][level],
+            "promise_h_by_region": {},
+            "mode_mix": {service_mode[level]: 1.0},
+            "urgent": level == "express",
+            "cancel_p": 0.0,
+        }
+        for level in SERVICE_LEVELS
+    }

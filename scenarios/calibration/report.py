@@ -75,7 +75,9 @@ def summarise(
         "channels": scenario["channels"],
         "product_classes": scenario["product_classes"],
         "promise": promise,
-        "service_mode": scenario["service_mode"],
+        "service_mode": {
+            level: next(iter(row["mode_mix"])) for level, row in scenario["service_levels"].items()
+        },
         "zones": {"source": network.zone_source, "n_zones": network.n_zones},
         "zone_to": network.zone_to,
         "transit": {
@@ -155,9 +157,9 @@ def markdown(report: Mapping[str, Any], scenario_path: str) -> str:
     out += ["## Mix", ""]
     out += _table(["region", "share"], [[r, f"{s:.4f}"] for r, s in report["regions"].items()])
     out += _table(
-        ["channel", "share (regular demand)", "express share", "value multiplier"],
+        ["channel", "share (regular demand)", "level mix", "value multiplier"],
         [
-            [c, v["share"], v.get("express_p", "-"), v["value_multiplier"]]
+            [c, v["share"], v.get("level_mix", {}), v["value_multiplier"]]
             for c, v in report["channels"].items()
         ],
     )
@@ -166,14 +168,6 @@ def markdown(report: Mapping[str, Any], scenario_path: str) -> str:
         [
             [p, v["share"], v["value_mean_usd"], v["value_sd_usd"], v["margin_mean"]]
             for p, v in report["product_classes"].items()
-        ],
-    )
-    promise = report["promise"]
-    out += _table(
-        ["service level", "promise h (median)", "p10-p90 h", "mode"],
-        [
-            [lvl, h, promise["spread_h"].get(lvl, "-"), report["service_mode"][lvl]]
-            for lvl, h in promise["promise_h"].items()
         ],
     )
     out += _network_md(report)

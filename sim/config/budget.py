@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from scenarios.build import calendar
+from scenarios.dates import DEFAULT_START_DATE, parse_date
 from scenarios.errors import BudgetError
 from sim.config.schema import RunConf
 
@@ -46,6 +48,17 @@ def expected_orders(sc: Mapping[str, Any], horizon_h: float) -> dict[str, float]
     parts = {
         "scenario.demand.base_rate_per_h": rate * (weeks * week.sum() + week[:rest].sum()),
     }
+    if d.get("calendar") is not None:  # the dated level, season and events, hour by hour
+        hours = math.ceil(horizon_h)
+        days = calendar(
+            d["calendar"], parse_date("start_date", sc.get("start_date", DEFAULT_START_DATE))
+        )
+        factor = np.concatenate(
+            [days.hourly_multiplier(day) for day in range(math.ceil(hours / 24))]
+        )
+        parts["scenario.demand.base_rate_per_h"] = rate * float(
+            (np.resize(week, hours) * factor[:hours]).sum()
+        )
     for i, burst in enumerate(d["bursts"]):
         extra = max(float(burst["peak_multiplier"]) - 1.0, 0.0) * rate
         parts[f"scenario.demand.bursts[{i}].peak_multiplier"] = extra * float(burst["duration_h"])

@@ -53,6 +53,13 @@ class CarrierOps:
     def add_packed(self, order: int) -> None:
         self.docks[self.book.warehouse[order]][self.book.mode[order]].append(order)
 
+    def hand_over(self, order: int) -> None:
+        """A parcel handed straight to the carrier (a warehouse with a handling delay: the
+        fitted delay already holds the wait for a pickup); counted in the day's load."""
+        w, m = int(self.book.warehouse[order]), int(self.book.mode[order])
+        self.shipped_today[w, m] += 1
+        self.ship(np.array([order], dtype=np.int64), m, self.world.modes[m])
+
     def docked_orders(self) -> np.ndarray:
         """Orders waiting at a dock: live entries only (the order's own warehouse and mode, not
         shipped), one per entry, so an order docked twice shows twice."""

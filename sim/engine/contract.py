@@ -90,7 +90,8 @@ class OrderBatch:
     value_usd: np.ndarray
     margin_usd: np.ndarray
     channel: np.ndarray
-    service_level: np.ndarray  # 0 standard, 1 express
+    service_level: np.ndarray  # index into world.service_levels (the table's order)
+    urgent: np.ndarray  # the level is urgent: what a policy treats as express
     vip: np.ndarray
     signal: np.ndarray  # behaviour signal in (0, 1): higher = more relaxed customer
     excluded: np.ndarray  # [order, warehouse] True where the order already failed for stock
@@ -122,6 +123,7 @@ class OpenOrders:
     value_usd: np.ndarray
     vip: np.ndarray
     service_level: np.ndarray
+    urgent: np.ndarray
     queued_h: np.ndarray
     picked_h: np.ndarray
     shipped_h: np.ndarray

@@ -1,7 +1,8 @@
 """The order stream: every order of the run drawn up front, as columns, one day at a time.
 
 Arrivals follow a non-homogeneous Poisson process: piecewise constant per hour (base rate x
-hour-of-day x day-of-week profile) plus bursts, whose extra rate ``(peak_multiplier - 1) x base rate
+hour-of-day x day-of-week profile x, when the scenario has a calendar, the day's dated level,
+month-of-year factor and events) plus bursts, whose extra rate ``(peak_multiplier - 1) x base rate
 x shape(t)`` is sampled exactly by thinning. Drawing everything before the simulation starts, each
 attribute from its own stream, is what makes the order stream identical under every policy.
 
@@ -41,12 +42,14 @@ class OrderStream:
     value_usd: np.ndarray
     margin_usd: np.ndarray
     channel: np.ndarray
-    service_level: np.ndarray  # 0 standard, 1 express
+    service_level: np.ndarray  # index into world.service_levels
+    urgent: np.ndarray  # the level is urgent (what policies treat as express)
     vip: np.ndarray  # high-value customer
     signal: np.ndarray  # observable behaviour signal in (0, 1); high = relaxed customer
     # hidden truth
     expectation_extra_h: np.ndarray  # customer's own expectation minus the promise
     pseudo_urgent: np.ndarray
+    customer_cancels: np.ndarray  # the customer cancels at checkout (cancel_p of the level)
     # per-order uniforms (common random numbers across policies)
     u_pick: np.ndarray
     u_transit: np.ndarray
@@ -68,6 +71,8 @@ def base_arrival_times(world: World, day: int, rng: np.random.Generator) -> np.n
     d = world.demand
     hours = day * HOURS_PER_DAY + np.arange(HOURS_PER_DAY)
     rate = d.base_rate_per_h * d.hourly_profile * d.weekly_profile[(day + world.start_weekday) % 7]
+    if d.calendar is not None:  # dated level, season and events on top
+        rate = rate * d.calendar.hourly_multiplier(day)
     counts = rng.poisson(rate)
     return np.repeat(hours, counts) + rng.random(int(counts.sum()))
 
@@ -89,6 +94,19 @@ def burst_arrival_times(world: World, day: int, streams: RandomStreams) -> list[
         keep = rng.random(n) < burst.shape(t)
         out.append(t[keep])
     return out
+
+
+def service_levels(mix: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Each order's level from its channel's level mix (rows of ``mix``) and one uniform ``u``.
+
+    The last level of the table takes the lowest draws, then the one before it, and so on: with
+    two levels an order is at level 1 exactly when ``u < p(level 1)`` — the draw ``express_p``
+    made before levels were a table — so two-level scenarios keep their orders.
+    """
+    k = mix.shape[1]
+    cumulative = np.cumsum(mix[:, ::-1], axis=1)
+    below = (u[:, None] >= cumulative).sum(axis=1)
+    return (k - 1 - np.minimum(below, k - 1)).astype(np.int64)
 
 
 def _categorical(rng: np.random.Generator, probabilities: np.ndarray, n: int) -> np.ndarray:
@@ -127,11 +145,12 @@ def _day_orders(world: World, day: int, streams: RandomStreams) -> dict[str, np.
     margin_share = rng.beta(
         20 * d.product_margin_mean[product] + 1e-9, 20 * (1 - d.product_margin_mean[product]) + 1e-9
     )
-    service_level = (rng.random(n) < d.channel_express_p[channel]).astype(np.int64)
+    service_level = service_levels(d.channel_level_mix[channel], rng.random(n))
+    urgent = world.urgent[service_level]
     vip = rng.random(n) < d.vip_p
 
     c = world.customer
-    pseudo = (service_level == 1) & (rng.random(n) < c.pseudo_urgent_p)
+    pseudo = urgent & (rng.random(n) < c.pseudo_urgent_p)
     extra = np.where(
         pseudo,
         np.maximum(
@@ -149,6 +168,11 @@ def _day_orders(world: World, day: int, streams: RandomStreams) -> dict[str, np.
     u_transit, u_loss = uniforms("transit", 2)
     u_gap, u_gap_start = uniforms("scans", 2)
     (u_return,) = uniforms("returns")
+    cancel_p = np.array([level.cancel_p for level in world.service_levels])
+    if cancel_p.any():  # its own stream: scenarios without cancellations keep their draws
+        cancels = uniforms("cancellations")[0] < cancel_p[service_level]
+    else:
+        cancels = np.zeros(n, dtype=bool)
     return {
         "created_h": created,
         "burst": burst,
@@ -159,10 +183,12 @@ def _day_orders(world: World, day: int, streams: RandomStreams) -> dict[str, np.
         "margin_usd": value * margin_share,
         "channel": channel,
         "service_level": service_level,
+        "urgent": urgent,
         "vip": vip,
         "signal": special.expit(latent),
         "expectation_extra_h": extra,
         "pseudo_urgent": pseudo,
+        "customer_cancels": cancels,
         "u_pick": u_pick,
         "u_transit": u_transit,
         "u_scan_gap": u_gap,

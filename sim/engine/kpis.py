@@ -71,6 +71,11 @@ class Orders:
         return self["status"] == CANCELLED
 
     @functools.cached_property
+    def customer_cancelled(self) -> np.ndarray:
+        """Cancelled by the customer at checkout (the level's ``cancel_p``), not by the network."""
+        return self["customer_cancelled"]
+
+    @functools.cached_property
     def unresolved(self) -> np.ndarray:
         """Neither delivered nor cancelled when the run ended."""
         return self["status"] == OPEN
@@ -83,7 +88,9 @@ class Orders:
     @functools.cached_property
     def due(self) -> np.ndarray:
         """Orders whose on-time outcome is known: delivered, or unresolved and already past the
-        promise (late). Cancelled orders are not due (they count in ``cancel_rate``)."""
+        promise (late). Cancelled orders — by the network or by the customer — are not due: they
+        count in ``cancel_rate`` (and ``customer_cancel_rate``), never in a late rate's
+        denominator."""
         return self.delivered | (self.unresolved & (np.nan_to_num(self["late_h"]) > 0))
 
     @functools.cached_property
@@ -104,8 +111,12 @@ class Orders:
 
     @functools.cached_property
     def failed(self) -> np.ndarray:
-        """Cancelled, lost, or (still) late against the promise."""
-        return self.cancelled | self["lost"] | (np.nan_to_num(self["late_h"]) > 0)
+        """Cancelled by the network, lost, or (still) late against the promise."""
+        return (
+            (self.cancelled & ~self.customer_cancelled)
+            | self["lost"]
+            | (np.nan_to_num(self["late_h"]) > 0)
+        )
 
     @functools.cached_property
     def failed_h(self) -> np.ndarray:
@@ -303,6 +314,13 @@ KPIS: tuple[Kpi | KpiFamily, ...] = (
     _rate("return_rate", "return rate", "lower", lambda o: _mean(o["return_p"][o.delivered])),
     _hours("pick_wait_mean_h", "pick queue wait, mean (h)", _pick_wait, "{:.2f}"),
     _rate("cancel_rate", "cancel rate", "lower", lambda o: o.share(o.cancelled), "{:.2%}"),
+    _rate(
+        "customer_cancel_rate",
+        "cancelled by the customer",
+        "neither",
+        lambda o: o.share(o.customer_cancelled),
+        "{:.2%}",
+    ),
     _rate("reroute_rate", "re-route rate", "lower", lambda o: o.share(o["reroutes"] > 0), "{:.2%}"),
     _rate(
         "backorder_rate", "back-order rate", "lower", lambda o: o.share(o["backordered"]), "{:.2%}"
@@ -311,9 +329,9 @@ KPIS: tuple[Kpi | KpiFamily, ...] = (
     _rate("held_rate", "held orders", "lower", lambda o: o.share(o["held"]), "{:.2%}"),
     _rate(
         "express_share",
-        "express share",
+        "express (urgent) share",
         "neither",
-        lambda o: o.share(o["service_level"] == "express"),
+        lambda o: o.share(o["urgent"]),
     ),
     KpiFamily("mode_share_<mode>", "<mode> share", "pp", "neither", "{:.1%}", _mode_share),
     *ALERT_KPIS,

@@ -40,6 +40,7 @@ class OrderBook:
         self.expedited = np.zeros(n, dtype=bool)
         self.prioritised = np.zeros(n, dtype=bool)
         self.lost = np.zeros(n, dtype=bool)
+        self.customer_cancelled = np.zeros(n, dtype=bool)  # cancelled by the customer at checkout
         self.storm_delay_h = np.zeros(n)
         self.transit_h = nan.copy()  # carrier transit of the (first) parcel, storms included
         self.released_h = nan.copy()  # when the order entered the system (later if held back)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scenarios.world import SERVICE_LEVELS, World
+from scenarios.world import World
 from sim.engine.contract import Stage
 from sim.engine.customer import ExperienceModel
 from sim.engine.demand import OrderStream
@@ -148,7 +148,8 @@ def _experience(
 ) -> dict[str, np.ndarray]:
     """Promoter, detractor and return probabilities from lateness against the customer's own
     expectation. An order never served — cancelled, or still open when the run ended (the cohort
-    had the whole cool-down to resolve) — is rated as a cancellation."""
+    had the whole cool-down to resolve) — is rated as a cancellation; one the customer cancelled
+    at checkout is not rated (it left of its own accord, before the network did anything)."""
     world, book, o = run.world, run.book, run.orders
     delivered, never_served = status == DELIVERED, (status == CANCELLED) | (status == OPEN)
     expected_h = run.promised_h + o.expectation_extra_h
@@ -162,6 +163,8 @@ def _experience(
     detractor = experience.detractor_p(lateness_days)
     promoter[never_served] = world.customer.cancelled_promoter_p
     detractor[never_served] = world.customer.cancelled_detractor_p
+    promoter[book.customer_cancelled] = np.nan
+    detractor[book.customer_cancelled] = np.nan
     early_days = np.where(delivered, (expected_h - delivered_h) / 24.0, 0.0)
     return_p = np.where(
         delivered,
@@ -216,7 +219,8 @@ def _order_columns(run: FinishedRun) -> dict[str, np.ndarray]:
         "value": o.value_usd,
         "margin": o.margin_usd,
         "vip": o.vip,
-        "service_level": np.asarray(SERVICE_LEVELS, dtype=object)[o.service_level],
+        "service_level": np.asarray(world.level_names, dtype=object)[o.service_level],
+        "urgent": o.urgent,
         "promised_h": run.promised_h,
         "warehouse": names(world.warehouse_names, book.warehouse),
         "mode": names(world.mode_names, book.mode),
@@ -240,6 +244,7 @@ def _order_columns(run: FinishedRun) -> dict[str, np.ndarray]:
         "expedited": book.expedited,
         "prioritised": book.prioritised,
         "lost": book.lost,
+        "customer_cancelled": book.customer_cancelled,
         "cost_monitoring_usd": book.cost_monitoring_usd,
         "cost_unserved_usd": book.cost_unserved_usd,
         "storm_delay_h": book.storm_delay_h,

@@ -86,7 +86,8 @@ class Simulation:
         self.book = OrderBook(len(self.orders))
         # the promise, made at creation, never changes
         self.promised_h = (
-            self.orders.created_h + world.customer.promise_h[self.orders.service_level]
+            self.orders.created_h
+            + world.promise_table_h[self.orders.service_level, self.orders.region]
         )
         self.promised_h.setflags(write=False)
         self.env = simpy.Environment()
@@ -175,11 +176,24 @@ class Simulation:
         if j > i:
             self._arrived = j
             self.book.stage[i:j] = Stage.WAITING_ROUTE
+            arrivals = self._customer_cancels(arrivals)
             arrivals = self.promotions.hold_paused(arrivals)
             self.book.released_h[arrivals] = self.env.now
         batch = np.concatenate([again, arrivals]) if len(again) else arrivals
         if len(batch):
             self._route(batch)
+
+    def _customer_cancels(self, arrivals: np.ndarray) -> np.ndarray:
+        """Arrivals whose customer cancels at checkout (their level's ``cancel_p``) are resolved
+        as cancelled now, before routing; the others go on."""
+        gone = self.orders.customer_cancels[arrivals]
+        if not gone.any():
+            return arrivals
+        idx = arrivals[gone]
+        self.book.stage[idx] = Stage.CANCELLED
+        self.book.cancelled_h[idx] = self.env.now
+        self.book.customer_cancelled[idx] = True
+        return arrivals[~gone]
 
     def _monitoring(self) -> Generator[Any, Any, None]:
         while True:
@@ -331,6 +345,7 @@ class Simulation:
             value_usd=orders.value_usd[idx],
             vip=orders.vip[idx],
             service_level=orders.service_level[idx],
+            urgent=orders.urgent[idx],
             queued_h=book.queued_h[idx],
             picked_h=book.picked_h[idx],
             shipped_h=shipped,
@@ -375,6 +390,7 @@ class Simulation:
             margin_usd=o.margin_usd[idx],
             channel=o.channel[idx],
             service_level=o.service_level[idx],
+            urgent=o.urgent[idx],
             vip=o.vip[idx],
             signal=o.signal[idx],
             excluded=excluded,
@@ -459,7 +475,10 @@ class Simulation:
         cost = self._pick_cost[order]
         self.book.cost_pick_usd[order] = cost
         self.book.charged.charge("pick", cost)
-        self.carriers.add_packed(order)
+        if self.world.warehouses[self.book.warehouse[order]].handling is None:
+            self.carriers.add_packed(order)
+        else:  # the handling delay ends at the handover
+            self.carriers.hand_over(order)
 
     # -- invariants ------------------------------------------------------------------------------
     def _check_places(self) -> None:

@@ -75,7 +75,10 @@ class PublishedRoutingView:
         self.price_usd = read_only(world.price_table_usd())  # [mode, zone]
         self.transit_mean_h = read_only(transit_mean_h)  # [mode, zone]
         self.default_mode = read_only(world.service_mode)  # by service level
-        self.pick_time_mean_h = read_only(np.array([w.pick_time.mean_h for w in world.warehouses]))
+        # by warehouse: the mean pick, or the mean handling delay where one replaces the pickers
+        self.pick_time_mean_h = read_only(
+            np.array([(w.handling or w.pick_time).mean_h for w in world.warehouses])
+        )
         self.rng = rng  # the "policy" stream, for randomised policies
         self._forecasts = forecasts
         self._readings: Readings | None = None

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from scenarios.distributions import Distribution
 from scenarios.world import Warehouse
 from sim.engine.availability import Availability
 from sim.engine.contract import Stage
@@ -63,7 +64,9 @@ class WarehouseOps:
         self._on_intervals = self._shift_intervals()
         n_pickers = spec.pickers if not spec.shifts else max(s.pickers for s in spec.shifts)
         self._in_hand = [-1] * n_pickers  # per picker: the order being picked, -1 none
-        for k in range(n_pickers):
+        self._handling = spec.handling  # None: pickers; else each order's handover delay
+        self._in_handling: set[int] = set()
+        for k in range(n_pickers if self._handling is None else 0):
             env.process(self._picker(k))
 
     # -- stock ---------------------------------------------------------------------------------
@@ -125,7 +128,11 @@ class WarehouseOps:
 
     # -- pick queue ----------------------------------------------------------------------------
     def enqueue(self, order: int, priority: int = NORMAL_PRIORITY) -> None:
-        """Queue a reserved order for picking (again, with a new priority, if already queued)."""
+        """Queue a reserved order for picking (again, with a new priority, if already queued);
+        with a handling delay, start it at once instead."""
+        if self._handling is not None:
+            self._handle(order, self._handling)
+            return
         book = self.book
         if book.stage[order] != Stage.QUEUED:
             book.stage[order] = Stage.QUEUED
@@ -158,7 +165,9 @@ class WarehouseOps:
         return np.array([o for _, _, o, tok in self._queue if tok == token[o]], dtype=np.int64)
 
     def orders_in_hand(self) -> np.ndarray:
-        return np.array([o for o in self._in_hand if o >= 0], dtype=np.int64)
+        """Orders being picked (or in their handling delay)."""
+        held = [o for o in self._in_hand if o >= 0] + sorted(self._in_handling)
+        return np.array(held, dtype=np.int64)
 
     def backordered_orders(self) -> np.ndarray:
         return np.array([o for q in self.backorders for o in q], dtype=np.int64)
@@ -174,6 +183,28 @@ class WarehouseOps:
                 int(self.orders.items[waiting].sum()),
             ),
         }
+
+    # -- handling delay (instead of pickers) ---------------------------------------------------
+    def _handle(self, order: int, handling: Distribution) -> None:
+        """The order is handed to the carrier after its handling delay (the order's own picking
+        quantile through the fitted distribution, slowed by storms as picks are): one timeout,
+        no picker, no queue; it counts as being picked until then."""
+        book, env = self.book, self.env
+        book.stage[order] = Stage.PICKING
+        book.queued_h[order] = book.pick_start_h[order] = env.now
+        self.busy += 1
+        self._in_handling.add(order)
+        delay = float(handling.quantile(self.orders.u_pick[order]))
+        if self._picks_slowed:
+            delay *= self.availability.pick_time_factor(self.index, env.now)
+        env.timeout(delay).callbacks.append(lambda _event: self._handed(order))
+
+    def _handed(self, order: int) -> None:
+        self._in_handling.discard(order)
+        self.busy -= 1
+        self.book.picked_h[order] = self.env.now
+        self.book.stage[order] = Stage.PACKED
+        self.on_packed(order)
 
     # -- pickers -------------------------------------------------------------------------------
     def _shift_intervals(self) -> list[list[tuple[float, float]]]:

@@ -91,7 +91,7 @@ def simulate_history(
         ys.append((result.orders["delivered_h"][ids] - decided)[keep])
         modes.append(np.argmax(x[keep][:, mode_cols], axis=1))
         history = generate_orders(world, days * 24.0, RandomStreams(seed))
-        express = history.service_level == 1
+        express = history.urgent
         signals.append(history.signal[express])
         labels.append(history.pseudo_urgent[express])
     return History(

@@ -57,9 +57,10 @@ class ChartData:
 
     @functools.cached_property
     def promise_h(self) -> dict[str, float]:
-        """Promised hours by service level (the first finished job's scenario)."""
-        customer = self.first.config.get("scenario", {}).get("customer") or {}
-        return dict(customer.get("promise_h") or {})
+        """Promised hours by service level (the first finished job's scenario; the level's
+        promise where no region has its own)."""
+        levels = self.first.config.get("scenario", {}).get("service_levels") or {}
+        return {name: float(level["promise_h"]) for name, level in levels.items()}
 
     @functools.cached_property
     def delivery_quantiles(self) -> dict[tuple[str, str], np.ndarray]:
