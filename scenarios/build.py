@@ -79,7 +79,20 @@ def build(sc: Mapping[str, Any]) -> World:
             _service_level(name, level, regions, mode_names)
             for name, level in sc["service_levels"].items()
         ),
+        observed_origin=_observed_origin(sc.get("observed_origins") or {}, regions, wh_names),
     )
+
+
+def _observed_origin(
+    origins: Mapping[str, Mapping[str, float]], regions: Sequence[str], wh_names: Sequence[str]
+) -> np.ndarray | None:
+    """Origin shares by [region, warehouse] as logged, or None when the scenario has none."""
+    if not origins:
+        return None
+    table = np.zeros((len(regions), len(wh_names)))
+    for region, shares_by_wh in origins.items():
+        table[regions.index(region)] = [float(shares_by_wh.get(w, 0.0)) for w in wh_names]
+    return table
 
 
 def _service_level(

@@ -261,3 +261,5 @@ class ScenarioConf:
     allocation_wave_h: float = 0.0  # 0: route each order as it arrives
     # no default rows: Hydra would merge them into a scenario's own, freely named table
     service_levels: dict[str, ServiceLevelConf] = field(default_factory=dict)
+    # region -> {warehouse: share}: where its orders shipped from, as logged (routing=as_logged)
+    observed_origins: dict[str, dict[str, float]] = field(default_factory=dict, metadata=OPTIONAL)

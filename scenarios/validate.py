@@ -58,6 +58,7 @@ def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
     _validate_modes(sc["modes"], f"{k}.modes")
     n_zones = min(len(m["price_usd_by_zone"]) for m in sc["modes"].values())
     _validate_service_levels(sc["service_levels"], f"{k}.service_levels", modes, regions)
+    _validate_observed_origins(sc.get("observed_origins") or {}, f"{k}.observed_origins", sc)
     _validate_regions(sc["regions"], f"{k}.regions", warehouses, n_zones)
     _validate_warehouses(sc["warehouses"], f"{k}.warehouses", regions, products)
     _validate_product_classes(sc["product_classes"], f"{k}.product_classes", products)
@@ -120,6 +121,23 @@ def _validate_service_levels(
             raise ConfigError(f"{lk}.mode_mix", "the share of each mode its customers choose")
         shares(f"{lk}.mode_mix", level["mode_mix"], modes, "mode")
         probability(f"{lk}.cancel_p", level["cancel_p"])
+
+
+def _validate_observed_origins(
+    origins: Mapping[str, Mapping[str, float]], k: str, sc: Mapping[str, Any]
+) -> None:
+    """Per known region: shares of known warehouses serving it (in its zone_to), summing to 1."""
+    for region, shares_by_wh in origins.items():
+        known(f"{k}.{region}", region, list(sc["regions"]), "region")
+        serving = list(sc["regions"][region]["zone_to"])
+        shares(f"{k}.{region}", shares_by_wh, list(sc["warehouses"]), "warehouse")
+        for wh, share in shares_by_wh.items():
+            if share > 0 and wh not in serving:
+                raise ConfigError(
+                    f"{k}.{region}.{wh}",
+                    f"a warehouse serving {region} (in its zone_to: {', '.join(serving)})",
+                    share,
+                )
 
 
 def _validate_regions(

@@ -244,6 +244,8 @@ class World:
     costs: Costs
     allocation_wave_h: float
     service_levels: tuple[ServiceLevel, ...]
+    # [region, warehouse] shares of the origins as logged; all-zero rows: not observed
+    observed_origin: np.ndarray | None = None
 
     @property
     def level_names(self) -> tuple[str, ...]:

@@ -7,14 +7,21 @@ from collections.abc import Iterator
 
 import pytest
 
+# environment variable -> temporary folder name: what tests write (and read) stays there
+TEMPORARY_FOLDERS = {
+    "ORDERTWIN_MODEL_CACHE": "models",  # learned-router models trained by tests, not results/
+    "ORDERTWIN_HOME": "home",  # the user config folder: never the real user's scenarios
+}
+
 
 @pytest.fixture(scope="session", autouse=True)
-def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Learned-router models trained by tests go to a temporary cache, not results/."""
-    old = os.environ.get("ORDERTWIN_MODEL_CACHE")
-    os.environ["ORDERTWIN_MODEL_CACHE"] = str(tmp_path_factory.mktemp("models"))
+def temporary_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    old = {name: os.environ.get(name) for name in TEMPORARY_FOLDERS}
+    for name, folder in TEMPORARY_FOLDERS.items():
+        os.environ[name] = str(tmp_path_factory.mktemp(folder))
     yield
-    if old is None:
-        os.environ.pop("ORDERTWIN_MODEL_CACHE", None)
-    else:
-        os.environ["ORDERTWIN_MODEL_CACHE"] = old
+    for name, value in old.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value

@@ -41,6 +41,17 @@ def _refused(cfg: dict[str, Any], key: str, expected: str) -> None:
     assert "\n" not in str(info.value)
 
 
+def _good_then_bad(
+    baseline: dict[str, Any], dotted: str, good: Any, bad: Any, key: str, expected: str
+) -> None:
+    """The baseline with ``good`` at ``dotted`` validates; with ``bad`` it is refused."""
+    cfg = copy.deepcopy(baseline)
+    _set(cfg, dotted, copy.deepcopy(good))
+    validate(cfg)
+    _set(cfg, dotted, bad)
+    _refused(cfg, key, expected)
+
+
 STORM = {"region": "texas", "duration_h": 24.0, "severity": 0.9, "forecast": True}
 
 
@@ -332,11 +343,7 @@ HANDLING = {"dist": "lognormal", "mean_h": 80.0, "sd_h": 60.0}
 def test_handling_is_checked(
     baseline: dict[str, Any], handling: dict[str, Any], key: str, expected: str
 ) -> None:
-    cfg = copy.deepcopy(baseline)
-    cfg["scenario"]["warehouses"]["east"]["handling"] = dict(HANDLING)
-    validate(cfg)
-    cfg["scenario"]["warehouses"]["east"]["handling"] = handling
-    _refused(cfg, key, expected)
+    _good_then_bad(baseline, "scenario.warehouses.east.handling", HANDLING, handling, key, expected)
 
 
 def test_handling_replaces_pickers_and_pickups(baseline: dict[str, Any]) -> None:
@@ -366,3 +373,69 @@ def test_handling_replaces_pickers_and_pickups(baseline: dict[str, Any]) -> None
     # the picker model: handover only at the mode's pickup hour
     hour = o["shipped_h"][others] % 24.0
     assert set(np.round(hour, 6)) <= {15.0, 17.0, 13.0}
+
+
+# -- origins as logged -----------------------------------------------------------------------------
+ORIGINS = {"texas": {"east": 0.7, "south": 0.3}, "pacific": {"west": 1.0}}
+
+
+@pytest.mark.parametrize(
+    ("origins", "key", "expected"),
+    [
+        ({"mars": {"east": 1.0}}, "scenario.observed_origins.mars", "a known region"),
+        ({"texas": {"nowhere": 1.0}}, "scenario.observed_origins.texas.nowhere",
+         "a known warehouse"),
+        ({"texas": {"east": 0.5}}, "scenario.observed_origins.texas", "shares that sum to 1"),
+        ({"texas": {"east": -0.5, "south": 1.5}}, "scenario.observed_origins.texas.east",
+         "a number >= 0"),
+    ],
+)  # fmt: skip
+def test_observed_origins_are_checked(
+    baseline: dict[str, Any], origins: dict[str, Any], key: str, expected: str
+) -> None:
+    _good_then_bad(baseline, "scenario.observed_origins", ORIGINS, origins, key, expected)
+
+
+def test_an_origin_must_serve_its_region(baseline: dict[str, Any]) -> None:
+    cfg = copy.deepcopy(baseline)
+    del cfg["scenario"]["regions"]["pacific"]["zone_to"]["east"]
+    cfg["scenario"]["observed_origins"] = {"pacific": {"east": 0.5, "west": 0.5}}
+    _refused(cfg, "scenario.observed_origins.pacific.east", "a warehouse serving pacific")
+
+
+def test_as_logged_without_observed_origins_is_refused(baseline: dict[str, Any]) -> None:
+    from policies.routing.as_logged import AsLoggedRouting
+
+    with pytest.raises(ConfigError, match=r"^scenario\.observed_origins: expected origin shares"):
+        AsLoggedRouting().start(build(baseline["scenario"]), 1)
+
+
+def test_as_logged_draws_origins_and_modes_as_logged(baseline: dict[str, Any]) -> None:
+    """Origins follow observed_origins, modes the level's mode_mix, from the policy stream; the
+    orders are the same as under nearest (common random numbers)."""
+    from policies.monitoring.none import NoMonitoring
+    from policies.routing.as_logged import AsLoggedRouting
+    from policies.routing.nearest import NearestRouting
+    from sim.engine import run
+
+    sc = copy.deepcopy(baseline["scenario"])
+    sc["observed_origins"] = copy.deepcopy(ORIGINS)
+    sc["inventory"]["enabled"] = False
+    sc["service_levels"]["standard"]["mode_mix"] = {"ground": 0.6, "economy": 0.4}
+    validate({**baseline, "scenario": sc})
+    world = build(sc)
+    logged = run(world, AsLoggedRouting(), NoMonitoring(), 3, 1.0, 0.0, cooldown_days=0.0).orders
+    nearest = run(world, NearestRouting(), NoMonitoring(), 3, 1.0, 0.0, cooldown_days=0.0).orders
+    assert np.array_equal(logged["created_h"], nearest["created_h"])
+    texas = logged["region"] == "texas"
+    n = texas.sum()
+    share_east = (logged["warehouse"][texas] == "east").mean()
+    assert abs(share_east - 0.7) < 4 * np.sqrt(0.21 / n)
+    assert set(logged["warehouse"][texas]) == {"east", "south"}
+    assert (logged["warehouse"][logged["region"] == "pacific"] == "west").all()
+    other = ~np.isin(logged["region"], list(ORIGINS))  # not observed: nearest, as nearest does
+    assert np.array_equal(logged["warehouse"][other], nearest["warehouse"][other])
+    standard = logged["service_level"] == "standard"
+    share_ground = (logged["mode"][standard] == "ground").mean()
+    assert abs(share_ground - 0.6) < 4 * np.sqrt(0.24 / standard.sum())
+    assert (logged["mode"][~standard] == "air").all()

@@ -1,7 +1,9 @@
 """``ordertwin-calibrate LOG --name NAME [--out DIR]``: an order log in, a scenario YAML out.
 
-Writes ``DIR/scenario/NAME.yaml`` (default DIR: the packaged config folder, so that ``ordertwin
-scenario=NAME`` runs it; with another DIR, ``ordertwin --config-dir DIR scenario=NAME``) and the fit
+Writes ``DIR/scenario/NAME.yaml`` (default DIR: the user config folder,
+:func:`sim.config.user_folder.user_conf_dir`, on ``ordertwin``'s search path, so that ``ordertwin
+scenario=NAME`` runs it — never the installed package; with another DIR, ``ordertwin --config-dir
+DIR scenario=NAME``) and the fit
 report (``fit_report.md``, ``fit.json``, ``rejected_rows.csv``) in ``--report-dir``. Everything is
 fitted and validated before the first file is written: a bad log ends with one line naming the
 line and column, exit code 2, and no files.
@@ -19,7 +21,8 @@ import pandas as pd
 from scenarios.calibration.calibrate import calibrate
 from scenarios.calibration.reading import read_options
 from sim.cli.errors import BAD_INPUT, fail
-from sim.config.compose import load_scenario, packaged_conf_dir
+from sim.config.compose import load_scenario
+from sim.config.user_folder import user_conf_dir
 from sim.config.validate import ConfigError
 from sim.io.calibration_files import write_calibration
 
@@ -33,7 +36,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("log", help="the order log (see README: 'Your own network')")
     parser.add_argument("--name", required=True, help="scenario name: writes scenario/NAME.yaml")
-    parser.add_argument("--out", type=Path, help="config folder (default: the packaged conf/)")
+    parser.add_argument(
+        "--out", type=Path, help=f"config folder (default: the user folder, {user_conf_dir()})"
+    )
     parser.add_argument("--template", default="baseline", help="scenario name or YAML path")
     parser.add_argument("--report-dir", type=Path, help="default: results/calibration/NAME")
     parser.add_argument("--force", action="store_true", help="overwrite an existing scenario")
@@ -66,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise ConfigError(
                 "--name", "letters, digits, _ or -, starting with a letter", args.name
             )
-        out_dir = args.out if args.out is not None else packaged_conf_dir()
+        out_dir = args.out if args.out is not None else user_conf_dir()
         target = out_dir / "scenario" / f"{args.name}.yaml"
         if target.exists() and not args.force:
             raise ConfigError(
