@@ -3,10 +3,11 @@ prediction bands, transit per lane, handling time, late rate per region and leve
 
 One overall mean hides a log whose volume falls by 60% in its last months; here every period is
 compared on its own. Periods are local calendar days, Monday-Sunday weeks and months (hour 0 is
-the log's local midnight, so hours map to dates one to one). A period's 90% band is the 5-95%
-quantile of the replications when there are at least :data:`MIN_QUANTILE_REPS` of them, else the
-replications' mean +- 1.645 sd (few replications cannot place a quantile). Periods cut by the
-window's ends are left out. Late rate = delivered after the promise / delivered with a promise.
+the log's local midnight, so hours map to dates one to one), whole ones only, up to the day of
+the last logged order (the window runs on to the last delivery, when no orders are created).
+A period's 90% band is the 5-95% quantile of the replications when there are at least
+:data:`MIN_QUANTILE_REPS` of them, else the replications' mean +- 1.645 sd (few replications
+cannot place a quantile). Late rate = delivered after the promise / delivered with a promise.
 """
 
 from __future__ import annotations
@@ -208,10 +209,12 @@ def planner_checks(
         return o[(o["created_h"] >= start_h) & (o["created_h"] < end_h)]
 
     h, s = window(history), [window(o) for o in sims]
+    # volume up to the last logged creation's day: the log's last (partial) period is left out
+    created_end = min(end, local_times(h, clock).max().floor("D")) if len(h) else end
     volumes = {}
     for freq in FREQS:
-        real = period_counts(history, clock, freq, start, end)
-        twin = [period_counts(o, clock, freq, start, end) for o in sims]
+        real = period_counts(history, clock, freq, start, created_end)
+        twin = [period_counts(o, clock, freq, start, created_end) for o in sims]
         volumes[freq] = volume_check(real, twin)
     cancelled = [float((o["status"] == "cancelled").mean()) for o in s]
     return {
