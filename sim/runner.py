@@ -20,8 +20,9 @@ from sim.config.compose import load_config, load_policies
 from sim.config.validate import validate
 from sim.engine import RunResult, run
 from sim.engine.simulation import DEFAULT_COOLDOWN_DAYS
+from sim.engine.sink import CollectedOrders, OrderSink, TeeOrders
 from sim.io.order_log import write_order_log
-from sim.io.run_files import write_run
+from sim.io.run_files import streamed_orders, write_run
 
 
 def simulate(
@@ -30,8 +31,10 @@ def simulate(
     routing: RoutingPolicy,
     monitoring: MonitoringPolicy,
     progress: Callable[[float], None] | None = None,
+    sink: OrderSink | None = None,
 ) -> RunResult:
-    """Simulate the world under the policies for the config's seed, horizon and warm-up."""
+    """Simulate the world under the policies for the config's seed, horizon and warm-up; the
+    orders' records go to ``sink`` as they finish (default: collected into the result)."""
     return run(
         world,
         routing,
@@ -42,6 +45,7 @@ def simulate(
         timeseries_interval_h=float(cfg["timeseries_interval_h"]),
         progress=progress,
         cooldown_days=float(cfg.get("cooldown_days", DEFAULT_COOLDOWN_DAYS)),
+        sink=sink,
     )
 
 
@@ -55,6 +59,12 @@ def run_overrides(*overrides: str) -> RunResult:
 
 def run_from_config(cfg: Mapping[str, Any], output_dir: str | Path) -> dict[str, float]:
     """Validate, build, simulate and write one run; returns its KPIs."""
+    return run_and_write(cfg, output_dir).kpis
+
+
+def run_and_write(cfg: Mapping[str, Any], output_dir: str | Path) -> RunResult:
+    """Validate, build, simulate and write one run; returns its result (``orders`` empty: they
+    went to the run's files as the run went on)."""
     validate(cfg)
     world = build(cfg["scenario"])
     routing, monitoring = load_policies(dict(cfg), world)
@@ -73,14 +83,27 @@ def run_from_config(cfg: Mapping[str, Any], output_dir: str | Path) -> dict[str,
         if progress_bar is not None:
             progress_bar.update(round(day) - progress_bar.n)
 
+    export = cfg.get("export", {})
+    order_log = CollectedOrders() if export.get("order_log", False) else None
     try:
-        result = simulate(
-            cfg, world, routing, monitoring, advance if progress_bar is not None else None
-        )
+        # orders.parquet is written as orders finish, and renamed into place before kpis.json
+        with streamed_orders(
+            output_dir, export.get("orders", "full"), int(export.get("sample_every", 1))
+        ) as orders:
+            result = simulate(
+                cfg,
+                world,
+                routing,
+                monitoring,
+                advance if progress_bar is not None else None,
+                orders if order_log is None else TeeOrders(orders, order_log),
+            )
     finally:
         if progress_bar is not None:
             progress_bar.close()
-    if cfg.get("export", {}).get("order_log", False):  # before kpis.json marks the run done
-        write_order_log(result, cfg["export"], int(cfg["seed"]), output_dir)
+    if order_log is not None:  # before kpis.json marks the run done
+        result.orders = order_log.columns()
+        write_order_log(result, export, int(cfg["seed"]), output_dir)
+        result.orders = {}  # orders.parquet is written already (or not wanted)
     write_run(result, output_dir)
-    return result.kpis
+    return result

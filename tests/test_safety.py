@@ -31,6 +31,7 @@ from sim.io import run_files
 from sim.io.files import write_all
 from sim.io.safe import path_name, write_text
 from sim.learning import cache
+from sim.tuning.search import Param, TuneOutcome, TuneSpec, write_tuned
 from tests.helpers import run_config
 from tests.sweep_factory import make_sweep
 
@@ -288,6 +289,21 @@ def test_write_all_leaves_no_temp_files_and_follows_no_link(tmp_path: Path) -> N
         write_all({tmp_path / "out" / "a.txt": "a", tmp_path / "out" / "b.txt": "b"})
     assert victim.read_text() == "precious\n"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["b.txt"]
+
+
+def test_tuned_config_not_written_through_a_planted_folder_link(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "tuned"
+    out.mkdir()
+    (out / "routing").symlink_to(elsewhere)
+    param = Param.parse("routing.max_detour_zones=int:1:4")
+    spec = TuneSpec(base=("routing=rules",), params=(param,))
+    outcome = TuneOutcome(rows=[{"trial": 0}], best={"routing.max_detour_zones": 3})
+    with pytest.raises(ConfigError, match="symbolic link"):
+        write_tuned(out, spec, outcome, "t", "# header\n")
+    assert not list(elsewhere.iterdir())
+    assert not (out / "trials.csv").exists()
 
 
 def test_folder_link_below_the_root_is_refused(tmp_path: Path) -> None:

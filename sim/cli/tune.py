@@ -25,6 +25,7 @@ from sim.io.safe import path_name
 from sim.report.kpis import info
 from sim.tuning.search import (
     Bound,
+    Evaluator,
     Param,
     TuneSpec,
     Value,
@@ -132,7 +133,11 @@ def tune(args: argparse.Namespace) -> int:
         trials=args.trials,
         sampler_seed=args.sampler_seed,
     )
-    evaluate = evaluator(args.jobs)
+    with evaluator(args.jobs) as evaluate:
+        return _tune(args, spec, evaluate)
+
+
+def _tune(args: argparse.Namespace, spec: TuneSpec, evaluate: Evaluator) -> int:
 
     def report(number: int, value: float, values: Mapping[str, Value]) -> None:
         print(

@@ -37,8 +37,12 @@ class LimitsConf:
 
 @dataclass
 class ExportConf:
-    """Write the run's orders as an order log (the format ``ordertwin-calibrate`` reads)."""
+    """What a run writes of its orders: ``orders.parquet`` (``orders``: ``full``, ``sample`` —
+    every ``sample_every``-th order by id — or ``none``), and optionally an order log (the format
+    ``ordertwin-calibrate`` reads)."""
 
+    orders: str = "full"  # full | sample | none
+    sample_every: int = 20
     order_log: bool = False
     format: str = "csv"  # csv | parquet
     time_zone: str = "UTC"  # IANA name; times are written with their UTC offset

@@ -107,7 +107,10 @@ def _validate_limits(limits: Mapping[str, Any] | None, k: str) -> dict[str, Any]
 
 
 def _validate_export(e: Mapping[str, Any], k: str) -> None:
-    """The order-log export: a known format and zone, hour 0 on a Monday at 00:00."""
+    """What is written of the orders: a known choice for orders.parquet; for the order log, a
+    known format and zone, hour 0 on a Monday at 00:00."""
+    known(f"{k}.orders", e.get("orders", "full"), ("full", "sample", "none"), "choice")
+    count(f"{k}.sample_every", e.get("sample_every", 1), 1)
     known(f"{k}.format", e["format"], ("csv", "parquet"), "format")
     try:
         zoneinfo.ZoneInfo(e["time_zone"])

@@ -1,10 +1,12 @@
-"""The order stream: every order of the run drawn up front, as columns, one day at a time.
+"""The order stream: the run's orders as columns, drawn one day at a time.
 
 Arrivals follow a non-homogeneous Poisson process: piecewise constant per hour (base rate x
 hour-of-day x day-of-week profile x, when the scenario has a calendar, the day's dated level,
 month-of-year factor and events) plus bursts, whose extra rate ``(peak_multiplier - 1) x base rate
-x shape(t)`` is sampled exactly by thinning. Drawing everything before the simulation starts, each
-attribute from its own stream, is what makes the order stream identical under every policy.
+x shape(t)`` is sampled exactly by thinning. Drawing each day from streams that nothing in the
+simulation touches, each attribute from its own, is what makes the order stream identical under
+every policy; the simulation draws a day as its clock reaches it (memory follows the run's
+present, not its length), :func:`generate_orders` a whole period at once.
 
 Each day is drawn from its own streams (:meth:`RandomStreams.day`): the day's arrival times, its
 bursts, every attribute of its orders and their per-order uniforms depend only on (seed, stream,
@@ -25,14 +27,18 @@ from scipy import special
 
 from scenarios.world import World
 from sim.engine.streams import RandomStreams
+from sim.engine.window import Window
 
 BASE_DEMAND = -1  # ``burst`` value of an order from the regular profile
 HOURS_PER_DAY = 24
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class OrderStream:
-    """All orders of a run. Public columns may be shown to policies; hidden ones never are."""
+    """Orders of a run, as columns. Public columns may be shown to policies; hidden ones never are.
+
+    :func:`generate_orders` draws them all at once; the simulation instead draws them day by day
+    into columns held in a :class:`~sim.engine.window.Window` (:meth:`in_window`)."""
 
     created_h: np.ndarray
     burst: np.ndarray  # index into world.demand.bursts, or BASE_DEMAND
@@ -64,6 +70,46 @@ class OrderStream:
     def head(self, n: int) -> OrderStream:
         """The first ``n`` orders (views, not copies)."""
         return OrderStream(**{f.name: getattr(self, f.name)[:n] for f in fields(self)})
+
+    @classmethod
+    def in_window(cls, window: Window) -> OrderStream:
+        """Empty columns over the window's ids, filled by :meth:`put` as days are drawn."""
+        stream = cls(**{f.name: np.empty(0) for f in fields(cls)})
+        for name, dtype in COLUMN_DTYPES.items():
+            window.add(stream, name, dtype)
+        return stream
+
+    def put(self, start: int, day: dict[str, np.ndarray]) -> None:
+        """Write one day's orders (:func:`day_orders`) at ids ``start...``."""
+        end = start + len(day["created_h"])
+        for name, values in day.items():
+            getattr(self, name)[start:end] = values
+
+
+# the dtype each column is drawn in (columns in a window are stored in it, losing nothing)
+COLUMN_DTYPES: dict[str, type] = {
+    "created_h": np.float64,
+    "burst": np.int64,
+    "region": np.intp,
+    "product": np.intp,
+    "items": np.int64,
+    "value_usd": np.float64,
+    "margin_usd": np.float64,
+    "channel": np.intp,
+    "service_level": np.int64,
+    "urgent": np.bool_,
+    "vip": np.bool_,
+    "signal": np.float64,
+    "expectation_extra_h": np.float64,
+    "pseudo_urgent": np.bool_,
+    "customer_cancels": np.bool_,
+    "u_pick": np.float64,
+    "u_transit": np.float64,
+    "u_scan_gap": np.float64,
+    "u_gap_start": np.float64,
+    "u_loss": np.float64,
+    "u_return": np.float64,
+}
 
 
 def base_arrival_times(world: World, day: int, rng: np.random.Generator) -> np.ndarray:
@@ -114,7 +160,7 @@ def _categorical(rng: np.random.Generator, probabilities: np.ndarray, n: int) ->
     return np.minimum(np.searchsorted(cdf, rng.random(n), side="right"), len(cdf) - 1)
 
 
-def _day_orders(world: World, day: int, streams: RandomStreams) -> dict[str, np.ndarray]:
+def day_orders(world: World, day: int, streams: RandomStreams) -> dict[str, np.ndarray]:
     """Every column of one day's orders, sorted by creation time."""
     d = world.demand
     parts = [base_arrival_times(world, day, streams.day("arrivals", day))]
@@ -200,10 +246,29 @@ def _day_orders(world: World, day: int, streams: RandomStreams) -> dict[str, np.
 
 def generate_orders(world: World, end_h: float, streams: RandomStreams) -> OrderStream:
     """Draw every order created before ``end_h``, sorted by creation time, day by day."""
-    days = [_day_orders(world, day, streams) for day in range(int(np.ceil(end_h / 24.0)))]
+    days = [day_orders(world, day, streams) for day in range(int(np.ceil(end_h / 24.0)))]
     columns = {
         f.name: np.concatenate([d[f.name] for d in days]) if days else np.empty(0)
         for f in fields(OrderStream)
     }
     keep = int(np.searchsorted(columns["created_h"], end_h, side="left"))
     return OrderStream(**columns).head(keep)
+
+
+def expected_orders(world: World, end_h: float) -> float:
+    """Mean number of orders created before ``end_h`` (bursts at their peak: an upper bound)."""
+    d = world.demand
+    days = int(np.ceil(end_h / 24.0))
+    base = sum(
+        float(
+            d.base_rate_per_h
+            * (
+                d.hourly_profile
+                * d.weekly_profile[(day + world.start_weekday) % 7]
+                * (1.0 if d.calendar is None else d.calendar.hourly_multiplier(day))
+            ).sum()
+        )
+        for day in range(days)
+    )
+    extra = sum((b.peak_multiplier - 1.0) * d.base_rate_per_h * b.duration_h for b in d.bursts)
+    return base + extra

@@ -9,6 +9,7 @@ takes effect. Staff time and claims are charged to the orders as monitoring cost
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator, Sequence
 from typing import Any
 
@@ -64,10 +65,22 @@ class Interventions:
         self.promotions = promotions
         self.team = simpy.Resource(env, capacity=team_size) if team_size > 0 else None
         self.fastest_mode = int(np.argmin(world.transit_mean_table_h()[:, 1]))
+        self.in_hand: dict[int, int] = {}  # order -> requests the team is still handling
+        self.recorded_below = 0  # orders below this are finished and recorded: never touched
+
+    def oldest_in_hand(self) -> float:
+        """The lowest order id the team is still handling (it may charge it), or infinity."""
+        return min(self.in_hand) if self.in_hand else math.inf
 
     def apply(self, requests: Sequence[tuple[str, tuple[Any, ...]]]) -> None:
         """Carry out recorded requests in the order they were made."""
         for action, args in requests:
+            for arg in args:
+                if isinstance(arg, np.ndarray) and len(arg) and arg.min() < self.recorded_below:
+                    raise ValueError(
+                        f"{action}: order {int(arg.min())} is finished and recorded; monitoring "
+                        "acts on open orders only"
+                    )
             getattr(self, ACTIONS[action])(*args)
 
     # -- alerts --------------------------------------------------------------------------------
@@ -187,6 +200,7 @@ class Interventions:
         if self.team is None:
             raise RuntimeError("notify() needs a monitoring policy with team_size > 0")
         for order in idx.tolist():
+            self.in_hand[order] = self.in_hand.get(order, 0) + 1
             self.env.process(self._handle(order, then, handling_h, backup))
         return len(idx)
 
@@ -208,3 +222,6 @@ class Interventions:
             self.reallocate(one, backup)
         else:
             self.transfer(one)
+        self.in_hand[order] -= 1
+        if not self.in_hand[order]:
+            del self.in_hand[order]

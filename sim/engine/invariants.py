@@ -47,44 +47,48 @@ def check_places(
     delivered_h: np.ndarray,
     now_h: float,
     n_created: int,
+    first: int = 0,
+    drawn: int | None = None,
 ) -> None:
-    """Each of the first ``n_created`` orders (created by ``now_h``) is in exactly one of
-    ``places`` (name in :data:`PLACE_STAGE` -> order ids, one entry per holding) with the matching
-    stage, or finished (delivered by ``now_h`` or cancelled) and in none; later orders have not
-    arrived."""
-    count = np.zeros(n_created, dtype=np.int64)
-    where = np.full(n_created, -1, dtype=np.int64)
+    """Each order ``first..n_created-1`` (created by ``now_h``; those before ``first`` finished
+    and recorded) is in exactly one of ``places`` (name in :data:`PLACE_STAGE` -> order ids, one
+    entry per holding) with the matching stage, or finished (delivered by ``now_h`` or cancelled)
+    and in none; later orders (up to ``drawn``) have not arrived."""
+    n = n_created - first
+    count = np.zeros(n, dtype=np.int64)
+    where = np.full(n, -1, dtype=np.int64)
     names = list(places)
     for k, name in enumerate(names):
         ids = np.asarray(places[name], dtype=np.int64)
-        if len(ids) and (ids.min() < 0 or ids.max() >= n_created):
-            bad = int(ids[(ids < 0) | (ids >= n_created)][0])
-            raise InvariantError(f"order {bad} is {name} at {now_h:.2f} h but was never created")
-        count += np.bincount(ids, minlength=n_created)
-        where[ids] = k
+        if len(ids) and (ids.min() < first or ids.max() >= n_created):
+            bad = int(ids[(ids < first) | (ids >= n_created)][0])
+            when = "was already recorded as finished" if 0 <= bad < first else "was never created"
+            raise InvariantError(f"order {bad} is {name} at {now_h:.2f} h but {when}")
+        count += np.bincount(ids - first, minlength=n)
+        where[ids - first] = k
     twice = np.flatnonzero(count > 1)
     if len(twice):
-        order = int(twice[0])
+        order = first + int(twice[0])
         held = [n for n in names if (np.asarray(places[n]) == order).any()]
         raise InvariantError(
             f"{len(twice)} orders in more than one place at {now_h:.2f} h, e.g. order {order}: "
             + ", ".join(f"{n} x{int((np.asarray(places[n]) == order).sum())}" for n in held)
         )
     expected = np.array([PLACE_STAGE[n] for n in names] + [-1], dtype=np.int64)[where]
-    s = stage[:n_created].astype(np.int64)
+    s = stage[first:n_created].astype(np.int64)
     finished = (s == Stage.CANCELLED) | (
-        (s == Stage.IN_TRANSIT) & (delivered_h[:n_created] <= now_h)
+        (s == Stage.IN_TRANSIT) & (delivered_h[first:n_created] <= now_h)
     )
     placed = count == 1
     wrong = np.flatnonzero((placed & (s != expected)) | (~placed & ~finished))
     if len(wrong):
-        order = int(wrong[0])
-        place = names[where[order]] if placed[order] else "in no place"
+        i = int(wrong[0])
+        place = names[where[i]] if placed[i] else "in no place"
         raise InvariantError(
             f"{len(wrong)} orders where the book does not put them at {now_h:.2f} h, e.g. order "
-            f"{order}: {place}, but its stage is {STAGE_NAMES.get(int(s[order]), s[order])}"
+            f"{first + i}: {place}, but its stage is {STAGE_NAMES.get(int(s[i]), s[i])}"
         )
-    late = stage[n_created:] != Stage.NOT_ARRIVED
+    late = stage[n_created:drawn] != Stage.NOT_ARRIVED
     if late.any():
         order = n_created + int(np.argmax(late))
         raise InvariantError(f"order {order} has a stage before its creation time ({now_h:.2f} h)")

@@ -1,7 +1,8 @@
 """Per-order state as preallocated columns (one array per field, indexed by order id).
 
-The engine writes here instead of keeping an object per order; the result turns these columns
-into ``orders.parquet`` in one step.
+The engine writes here instead of keeping an object per order; as orders finish, their rows are
+turned into ``orders.parquet`` records chunk by chunk and their memory given back (the columns live
+in a :class:`~sim.engine.window.Window`).
 """
 
 from __future__ import annotations
@@ -10,53 +11,95 @@ import numpy as np
 
 from sim.engine.contract import Stage
 from sim.engine.ledger import CostLedger
+from sim.engine.window import Window
 
-__all__ = ["OrderBook", "Stage"]
+__all__ = ["COLUMNS", "OrderBook", "Stage"]
+
+
+# column -> (dtype, value before anything happened to the order)
+COLUMNS: dict[str, tuple[type, object]] = {
+    "stage": (np.int8, 0),
+    "warehouse": (np.int64, -1),
+    "mode": (np.int64, -1),
+    "zone": (np.int64, 0),
+    "routed_h": (np.float64, np.nan),
+    "queued_h": (np.float64, np.nan),
+    "pick_start_h": (np.float64, np.nan),
+    "picked_h": (np.float64, np.nan),
+    "shipped_h": (np.float64, np.nan),
+    "delivered_h": (np.float64, np.nan),
+    "cancelled_h": (np.float64, np.nan),
+    "track_gap_start_h": (np.float64, np.nan),  # tracking dark from here until delivery
+    "cost_pick_usd": (np.float64, 0.0),
+    "cost_transport_usd": (np.float64, 0.0),
+    "cost_exception_usd": (np.float64, 0.0),
+    "reroutes": (np.int64, 0),
+    "backordered": (np.bool_, False),
+    "transferred": (np.bool_, False),
+    "expedited": (np.bool_, False),
+    "prioritised": (np.bool_, False),
+    "lost": (np.bool_, False),
+    "customer_cancelled": (np.bool_, False),  # cancelled by the customer at checkout
+    "storm_delay_h": (np.float64, 0.0),
+    "transit_h": (np.float64, np.nan),  # carrier transit of the (first) parcel, storms included
+    "released_h": (np.float64, np.nan),  # when the order entered the system (later if held back)
+    "held": (np.bool_, False),  # held back while its promotion was paused
+    "alert_level": (np.int8, 0),  # highest raised: 0 none, 1-3 blue-red
+    "alert_first_h": (np.float64, np.nan),
+    "alert_mask": (np.int8, 0),  # bit 0 blue, 1 yellow, 2 red
+    "claim_h": (np.float64, np.nan),
+    "cost_monitoring_usd": (np.float64, 0.0),
+    "cost_unserved_usd": (np.float64, 0.0),  # never served: margin lost (+ cancel_usd if open)
+    "queue_token": (np.int64, 0),  # invalidates stale pick-queue entries
+}
 
 
 class OrderBook:
-    """Mutable columns of the whole run."""
+    """Mutable columns of the whole run, by global order id, held in a :class:`Window`."""
 
-    def __init__(self, n: int) -> None:
-        nan = np.full(n, np.nan)
-        self.stage = np.zeros(n, dtype=np.int8)
-        self.warehouse = np.full(n, -1, dtype=np.int64)
-        self.mode = np.full(n, -1, dtype=np.int64)
-        self.zone = np.zeros(n, dtype=np.int64)
-        self.routed_h = nan.copy()
-        self.queued_h = nan.copy()
-        self.pick_start_h = nan.copy()
-        self.picked_h = nan.copy()
-        self.shipped_h = nan.copy()
-        self.delivered_h = nan.copy()
-        self.cancelled_h = nan.copy()
-        self.track_gap_start_h = nan.copy()  # tracking dark from here until delivery
-        self.cost_pick_usd = np.zeros(n)
-        self.cost_transport_usd = np.zeros(n)
-        self.cost_exception_usd = np.zeros(n)
-        self.reroutes = np.zeros(n, dtype=np.int64)
-        self.backordered = np.zeros(n, dtype=bool)
-        self.transferred = np.zeros(n, dtype=bool)
-        self.expedited = np.zeros(n, dtype=bool)
-        self.prioritised = np.zeros(n, dtype=bool)
-        self.lost = np.zeros(n, dtype=bool)
-        self.customer_cancelled = np.zeros(n, dtype=bool)  # cancelled by the customer at checkout
-        self.storm_delay_h = np.zeros(n)
-        self.transit_h = nan.copy()  # carrier transit of the (first) parcel, storms included
-        self.released_h = nan.copy()  # when the order entered the system (later if held back)
-        self.held = np.zeros(n, dtype=bool)  # held back while its promotion was paused
-        self.alert_level = np.zeros(n, dtype=np.int8)  # highest raised: 0 none, 1-3 blue-red
-        self.alert_first_h = nan.copy()
-        self.alert_mask = np.zeros(n, dtype=np.int8)  # bit 0 blue, 1 yellow, 2 red
-        self.claim_h = nan.copy()
-        self.cost_monitoring_usd = np.zeros(n)
-        self.cost_unserved_usd = np.zeros(n)  # never served: margin lost (+ cancel_usd if open)
-        self.queue_token = np.zeros(n, dtype=np.int64)  # invalidates stale pick-queue entries
+    stage: np.ndarray
+    warehouse: np.ndarray
+    mode: np.ndarray
+    zone: np.ndarray
+    routed_h: np.ndarray
+    queued_h: np.ndarray
+    pick_start_h: np.ndarray
+    picked_h: np.ndarray
+    shipped_h: np.ndarray
+    delivered_h: np.ndarray
+    cancelled_h: np.ndarray
+    track_gap_start_h: np.ndarray
+    cost_pick_usd: np.ndarray
+    cost_transport_usd: np.ndarray
+    cost_exception_usd: np.ndarray
+    reroutes: np.ndarray
+    backordered: np.ndarray
+    transferred: np.ndarray
+    expedited: np.ndarray
+    prioritised: np.ndarray
+    lost: np.ndarray
+    customer_cancelled: np.ndarray
+    storm_delay_h: np.ndarray
+    transit_h: np.ndarray
+    released_h: np.ndarray
+    held: np.ndarray
+    alert_level: np.ndarray
+    alert_first_h: np.ndarray
+    alert_mask: np.ndarray
+    claim_h: np.ndarray
+    cost_monitoring_usd: np.ndarray
+    cost_unserved_usd: np.ndarray
+    queue_token: np.ndarray
+
+    def __init__(self, window: Window) -> None:
+        for name, (dtype, fill) in COLUMNS.items():
+            window.add(self, name, dtype, fill)
         self.charged = CostLedger()  # every charge also lands here, to reconcile the columns
 
-    def cost_columns(self) -> dict[str, np.ndarray]:
-        """Every per-order cost column (``cost_*_usd``), by name."""
-        return {k: v for k, v in vars(self).items() if k.startswith("cost_") and k.endswith("_usd")}
+    def cost_columns(self, lo: int = 0, hi: int | None = None) -> dict[str, np.ndarray]:
+        """Every per-order cost column (``cost_*_usd``), by name, for ids ``[lo, hi)``."""
+        return {k: getattr(self, k)[lo:hi] for k in COLUMNS if _is_cost(k)}
 
-    def __len__(self) -> int:
-        return len(self.stage)
+
+def _is_cost(name: str) -> bool:
+    return name.startswith("cost_") and name.endswith("_usd")

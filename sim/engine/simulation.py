@@ -30,23 +30,27 @@ from sim.engine.contract import (
     Stage,
     public_world,
 )
-from sim.engine.demand import generate_orders
+from sim.engine.demand import OrderStream, day_orders, expected_orders
 from sim.engine.interventions import Interventions
 from sim.engine.invariants import check_counts, check_places, check_stock
 from sim.engine.orderbook import OrderBook
 from sim.engine.promotions import PromotionPauses
-from sim.engine.result import FinishedRun, RunResult, TimeSeries, collect, events_scheduled
+from sim.engine.result import FinishedRun, Records, Rows, RunResult, TimeSeries, events_scheduled
+from sim.engine.sink import CollectedOrders, OrderSink
 from sim.engine.stock_view import StockVisibility
 from sim.engine.streams import RandomStreams
 from sim.engine.views import ActionRequests, PublishedMonitorView, Readings, frozen, read_only
 from sim.engine.warehouse import HIGH_PRIORITY, NORMAL_PRIORITY, WarehouseOps
 from sim.engine.weather import generate_weather
+from sim.engine.window import Window
 
 ProgressCallback = Callable[[float], None]  # called with simulated days done
 DEFAULT_COOLDOWN_DAYS = 14.0  # the cohort's last orders may run this long past the horizon
 COOL_DOWN_CHECK_H = 1.0  # in the cool-down, how often the run checks whether the cohort resolved
 TIME_TOLERANCE_H = 1e-9  # a wave at 0.1 h steps may land a rounding error before a ready time
 AUDIT_EVERY_H = 24.0  # the order-place and stock invariants, also checked during the run
+# finished orders are handed to the sink at each audit
+CAPACITY_SLACK = 1.05  # order ids mapped up front: the expected count and this much more
 
 
 class PolicyError(RuntimeError):
@@ -67,6 +71,7 @@ class Simulation:
         timeseries_interval_h: float = 1.0,
         progress: ProgressCallback | None = None,
         cooldown_days: float = DEFAULT_COOLDOWN_DAYS,
+        sink: OrderSink | None = None,
     ) -> None:
         self.world = world
         self.routing = routing
@@ -77,19 +82,32 @@ class Simulation:
         self.limit_h = self.horizon_h + cooldown_days * 24.0  # the run stops by then at the latest
         self.progress = progress
         self.streams = RandomStreams(seed)
-        # orders and weather go on past the horizon, from the same per-day streams (not counted)
-        self.orders = generate_orders(world, self.limit_h, self.streams)
+        # orders and weather go on past the horizon, from the same per-day streams (not counted);
+        # orders are drawn a day at a time as the clock reaches the day (_draw_through), into
+        # columns whose memory is given back once their orders are recorded (_record_finished)
         self.storms, self.forecasts = generate_weather(
             world, self.limit_h + world.weather.forecast_lead_h, self.streams
         )
-        self.n_before_horizon = int(np.searchsorted(self.orders.created_h, self.horizon_h))
-        self.book = OrderBook(len(self.orders))
-        # the promise, made at creation, never changes
-        self.promised_h = (
-            self.orders.created_h
-            + world.promise_table_h[self.orders.service_level, self.orders.region]
+        expected = expected_orders(world, self.limit_h)
+        self.window = Window(int(CAPACITY_SLACK * expected + 6 * math.sqrt(expected)) + 1024)
+        self.orders = OrderStream.in_window(self.window)
+        self.book = OrderBook(self.window)
+        self.promised_h: np.ndarray  # the promise, made at creation, never changes
+        self.window.add(self, "promised_h", np.float64, np.nan)
+        self._pick_cost: np.ndarray
+        self.window.add(self, "_pick_cost", np.float64, 0.0)
+        self.n_orders = 0  # orders drawn so far: ids below this
+        self._days_drawn = 0
+        self.n_before_horizon = -1  # known once the clock reaches the horizon
+        self._recorded = 0  # orders below this are finished, handed to the sink and forgotten
+        self.timeseries = TimeSeries(len(world.warehouses), timeseries_interval_h, self.horizon_h)
+        self.records = Records(
+            world,
+            CollectedOrders() if sink is None else sink,
+            self.timeseries.time_h,
+            self.warmup_h,
+            self.horizon_h,
         )
-        self.promised_h.setflags(write=False)
         self.env = simpy.Environment()
         availability = Availability(world, self.storms)
         self.carriers = CarrierOps(self.env, world, self.book, self.orders, availability)
@@ -113,9 +131,6 @@ class Simulation:
         self._reroute_wake: simpy.Event | None = None
         self._arrived = 0  # orders with index below this have arrived
         self._oldest_open = 0
-        self._pick_cost = world.costs.pick_pack_usd + world.costs.extra_item_usd * (
-            self.orders.items - 1
-        )
         self.interventions = Interventions(
             self.env,
             world,
@@ -133,7 +148,6 @@ class Simulation:
             known, world.transit_mean_table_h(), self.forecasts.public(), self.streams["policy"]
         )
         self.actions = ActionRequests(known)
-        self.timeseries = TimeSeries(len(world.warehouses), timeseries_interval_h, self.horizon_h)
         routing.start(known, seed)
         monitoring.start(known, seed)
         self.env.process(self._allocation())
@@ -153,21 +167,45 @@ class Simulation:
     # -- processes -----------------------------------------------------------------------------
     def _allocation(self) -> Generator[Any, Any, None]:
         """Route arrivals: in allocation waves (with the re-routes that are due), or one by one."""
-        env, created = self.env, self.orders.created_h
-        n, wave = len(created), self.world.allocation_wave_h
+        env, wave = self.env, self.world.allocation_wave_h
         i = 0
         if wave > 0:
             while True:
                 yield env.timeout(wave)
-                j = int(np.searchsorted(created, env.now, side="right"))
+                self._draw_through(env.now)
+                arrived = self.orders.created_h[i : self.n_orders]
+                j = i + int(np.searchsorted(arrived, env.now, side="right"))
                 self._admit(i, j, self._due_reroutes())
                 i = j
         else:
-            while i < n:
-                if created[i] > env.now:
-                    yield env.timeout(created[i] - env.now)
+            while True:
+                while i >= self.n_orders and self._days_drawn * 24.0 < self.limit_h:
+                    self._draw_through(self._days_drawn * 24.0)
+                if i >= self.n_orders:
+                    return
+                created = self.orders.created_h[i]
+                if created > env.now:
+                    yield env.timeout(created - env.now)
                 self._admit(i, i + 1, self._due_reroutes())
                 i += 1
+
+    def _draw_through(self, t_h: float) -> None:
+        """Draw the orders of every day that starts by ``t_h`` (up to the run's limit), each from
+        its own per-day streams: the same orders as drawing the whole run up front."""
+        world, costs = self.world, self.world.costs
+        while self._days_drawn * 24.0 <= t_h and self._days_drawn * 24.0 < self.limit_h:
+            day = day_orders(world, self._days_drawn, self.streams)
+            self._days_drawn += 1
+            keep = int(np.searchsorted(day["created_h"], self.limit_h, side="left"))
+            day = {k: v[:keep] for k, v in day.items()}
+            lo, hi = self.n_orders, self.n_orders + keep
+            self.window.open(hi)
+            self.orders.put(lo, day)
+            self.promised_h[lo:hi] = (
+                day["created_h"] + world.promise_table_h[day["service_level"], day["region"]]
+            )
+            self._pick_cost[lo:hi] = costs.pick_pack_usd + costs.extra_item_usd * (day["items"] - 1)
+            self.n_orders = hi
 
     def _admit(self, i: int, j: int, again: np.ndarray) -> None:
         """Orders ``i..j-1`` arrive (those of paused promotions are held back); they are routed
@@ -209,7 +247,30 @@ class Simulation:
             self._record_sample()
             if self.env.now % AUDIT_EVERY_H < self.timeseries.interval_h:
                 self._check_places()
+                self._record_finished()
             yield self.env.timeout(self.timeseries.interval_h)
+
+    def _record_finished(self, end_h: float | None = None) -> None:
+        """Hand the records of the oldest orders, once all are finished (cancelled, or delivered
+        by now, and none waiting on the monitoring team), to the sink and give their memory back.
+        With ``end_h`` (the run stopped): every order left, its outcome read at ``end_h``."""
+        book, lo, now = self.book, self._recorded, self.env.now
+        if end_h is None:
+            hi = self._arrived
+            stage = book.stage[lo:hi]
+            done = (stage == Stage.CANCELLED) | (
+                (stage == Stage.IN_TRANSIT) & (book.delivered_h[lo:hi] <= now)
+            )
+            k = lo + (len(done) if done.all() else int(np.argmin(done)))
+            k = int(min(k, self.interventions.oldest_in_hand()))
+        else:
+            k = self.n_orders
+        if k <= lo and end_h is None:
+            return  # (the last call always hands a chunk over, if empty: a file gets its columns)
+        read_at = now if end_h is None else end_h
+        self.records.add(Rows(self.world, self.orders, book, self.promised_h, lo, k, read_at))
+        self._recorded = self.interventions.recorded_below = k
+        self.window.release(k)
 
     def _record_sample(self) -> None:
         ts, now = self.timeseries, self.env.now
@@ -236,8 +297,13 @@ class Simulation:
         """
         env, book = self.env, self.book
         yield env.timeout(self.horizon_h)
-        pending = np.arange(self.n_before_horizon)
+        self._draw_through(self.horizon_h)
+        lo = self._recorded
+        created = self.orders.created_h[lo : self.n_orders]
+        self.n_before_horizon = lo + int(np.searchsorted(created, self.horizon_h))
+        pending = np.arange(lo, self.n_before_horizon)
         while True:
+            pending = pending[pending >= self._recorded]  # recorded: finished, memory given back
             stage = book.stage[pending]
             shipped = stage == Stage.IN_TRANSIT
             if self._settled_only:
@@ -256,20 +322,23 @@ class Simulation:
             yield env.timeout(max(min(wait, self.limit_h - env.now), 0.0))
         self.end_h = env.now
         if self._settled_only and not len(pending):
-            delivered = book.delivered_h[: self.n_before_horizon]
-            last = float(np.nanmax(delivered)) if (~np.isnan(delivered)).any() else env.now
+            delivered = book.delivered_h[self._recorded : self.n_before_horizon]
+            last = self.records.last_delivered_h  # of the orders already recorded
+            if (~np.isnan(delivered)).any():
+                last = float(np.fmax(last, np.nanmax(delivered)))
+            last = env.now if math.isnan(last) else last
             self.end_h = min(max(env.now, last), self.limit_h)
         self._stop.succeed()
 
     def _charge_unserved(self) -> None:
         """Orders created before the horizon and still open when the run stops are never served:
         treated as cancelled then (``cancel_usd``) and their margin lost."""
-        book, n = self.book, self.n_before_horizon
-        stage, delivered_h = book.stage[:n], book.delivered_h[:n]
+        book, lo, n = self.book, self._recorded, self.n_before_horizon
+        stage, delivered_h = book.stage[lo:n], book.delivered_h[lo:n]
         open_ = (stage != Stage.CANCELLED) & ~(
             (stage == Stage.IN_TRANSIT) & (delivered_h <= self.end_h)
         )
-        idx = np.flatnonzero(open_)
+        idx = lo + np.flatnonzero(open_)
         lost = self._lost_margin(idx)
         book.cost_unserved_usd[idx] += self.world.costs.cancel_usd + lost
         book.charged.charge("unserved_open", self.world.costs.cancel_usd * len(idx), len(idx))
@@ -360,7 +429,7 @@ class Simulation:
     def _open_order_ids(self) -> np.ndarray:
         """Arrived orders not yet delivered (as of now) or cancelled."""
         book, now = self.book, self.env.now
-        lo, hi = self._oldest_open, self._arrived
+        lo, hi = max(self._oldest_open, self._recorded), self._arrived
         stage = book.stage[lo:hi]
         done = (stage == Stage.CANCELLED) | (
             (stage == Stage.IN_TRANSIT) & (book.delivered_h[lo:hi] <= now)
@@ -483,9 +552,11 @@ class Simulation:
     # -- invariants ------------------------------------------------------------------------------
     def _check_places(self) -> None:
         """Every open order in exactly one container, agreeing with its stage (InvariantError)."""
-        now, book = self.env.now, self.book
-        n_created = int(np.searchsorted(self.orders.created_h, now, side="right"))
-        shipped = ~np.isnan(book.shipped_h[:n_created])
+        now, book, lo = self.env.now, self.book, self._recorded
+        self._draw_through(now)
+        created = self.orders.created_h[lo : self.n_orders]
+        n_created = lo + int(np.searchsorted(created, now, side="right"))
+        shipped = ~np.isnan(book.shipped_h[lo:n_created])
         places: dict[str, Sequence[int] | np.ndarray] = {
             "awaiting the allocation wave": np.arange(self._arrived, n_created),
             "held by a paused promotion": self.promotions.held_orders(),
@@ -494,9 +565,11 @@ class Simulation:
             "in a pick queue": np.concatenate([w.queued_orders() for w in self.warehouses]),
             "being picked": np.concatenate([w.orders_in_hand() for w in self.warehouses]),
             "at a dock": self.carriers.docked_orders(),
-            "in transit": np.flatnonzero(shipped & (book.delivered_h[:n_created] > now)),
+            "in transit": lo + np.flatnonzero(shipped & (book.delivered_h[lo:n_created] > now)),
         }
-        check_places(places, book.stage, book.delivered_h, now, n_created)
+        check_places(
+            places, book.stage, book.delivered_h, now, n_created, first=lo, drawn=self.n_orders
+        )
         for ops in self.warehouses:
             check_stock(ops.spec.name, ops.on_hand, ops.units)
             check_counts(ops.spec.name, ops.counts())
@@ -506,19 +579,16 @@ class Simulation:
         self.env.run(until=self._stop)
         self._check_places()  # as the run stopped (the sampler took the row at the horizon)
         self._charge_unserved()
-        return collect(
+        self._record_finished(end_h=self.end_h)
+        return self.records.result(
             FinishedRun(
                 world=self.world,
-                orders=self.orders,
-                book=self.book,
-                promised_h=self.promised_h,
                 timeseries=self.timeseries,
                 seed=self.seed,
                 warmup_h=self.warmup_h,
                 horizon_h=self.horizon_h,
                 end_h=self.end_h,
                 stopped_h=float(self.env.now),
-                n_before_horizon=self.n_before_horizon,
                 min_stock=min(int(w.min_on_hand.min()) for w in self.warehouses),
                 counts={
                     "events": events_scheduled(self.env),
@@ -526,8 +596,10 @@ class Simulation:
                     "pickups_skipped": self.carriers.pickups_skipped,
                     "storms": len(self.storms.region),
                     "forecasts": len(self.forecasts.region),
+                    "orders_drawn": self.n_orders,  # the cool-down's arrivals too
                 },
-            )
+            ),
+            self.book.charged,
         )
 
 
@@ -541,11 +613,14 @@ def run(
     timeseries_interval_h: float = 1.0,
     progress: ProgressCallback | None = None,
     cooldown_days: float = DEFAULT_COOLDOWN_DAYS,
+    sink: OrderSink | None = None,
 ) -> RunResult:
     """Simulate one replication and return its records (invariants already checked).
 
     KPIs count the cohort of orders created in [warm-up, horizon); the run goes on past the
     horizon (arrivals continuing) until they are all resolved or ``cooldown_days`` have passed.
+    Finished orders' records go to ``sink`` as the run goes (by default they are collected and
+    returned in ``RunResult.orders``; with a sink of your own ``RunResult.orders`` is empty).
     """
     return Simulation(
         world,
@@ -557,4 +632,5 @@ def run(
         timeseries_interval_h,
         progress,
         cooldown_days,
+        sink,
     ).run()

@@ -11,8 +11,9 @@ The library behind ``ordertwin-tune`` (:mod:`sim.cli.tune` parses and prints).
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ import pandas as pd
 import yaml
 
 from sim.config.compose import load_config
+from sim.io.safe import make_dirs, temp_path, write_text
 from sim.report.stats import Interval, paired_difference
 from sim.runner import run_overrides
 
@@ -123,12 +125,19 @@ Evaluator = Callable[[Sequence[Sequence[str]]], list[dict[str, float]]]
 TrialReport = Callable[[int, float, Mapping[str, Value]], None]  # number, objective, values
 
 
-def evaluator(jobs: int) -> Evaluator:
-    """Runs a batch of override lists, on ``jobs`` processes when more than one."""
+@contextlib.contextmanager
+def evaluator(jobs: int) -> Iterator[Evaluator]:
+    """Runs a batch of override lists, on ``jobs`` processes when more than one; the processes
+    are shut down when the block ends, also on an error or Ctrl-C (no orphaned workers)."""
     if jobs <= 1:
-        return lambda batch: [run_kpis(o) for o in batch]
-    pool = ProcessPoolExecutor(max_workers=jobs)
-    return lambda batch: list(pool.map(run_kpis, batch))
+        yield lambda batch: [run_kpis(o) for o in batch]
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        try:
+            yield lambda batch: list(pool.map(run_kpis, batch))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
 
 def _setting(value: Value) -> str:
@@ -231,16 +240,18 @@ def best_config_yaml(base: Sequence[str], values: Mapping[str, Value], name: str
 def write_tuned(
     out: Path, spec: TuneSpec, outcome: TuneOutcome, name: str, header: str
 ) -> list[Path]:
-    """``OUT/<group>/<name>.yaml`` per tuned group, then ``OUT/trials.csv``; the YAML paths."""
+    """``OUT/<group>/<name>.yaml`` per tuned group, then ``OUT/trials.csv``; the YAML paths.
+
+    Each file is written whole or not at all, never through a symbolic link below ``OUT``."""
     assert outcome.best is not None
-    out.mkdir(parents=True, exist_ok=True)
+    make_dirs(out)
     written = []
     for group, node in best_config_yaml(spec.base, outcome.best, name).items():
         path = out / group / f"{name}.yaml"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(header + yaml.safe_dump(node, sort_keys=False))
+        write_text(path, header + yaml.safe_dump(node, sort_keys=False), root=out)
         written.append(path)
-    pd.DataFrame(outcome.rows).to_csv(out / "trials.csv", index=False)
+    with temp_path(out / "trials.csv", root=out) as tmp:
+        pd.DataFrame(outcome.rows).to_csv(tmp, index=False)
     return written
 
 
