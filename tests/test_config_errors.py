@@ -135,7 +135,8 @@ BAD_INPUT = [
     pytest.param(
         ["scenario=nope"],
         "scenario",
-        "expected one of baseline, large, livestream, mmc, peak_season, storm, sync_lag, got 'nope'",
+        "expected one of baseline, large, livestream, mmc, peak_season, storm, sync_lag, "
+        "got 'nope'",
         id="unknown-scenario",
     ),
     pytest.param(
