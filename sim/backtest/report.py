@@ -192,7 +192,8 @@ def _chart(width: float, height: float) -> tuple[Figure, Axes]:
 
 
 def _save(fig: Figure, ax: Axes, path: Path) -> None:
-    ax.legend()
+    if ax.get_legend_handles_labels()[0]:  # a short log has no whole month to draw
+        ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
