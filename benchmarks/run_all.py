@@ -546,7 +546,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     o.repeats = o.repeats or (1 if o.quick else 3)
     o.policy_days = 3 if o.quick else 14
     o.reference_orders = 2e4 if o.quick else 1e6
-    o.mmc_customers = 2e4 if o.quick else 5e5
+    o.mmc_customers = 2e4 if o.quick else 2e5
     o.job_days = 2 if o.quick else 56
     max_orders = o.max_orders or (1e4 if o.quick else 1e6)
     sizes = [n for n in (1e4, 1e5, 1e6, 1e7) if n <= max_orders]
@@ -573,10 +573,14 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f"[{time.strftime('%H:%M:%S')}] {part} done in {time.perf_counter() - t0:.0f} s",
                 flush=True,
             )
-    o.out.mkdir(parents=True, exist_ok=True)
-    (o.out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    (o.out / "latest.md").write_text(tables(results) + "\n")
+            save(results, o.out)  # after each part: an interrupted suite keeps what it measured
     print(tables(results))
+
+
+def save(results: dict[str, Any], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / "latest.md").write_text(tables(results) + "\n")
 
 
 if __name__ == "__main__":

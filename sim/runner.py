@@ -21,7 +21,6 @@ from sim.config.validate import validate
 from sim.engine import RunResult, run
 from sim.engine.simulation import DEFAULT_COOLDOWN_DAYS
 from sim.engine.sink import CollectedOrders, OrderSink, TeeOrders
-from sim.io.order_log import write_order_log
 from sim.io.run_files import streamed_orders, write_run
 
 
@@ -102,6 +101,8 @@ def run_and_write(cfg: Mapping[str, Any], output_dir: str | Path) -> RunResult:
         if progress_bar is not None:
             progress_bar.close()
     if order_log is not None:  # before kpis.json marks the run done
+        from sim.io.order_log import write_order_log  # pandas: only when asked for
+
         result.orders = order_log.columns()
         write_order_log(result, export, int(cfg["seed"]), output_dir)
         result.orders = {}  # orders.parquet is written already (or not wanted)

@@ -410,7 +410,7 @@ def test_tune_arguments_checked(
     [
         (["--days", "1e9"], "--days: expected 14 to 3,660 days"),
         (["--days", "nan"], "--days: expected 14 to 3,660 days"),
-        (["--seeds", "1", "1"], "--seeds: expected distinct seeds"),
+        (["--seeds", "1", "1"], "--seeds: expected two or more distinct seeds"),
     ],
 )
 def test_train_arguments_checked(

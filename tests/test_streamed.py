@@ -163,3 +163,19 @@ def test_an_unknown_orders_export_is_one_clear_line() -> None:
         validate(load_config(*SHORT, "export.orders=everything"))
     with pytest.raises(ConfigError, match=r"export\.sample_every"):
         validate(load_config(*SHORT, "export.orders=sample", "export.sample_every=0"))
+
+
+def test_large_scenario_keeps_utilisation_below_one() -> None:
+    """~50,000 orders a day, with pick and carrier capacity that cover them (as the baseline's)."""
+    from sim.engine.demand import expected_orders
+
+    world = build(load_config("scenario=large")["scenario"])
+    per_day = expected_orders(world, 28 * 24.0) / 28
+    assert 45_000 < per_day < 55_000
+    picker_hours = sum(
+        sum(s.pickers * s.length_h for s in w.shifts) if w.shifts else w.pickers * 24.0
+        for w in world.warehouses
+    )
+    pick_mean_h = max(w.pick_time.mean_h for w in world.warehouses)
+    assert per_day * pick_mean_h / picker_hours < 0.8
+    assert sum(m.daily_capacity for m in world.modes) > per_day

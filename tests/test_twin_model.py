@@ -439,3 +439,32 @@ def test_as_logged_draws_origins_and_modes_as_logged(baseline: dict[str, Any]) -
     share_ground = (logged["mode"][standard] == "ground").mean()
     assert abs(share_ground - 0.6) < 4 * np.sqrt(0.24 / standard.sum())
     assert (logged["mode"][~standard] == "air").all()
+
+
+# -- dates in the report ---------------------------------------------------------------------------
+def test_report_reads_dated_storms_and_draws_dates() -> None:
+    """A storm given by date is shaded at its hour; time axes are dates from start_date."""
+    import datetime
+
+    import matplotlib.dates as mdates
+
+    from sim.report.charts_time import disruption_timeline, disruptions, start_date
+    from sim.report.series import Timeline
+
+    scenario = {
+        "start_date": "2025-11-24",
+        "weather": {"storms": [{"region": "texas", "start": "2025-11-26", "duration_h": 24.0}]},
+    }
+    (storm,) = disruptions(scenario)
+    assert (storm.start_h, storm.end_h) == (48.0, 72.0)
+    hours = np.arange(0.0, 24.0 * 6, 1.0)
+    timeline = Timeline(hours, np.ones_like(hours), np.zeros_like(hours))
+    fig = disruption_timeline(
+        {("storm", "nearest"): timeline}, {"storm": [storm]}, {"storm": start_date(scenario)}
+    )
+    assert fig is not None
+    ax = fig.axes[0]
+    low, high = (mdates.num2date(x).replace(tzinfo=None) for x in ax.get_xlim())
+    assert low == datetime.datetime(2025, 11, 24)
+    assert high == datetime.datetime(2025, 11, 29, 23)
+    assert isinstance(ax.xaxis.get_major_formatter(), mdates.ConciseDateFormatter)

@@ -1,12 +1,16 @@
 """Order health score with blue / yellow / red alerts, each level its own response.
 
 Each open order gets a score in [0, 1]: a weighted mean of risk signals, each scaled to [0, 1]:
-age against its ship-by deadline, its warehouse's pick backlog, a forecast storm on its lane,
-tracking silence, and stock risk (back-ordered). Yellow orders are handled automatically at once:
-transferred to a less loaded backup warehouse where one exists, and prioritised. Red orders go to
-the human team (a limited resource with response times): unshipped express ones are expedited to
-the fastest mode, other unshipped ones transferred, shipped ones get a claims pre-review. Blue is
-logged only.
+age (before shipping against its ship-by deadline, in transit how far past the carrier's
+expected delivery it is), backlog (before shipping its warehouse's pick backlog, in transit how
+far past its promise it is expected to arrive), a forecast storm on its lane, tracking
+silence, and stock risk (back-ordered).
+So an order keeps being watched once it ships, and a silent parcel past its due date — a lost one
+goes silent — turns red. Yellow orders are handled automatically at once: transferred to a less
+loaded backup warehouse where one exists, and prioritised. Red orders go to the human team (a
+limited resource with response times): unshipped express ones are expedited to the fastest mode,
+other unshipped ones transferred; shipped ones get a claims pre-review (contact, and a lost
+parcel replaced at once). Blue is logged only.
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ class HealthScoreMonitoring:
     weight_tracking: float = 0.15
     weight_stock: float = 0.1
     backlog_scale_h: float = 12.0  # backlog at which the backlog signal saturates
-    tracking_scale_h: float = 36.0
+    overdue_scale_h: float = 24.0  # in transit: hours past the carrier's estimate that saturate
+    tracking_scale_h: float = 24.0  # tracking silence that saturates (SLA rules: 24 h)
     expedite_mode: str = "air"
 
     def __post_init__(self) -> None:
@@ -66,6 +71,7 @@ class HealthScoreMonitoring:
             raise ConfigError(WEIGHTS[0], "weights >= 0, not all 0", 0.0)
         positive("backlog_scale_h", self.backlog_scale_h)
         positive("tracking_scale_h", self.tracking_scale_h)
+        positive("overdue_scale_h", self.overdue_scale_h)
 
     def world_names(self) -> Iterable[tuple[str, str, Any]]:
         return [("expedite_mode", "modes", self.expedite_mode)]
@@ -80,8 +86,21 @@ class HealthScoreMonitoring:
         s = order_signals(view)
         o = s.open
         window = np.maximum(s.ship_by_h - o.created_h, 1.0)
-        age = np.where(s.unshipped, np.clip((s.now_h - o.created_h) / window, 0, 1), 0.0)
-        backlog = np.where(s.unshipped, np.clip(s.backlog_h / self.backlog_scale_h, 0, 1), 0.0)
+        overdue = np.nan_to_num(s.overdue_h)
+        # in transit: age against the carrier's estimate, backlog as hours expected past the
+        # promise (the estimate, or now once it has passed)
+        age = np.where(
+            s.in_transit,
+            overdue / self.overdue_scale_h,
+            np.where(s.unshipped, (s.now_h - o.created_h) / window, 0.0),
+        )
+        past_promise = s.now_h + np.maximum(-overdue, 0.0) - o.promised_h
+        load = np.where(
+            s.in_transit,
+            past_promise / self.backlog_scale_h,
+            np.where(s.unshipped, s.backlog_h / self.backlog_scale_h, 0.0),
+        )
+        age, backlog = np.clip(age, 0, 1), np.clip(load, 0, 1)
         weather = s.storm_on_lane.astype(float)
         tracking = np.clip(np.nan_to_num(s.tracking_silence_h) / self.tracking_scale_h, 0, 1)
         stock = s.backordered.astype(float)

@@ -1,7 +1,8 @@
 """Order-health signals a monitor can compute from its view (never from hidden truth).
 
 Shared by the SLA-rule and health-score monitors: how long an order has waited for picking, its
-ship-by deadline (promise minus expected transit on its lane), hours of tracking silence, the
+ship-by deadline (promise minus expected transit on its lane), hours of tracking silence and past
+the carrier's expected delivery once shipped, the
 backlog of its warehouse, forecast storms on its lane, and whether stock is short where it waits.
 """
 
@@ -27,6 +28,7 @@ class OrderSignals:
     waiting_h: np.ndarray  # since it entered the warehouse queue (or was created), unpicked only
     ship_by_h: np.ndarray  # latest pickup that still meets the promise on expected transit
     tracking_silence_h: np.ndarray  # in transit: hours since the last scan (NaN otherwise)
+    overdue_h: np.ndarray  # in transit: hours past the carrier's expected delivery (NaN otherwise)
     backlog_h: np.ndarray  # pick backlog per picker on shift at the order's warehouse
     storm_on_lane: np.ndarray  # forecast storm over the order's region or its warehouse
     backordered: np.ndarray
@@ -45,6 +47,9 @@ def order_signals(view: MonitorView) -> OrderSignals:
     mode = np.where(o.mode >= 0, o.mode, view.default_mode[o.service_level])
     ship_by = o.promised_h - view.transit_mean_h[mode, np.maximum(zone, 1)]
     silence = np.where(in_transit, now - o.last_scan_h, np.nan)
+    # the carrier's estimate: pickup + mean transit on the lane (what an OMS is told)
+    expected_h = o.shipped_h + view.transit_mean_h[mode, np.maximum(zone, 1)]
+    overdue = np.where(in_transit, now - expected_h, np.nan)
     backlog = view.backlog().astype(float)
     on_shift = np.maximum(view.pickers_on_shift(), 1)
     backlog_h = (backlog * view.pick_time_mean_h / on_shift)[np.maximum(o.warehouse, 0)]
@@ -60,6 +65,7 @@ def order_signals(view: MonitorView) -> OrderSignals:
         waiting_h=waiting_h,
         ship_by_h=ship_by,
         tracking_silence_h=silence,
+        overdue_h=overdue,
         backlog_h=backlog_h,
         storm_on_lane=storm,
         backordered=stage == Stage.BACKORDERED,

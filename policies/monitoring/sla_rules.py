@@ -5,6 +5,7 @@ watched                                      when breached
 ==========================================  ===============================================
 payment -> pick over ``pick_sla_h``           yellow alert; notify the warehouse supervisor,
                                              who prioritises the order after a response delay
+                                             (as many per interval as the team can answer)
 visible stock swings more than ``stock_swing``  pause the running promotion on that product
                                              for ``promotion_pause_h``
 no tracking update for ``tracking_gap_h``     red alert; open a claims pre-review
@@ -13,7 +14,11 @@ ship-by deadline                             at once
 ==========================================  ===============================================
 
 The article's "payment -> shipment under 2 h" is read as payment -> picked: carriers collect once
-a day at the cut-off, so shipment itself can never be that fast here.
+a day at the cut-off, so shipment itself can never be that fast here. Its 2 h is not the default:
+orders placed after the last shift wait ~3 h for the next one (baseline pick wait p99 3.3 h, storm
+5.8 h), so 2 h flagged ~45-58% of live-stream orders and queued thousands of notifications no
+supervisor could answer. 8 h flags what is exceptional (live-stream p95 8.6 h), and the team is
+notified only of as many orders as it can handle before the next inspection.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ class SlaRulesMonitoring:
     interval_h: float = 0.5
     team_size: int = 2  # warehouse supervisors answering notifications
     response_h: float = 0.05  # supervisor time per notified order
-    pick_sla_h: float = 2.0
+    pick_sla_h: float = 8.0  # the article's 2 h flags every overnight order (see docstring)
     stock_swing: float = 0.15
     promotion_pause_h: float = 2.0
     tracking_gap_h: float = 24.0
@@ -55,16 +60,26 @@ class SlaRulesMonitoring:
         ):
             non_negative(name, getattr(self, name))
 
+    def notify_capacity(self) -> int:
+        """Orders the supervisors can handle per inspection interval."""
+        if self.response_h <= 0:
+            return np.iinfo(np.int64).max
+        return max(1, int(self.team_size * self.interval_h / self.response_h))
+
     def start(self, world: World, seed: int) -> None:
         self._swing = StockSwing()
         self._mix = {b.name: b.product_mix > 0 for b in world.demand.bursts}
 
     def inspect(self, view: MonitorView, actions: EngineActions) -> None:
         s = order_signals(view)
-        slow = newly(s, s.not_picked & (s.waiting_h > self.pick_sla_h), YELLOW)
+        slow_mask = s.not_picked & (s.waiting_h > self.pick_sla_h) & (s.open.alert_level < YELLOW)
+        slow = s.open.order_id[slow_mask]
         if len(slow):
             actions.alert(slow, "yellow")
-            actions.notify(slow, then="prioritise", handling_h=self.response_h)
+            # the supervisors get what they can answer before the next inspection, most urgent
+            # (earliest ship-by) first; the rest stay on the board as yellow alerts
+            urgent = slow[np.argsort(s.ship_by_h[slow_mask], kind="stable")]
+            actions.notify(urgent[: self.notify_capacity()], "prioritise", self.response_h)
         silent = newly(s, s.tracking_silence_h > self.tracking_gap_h, RED)
         if len(silent):
             actions.alert(silent, "red")

@@ -56,10 +56,10 @@ class PredictiveRouting:
                 f"{CENSORED_TAIL_DAYS:g} are not known at the end of the history)",
                 self.training_days,
             )
-        if not self.training_seeds:
-            raise ConfigError("training_seeds", "at least one seed")
         for i, seed in enumerate(self.training_seeds):
             count(f"training_seeds[{i}]", seed, 0)
+        if len(set(self.training_seeds)) < 2:  # residuals come from held-out seeds
+            raise ConfigError("training_seeds", "two or more distinct seeds", self.training_seeds)
         for name in ("late_penalty_usd", "late_penalty_value_share", "vip_weight"):
             non_negative(name, getattr(self, name))
         for name in ("stockout_risk", "pseudo_urgency_threshold"):
@@ -118,7 +118,7 @@ class PredictiveRouting:
                 self.model.pseudo_urgent_probability(orders.signal) >= self.pseudo_urgency_threshold
             )
             slack = slack + np.where(relaxed[i], self.pseudo_urgent_slack_h, 0.0)
-        p_late = self.model.late_probability(predicted, slack, m)
+        p_late = self.model.late_probability(predicted, slack, self.model.risk_group(feats))
         penalty = (self.late_penalty_usd + self.late_penalty_value_share * orders.value_usd) * (
             1.0 + (self.vip_weight - 1.0) * orders.vip
         )

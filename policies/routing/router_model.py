@@ -42,7 +42,7 @@ class RouterModel:
     """Everything the learned router needs."""
 
     delivery: FlatForest  # delivery hours from decision, per candidate's features
-    residual_quantiles_h: np.ndarray  # [mode, quantile] of held-out residuals
+    residual_quantiles_h: np.ndarray  # [risk group, quantile] of held-out residuals
     pseudo_urgency_coef: float  # logistic curve on logit(behaviour signal)
     pseudo_urgency_intercept: float
     feature_names: tuple[str, ...]
@@ -53,16 +53,17 @@ class RouterModel:
         return tuple(int(s) for s in self.metadata["training_seeds"])
 
     def late_probability(
-        self, predicted_h: np.ndarray, slack_h: np.ndarray, mode: np.ndarray
+        self, predicted_h: np.ndarray, slack_h: np.ndarray, group: np.ndarray
     ) -> np.ndarray:
-        """P(delivery later than predicted + slack), from the held-out residuals by mode."""
-        out = np.empty(len(predicted_h))
-        for m in np.unique(mode):
-            mine = mode == m
-            q = self.residual_quantiles_h[m]
-            cdf = np.interp(slack_h[mine] - predicted_h[mine], q, RESIDUAL_QUANTILES)
-            out[mine] = 1.0 - cdf
-        return out
+        """P(delivery later than predicted + slack), from the held-out residuals of each
+        candidate's risk group (see :meth:`risk_group`)."""
+        return late_probability(self.residual_quantiles_h, predicted_h, slack_h, group)
+
+    def risk_group(self, features: np.ndarray) -> np.ndarray:
+        """Each candidate's row of ``residual_quantiles_h``: its mode, plus the number of modes
+        when a storm is forecast at its warehouse or destination (models with storm groups:
+        2 x modes rows; a storm widens delivery times, so its residuals are kept apart)."""
+        return risk_groups(features, self.feature_names, len(self.residual_quantiles_h))
 
     def pseudo_urgent_probability(self, signal: np.ndarray) -> np.ndarray:
         """P(pseudo-urgent | behaviour signal): the fitted logistic curve."""
@@ -70,6 +71,31 @@ class RouterModel:
         return np.asarray(
             special.expit(self.pseudo_urgency_coef * logit + self.pseudo_urgency_intercept)
         )
+
+
+def risk_groups(features: np.ndarray, names: tuple[str, ...], n_groups: int) -> np.ndarray:
+    """Risk group per row of ``features``: mode, + modes if storm-exposed and ``n_groups`` is
+    twice the modes (see :meth:`RouterModel.risk_group`)."""
+    modes = [i for i, name in enumerate(names) if name.startswith("mode_")]
+    group = np.argmax(features[:, modes], axis=1)
+    if n_groups == 2 * len(modes):
+        storm = (features[:, names.index("storm_at_destination")] > 0) | (
+            features[:, names.index("storm_at_warehouse")] > 0
+        )
+        group = group + len(modes) * storm
+    return group
+
+
+def late_probability(
+    quantiles_h: np.ndarray, predicted_h: np.ndarray, slack_h: np.ndarray, group: np.ndarray
+) -> np.ndarray:
+    """P(residual > slack - predicted) per row, from [group, quantile] residual quantiles."""
+    out = np.empty(len(predicted_h))
+    for g in np.unique(group):
+        mine = group == g
+        cdf = np.interp(slack_h[mine] - predicted_h[mine], quantiles_h[g], RESIDUAL_QUANTILES)
+        out[mine] = 1.0 - cdf
+    return out
 
 
 def content_hash(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:

@@ -4,7 +4,10 @@
                     [--days 28] [scenario.demand.base_rate_per_h=250 ...]
 
 Use the file with ``ordertwin routing=predictive routing.model_path=models/storm.npz``. The
-training seeds are stored in the file and the router refuses to be evaluated on them.
+training seeds are stored in the file and the router refuses to be evaluated on them. Training
+runs the scenario without its scripted storms (future weather truth), like the automatic path,
+and writes the late-risk calibration on held-out seeds beside the model
+(``models/storm.calibration.csv``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from policies.routing.router_model import CENSORED_TAIL_DAYS, save_model
 from sim.cli.errors import BAD_INPUT, fail
 from sim.config.compose import load_world
 from sim.config.validate import ConfigError
-from sim.learning import train
+from sim.io.safe import write_text
+from sim.learning import calibration_csv, calibration_path, train
 
 MAX_DAYS = 3_660  # ten years of history per seed
 
@@ -46,8 +50,8 @@ def main(argv: list[str] | None = None) -> None:
                 "no known outcomes)",
                 args.days,
             )
-        if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
-            raise ConfigError("--seeds", "distinct seeds >= 0", args.seeds)
+        if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0 or len(args.seeds) < 2:
+            raise ConfigError("--seeds", "two or more distinct seeds >= 0", args.seeds)
         world = load_world(f"scenario={args.scenario}", *args.overrides)
     except BAD_INPUT as err:
         fail("ordertwin-train", err)
@@ -58,7 +62,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     model = train(world, tuple(args.seeds), args.days)
     save_model(model, args.out)
-    print(json.dumps({"model": str(args.out), **model.metadata}, indent=2))
+    table = write_text(calibration_path(args.out), calibration_csv(model))
+    print(
+        json.dumps({"model": str(args.out), "calibration": str(table), **model.metadata}, indent=2)
+    )
 
 
 if __name__ == "__main__":

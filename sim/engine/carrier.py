@@ -4,7 +4,8 @@ A dock holds packed parcels per mode; the carrier calls at its pickup hours (the
 up to its remaining daily capacity, oldest first. A storm at or above the mode's stop severity over
 the warehouse cancels the pickup; a warehouse outage does too. Transit is settled at pickup:
 the order's own transit quantile through the lane's zone distribution, plus storm delay on the
-destination region, plus a replacement shipment if the parcel is lost. No event per parcel.
+destination region, plus a replacement shipment if the parcel is lost (a lost parcel's tracking
+goes dark where it went missing). No event per parcel.
 """
 
 from __future__ import annotations
@@ -132,18 +133,21 @@ class CarrierOps:
         book.storm_delay_h[parcels] = held + delay
         book.transit_h[parcels] = arrive - now
         lost = orders.u_loss[parcels] < mode.loss_p
+        # tracking goes dark part-way: a scan gap, or the point where a lost parcel went missing
+        # (a lost parcel scans no more: loss and silence are one event, not independent draws)
+        dark = lost | (orders.u_scan_gap[parcels] < mode.scan_gap_p)
+        book.track_gap_start_h[parcels[dark]] = now + orders.u_gap_start[parcels[dark]] * (
+            arrive[dark] - now
+        )
         if lost.any():
-            # the loss is noticed after a wait past the due date; a replacement ships then
-            replacement = self.world.costs.lost_parcel_detect_h + transit[lost]
-            arrive[lost] += replacement
+            # the carrier declares the loss a wait past the due date; a replacement ships then
+            declared = arrive[lost] + self.world.costs.lost_parcel_detect_h
+            book.lost_declared_h[parcels[lost]] = declared
+            arrive[lost] = declared + transit[lost]
             book.lost[parcels[lost]] = True
             extra = self.world.costs.pick_pack_usd + self.price[m, zones[lost]]
             book.cost_exception_usd[parcels[lost]] += extra
             book.charged.charge("lost_replacement", float(extra.sum()), int(lost.sum()))
-        gap = orders.u_scan_gap[parcels] < mode.scan_gap_p
-        book.track_gap_start_h[parcels[gap]] = now + orders.u_gap_start[parcels[gap]] * (
-            arrive[gap] - now
-        )
         book.stage[parcels] = Stage.IN_TRANSIT
         book.shipped_h[parcels] = now
         book.delivered_h[parcels] = arrive

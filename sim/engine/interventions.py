@@ -4,7 +4,9 @@ Alerts are recorded (first time per order and level) so alert precision and reca
 against what really happened. Actions either happen at once (prioritise, expedite, reallocate,
 open a claim, pause a promotion) or go through the policy's human team: a SimPy resource of
 ``team_size`` people, each notification holding one person for ``handling_h`` before its action
-takes effect. Staff time and claims are charged to the orders as monitoring cost.
+takes effect; an order is notified once at most (later requests for it are dropped), and when it
+was notified and handled is recorded, so the team's queue and response times can be reported.
+Staff time and claims are charged to the orders as monitoring cost.
 """
 
 from __future__ import annotations
@@ -199,10 +201,13 @@ class Interventions:
             raise ValueError(f"notify(then={then!r}): expected one of {', '.join(NOTIFY_ACTIONS)}")
         if self.team is None:
             raise RuntimeError("notify() needs a monitoring policy with team_size > 0")
-        for order in idx.tolist():
+        # one notification per order: the team never gets the same order twice
+        fresh = idx[np.isnan(self.book.notified_h[idx])]
+        self.book.notified_h[fresh] = self.env.now
+        for order in fresh.tolist():
             self.in_hand[order] = self.in_hand.get(order, 0) + 1
             self.env.process(self._handle(order, then, handling_h, backup))
-        return len(idx)
+        return len(fresh)
 
     def _handle(
         self, order: int, then: str, handling_h: float, backup: int | None
@@ -211,6 +216,7 @@ class Interventions:
         with self.team.request() as person:
             yield person
             yield self.env.timeout(handling_h)
+        self.book.notice_handled_h[order] = self.env.now
         self.book.cost_monitoring_usd[order] += handling_h * self.world.costs.staff_usd_per_h
         self.book.charged.charge("staff", handling_h * self.world.costs.staff_usd_per_h)
         one = np.array([order])

@@ -120,13 +120,20 @@ class Orders:
 
     @functools.cached_property
     def failed_h(self) -> np.ndarray:
-        """When an order failed: at its cancellation, else at its promised time."""
-        return np.where(self.cancelled, self["cancelled_h"], self["promised_h"])
+        """When an order's failure became known: the earliest of its cancellation, its promise
+        passing undelivered (late) and the carrier declaring its parcel lost (inf: no failure)."""
+        known = np.where(self.cancelled, self["cancelled_h"], np.inf)
+        known = np.where(
+            np.nan_to_num(self["late_h"]) > 0, np.fmin(known, self["promised_h"]), known
+        )
+        declared = self["lost_declared_h"]
+        return np.where(self["lost"], np.fmin(known, declared), known)
 
     @functools.cached_property
     def alerted_in_time(self) -> np.ndarray:
-        """Failed orders alerted before they failed."""
-        return self.alerted & self.failed & (self["alert_first_h"] <= self.failed_h)
+        """Failed orders first alerted strictly before their failure became known: the true
+        positives (an alert raised once the failure is known tells nobody anything)."""
+        return self.alerted & self.failed & (self["alert_first_h"] < self.failed_h)
 
     @functools.cached_property
     def alert_lead_h(self) -> np.ndarray:
@@ -211,7 +218,37 @@ def _mode_share(o: Orders, mode: str) -> float:
 
 
 def _precision(o: Orders) -> float:
-    return float(o.failed[o.alerted].mean()) if o.alerted.any() else NAN
+    """Alerted orders that failed *after* the alert (alerts raised later count as false)."""
+    return float(o.alerted_in_time.sum() / o.alerted.sum()) if o.alerted.any() else NAN
+
+
+def _per_1000(o: Orders, count: float) -> float:
+    return 1000.0 * count / o.n if o.n else NAN
+
+
+def in_transit_first(o: Orders) -> int:
+    """Orders first alerted while their parcel was with the carrier."""
+    return o.count(o.alerted & (o["alert_first_h"] >= o["shipped_h"]))
+
+
+def lost_found(o: Orders) -> np.ndarray:
+    """Lost parcels alerted before the carrier declared them lost."""
+    return o["lost"] & o.alerted & (o["alert_first_h"] < o["lost_declared_h"])
+
+
+def _lost_recall(o: Orders) -> float:
+    lost = o["lost"]
+    return float(lost_found(o).sum() / lost.sum()) if lost.any() else NAN
+
+
+def notify_response_h(o: Orders) -> np.ndarray:
+    """Notification to the team -> handled (queue wait + handling), orders handled."""
+    return (o["notice_handled_h"] - o["notified_h"])[~np.isnan(o["notice_handled_h"])]
+
+
+def unhandled(o: Orders) -> int:
+    """Orders notified to the team and not handled when the run ended (its queue then)."""
+    return o.count(~np.isnan(o["notified_h"]) & np.isnan(o["notice_handled_h"]))
 
 
 def _recall(o: Orders) -> float:
@@ -288,6 +325,44 @@ ALERT_KPIS: tuple[Kpi, ...] = (
     ),
 )
 
+TEAM_KPIS: tuple[Kpi, ...] = (
+    Kpi(
+        "alerts_per_1000_orders",
+        "alerts per 1,000 orders",
+        "",
+        "neither",
+        "{:.1f}",
+        lambda o: _per_1000(o, sum(o.alerts_at(bit) for bit in ALERT_BITS.values())),
+    ),
+    _count(
+        "orders_alerted_in_transit", "orders first alerted in transit", "neither", in_transit_first
+    ),
+    _rate(
+        "lost_parcel_recall", "lost parcels alerted before declared lost", "higher", _lost_recall
+    ),
+    Kpi(
+        "notifications_per_1000_orders",
+        "team notifications per 1,000 orders",
+        "",
+        "neither",
+        "{:.1f}",
+        lambda o: _per_1000(o, o.count(~np.isnan(o["notified_h"]))),
+    ),
+    _hours(
+        "notify_response_mean_h",
+        "team response time, mean (h)",
+        lambda o: _mean(notify_response_h(o)),
+        "{:.2f}",
+    ),
+    _hours(
+        "notify_response_p90_h",
+        "team response time, p90 (h)",
+        lambda o: _p90(notify_response_h(o)),
+        "{:.2f}",
+    ),
+    _count("notifications_unhandled", "notifications still queued at the end", "lower", unhandled),
+)
+
 KPIS: tuple[Kpi | KpiFamily, ...] = (
     _count("orders_created", "orders created (cohort)", "neither", lambda o: o.n),
     _count("orders_delivered", "orders delivered", "higher", _with_status(DELIVERED)),
@@ -335,6 +410,7 @@ KPIS: tuple[Kpi | KpiFamily, ...] = (
     ),
     KpiFamily("mode_share_<mode>", "<mode> share", "pp", "neither", "{:.1%}", _mode_share),
     *ALERT_KPIS,
+    *TEAM_KPIS,
 )
 
 # The short table ``ordertwin`` prints after a run, in this order (labels and formats: BY_KEY).
@@ -379,8 +455,9 @@ def kpi(key: str) -> Kpi | None:
 def alert_quality(c: Mapping[str, np.ndarray]) -> dict[str, float]:
     """Alerts scored against what really happened to each order (see :class:`Orders`).
 
-    Precision: share of alerted orders that failed. Recall: share of failed orders alerted
-    before they failed. Lead time: how long before the failure the first alert came.
+    Precision: share of alerted orders that failed after their first alert. Recall: share of
+    failed orders alerted before their failure became known. Lead time: how long before the
+    failure the first alert came.
     """
     orders = Orders(c)
     return {k.key: k.compute(orders) for k in ALERT_KPIS}

@@ -29,7 +29,8 @@ COLUMNS: dict[str, tuple[type, object]] = {
     "shipped_h": (np.float64, np.nan),
     "delivered_h": (np.float64, np.nan),
     "cancelled_h": (np.float64, np.nan),
-    "track_gap_start_h": (np.float64, np.nan),  # tracking dark from here until delivery
+    "track_gap_start_h": (np.float64, np.nan),  # tracking dark from here (lost: until replaced)
+    "lost_declared_h": (np.float64, np.nan),  # the carrier declares the parcel lost; replaced then
     "cost_pick_usd": (np.float64, 0.0),
     "cost_transport_usd": (np.float64, 0.0),
     "cost_exception_usd": (np.float64, 0.0),
@@ -48,6 +49,8 @@ COLUMNS: dict[str, tuple[type, object]] = {
     "alert_first_h": (np.float64, np.nan),
     "alert_mask": (np.int8, 0),  # bit 0 blue, 1 yellow, 2 red
     "claim_h": (np.float64, np.nan),
+    "notified_h": (np.float64, np.nan),  # first (only) notification to the human team
+    "notice_handled_h": (np.float64, np.nan),  # when the team finished with it
     "cost_monitoring_usd": (np.float64, 0.0),
     "cost_unserved_usd": (np.float64, 0.0),  # never served: margin lost (+ cancel_usd if open)
     "queue_token": (np.int64, 0),  # invalidates stale pick-queue entries
@@ -69,6 +72,7 @@ class OrderBook:
     delivered_h: np.ndarray
     cancelled_h: np.ndarray
     track_gap_start_h: np.ndarray
+    lost_declared_h: np.ndarray
     cost_pick_usd: np.ndarray
     cost_transport_usd: np.ndarray
     cost_exception_usd: np.ndarray
@@ -87,6 +91,8 @@ class OrderBook:
     alert_first_h: np.ndarray
     alert_mask: np.ndarray
     claim_h: np.ndarray
+    notified_h: np.ndarray
+    notice_handled_h: np.ndarray
     cost_monitoring_usd: np.ndarray
     cost_unserved_usd: np.ndarray
     queue_token: np.ndarray

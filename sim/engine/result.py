@@ -292,6 +292,9 @@ def order_columns(rows: Rows) -> dict[str, np.ndarray]:
         "alert_mask": book.alert_mask[lo:hi],
         "alert_first_h": book.alert_first_h[lo:hi],
         "claim_h": book.claim_h[lo:hi],
+        "lost_declared_h": book.lost_declared_h[lo:hi],
+        "notified_h": book.notified_h[lo:hi],
+        "notice_handled_h": book.notice_handled_h[lo:hi],
         **experience,
     }
 

@@ -115,6 +115,8 @@ class Simulation:
             WarehouseOps(self.env, i, spec, self.book, self.orders, availability, self._packed)
             for i, spec in enumerate(world.warehouses)
         ]
+        for ops in self.warehouses:
+            self.window.add(ops, "pick_h", np.float64, np.nan)
         inventory = world.inventory
         self.stock = StockVisibility(
             self.env,
@@ -205,6 +207,8 @@ class Simulation:
                 day["created_h"] + world.promise_table_h[day["service_level"], day["region"]]
             )
             self._pick_cost[lo:hi] = costs.pick_pack_usd + costs.extra_item_usd * (day["items"] - 1)
+            for ops in self.warehouses:  # the order's pick-time draw through each site's law
+                ops.pick_h[lo:hi] = ops.spec.pick_time.quantile(day["u_pick"])
             self.n_orders = hi
 
     def _admit(self, i: int, j: int, again: np.ndarray) -> None:
@@ -403,6 +407,11 @@ class Simulation:
         last_scan = shipped + np.floor((now - shipped) / interval) * interval
         dark = book.track_gap_start_h[idx]
         last_scan = np.where(dark <= now, np.fmax(shipped, np.fmin(last_scan, dark)), last_scan)
+        # a lost parcel's replacement (shipped when declared lost, or on a claim) scans again
+        resent = np.fmin(book.lost_declared_h[idx], book.claim_h[idx])
+        resent = np.where(book.lost[idx] & (resent <= now), resent, np.nan)
+        again = ~np.isnan(resent)
+        last_scan[again] = (resent + np.floor((now - resent) / interval) * interval)[again]
         columns = OpenOrders(
             order_id=idx,
             stage=book.stage[idx],

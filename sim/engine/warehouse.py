@@ -59,7 +59,8 @@ class WarehouseOps:
         self.busy = 0
         self.replenishments = 0
         self._idle: list[simpy.Event] = []
-        self._pick_quantile = spec.pick_time.quantile
+        # each order's pick time here, drawn with the day (vectorised; the simulation fills it)
+        self.pick_h: np.ndarray = np.empty(0)
         self._picks_slowed = availability.picks_slowed(index)
         self._on_intervals = self._shift_intervals()
         n_pickers = spec.pickers if not spec.shifts else max(s.pickers for s in spec.shifts)
@@ -271,7 +272,7 @@ class WarehouseOps:
             book.stage[order] = Stage.PICKING
             book.pick_start_h[order] = env.now
             self._in_hand[k] = order
-            duration = float(self._pick_quantile(self.orders.u_pick[order]))
+            duration = float(self.pick_h[order])
             if self._picks_slowed:
                 duration *= self.availability.pick_time_factor(self.index, env.now)
             yield env.timeout(duration)

@@ -68,7 +68,7 @@ class ParquetOrders:
         for name in NAME_COLUMNS:
             if name in table.column_names:
                 i = table.column_names.index(name)
-                table = table.set_column(i, name, _sorted_dictionary(table[name].chunk(0)))
+                table = table.set_column(i, name, sorted_dictionary(table[name].chunk(0)))
         if self._writer is None:
             self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
         self._writer.write_table(table, row_group_size=max(len(table), 1))
@@ -84,7 +84,7 @@ def _arrow(name: str, values: np.ndarray) -> pa.Array:
     return pa.array(values)
 
 
-def _sorted_dictionary(names: pa.DictionaryArray) -> pa.DictionaryArray:
+def sorted_dictionary(names: pa.DictionaryArray) -> pa.DictionaryArray:
     """The same values with the dictionary in sorted order (as pandas orders categories)."""
     words = np.asarray(names.dictionary.to_pylist(), dtype=object)
     order = np.argsort(words, kind="stable")

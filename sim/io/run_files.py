@@ -13,12 +13,14 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import pandas as pd
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sim.engine import RunResult
 from sim.engine.sink import OrderSink, TeeOrders
 from sim.io.files import json_safe
-from sim.io.order_sink import ParquetOrders
+from sim.io.order_sink import ParquetOrders, sorted_dictionary
 from sim.io.safe import make_dirs, temp_path
 
 ORDERS_FILE = "orders.parquet"
@@ -26,16 +28,32 @@ TIMESERIES_FILE = "timeseries.parquet"
 KPIS_FILE = "kpis.json"
 
 
-def timeseries_frame(result: RunResult) -> pd.DataFrame:
-    """Long format: one row per (time, warehouse or mode); ``kind`` says which."""
-    wh = pd.DataFrame(result.warehouse_series).rename(columns={"warehouse": "name"})
-    wh.insert(1, "kind", "warehouse")
-    modes = pd.DataFrame(result.mode_series).rename(columns={"mode": "name"})
-    modes.insert(1, "kind", "mode")
-    frame = pd.concat([wh, modes], ignore_index=True)
-    frame["kind"] = frame["kind"].astype("category")
-    frame["name"] = frame["name"].astype("category")
-    return frame
+def timeseries_frame(result: RunResult) -> pa.Table:
+    """Long format: one row per (time, warehouse or mode); ``kind`` says which. Warehouse rows
+    leave the mode columns NaN and mode rows the warehouse columns (as a pandas concat would)."""
+    wh, modes = result.warehouse_series, result.mode_series
+    n_wh, n_mode = len(wh["time_h"]), len(modes["time_h"])
+    columns: dict[str, pa.Array] = {
+        "time_h": pa.array(np.concatenate([wh["time_h"], modes["time_h"]]).astype(np.float64)),
+        "kind": _names(np.array(["warehouse"] * n_wh + ["mode"] * n_mode, dtype=object)),
+        "name": _names(np.concatenate([wh["warehouse"], modes["mode"]])),
+    }
+    for key, values in wh.items():
+        if key not in ("time_h", "warehouse"):
+            columns[key] = pa.array(_padded(values, 0, n_mode), from_pandas=False)
+    for key in ("shipped", "in_transit"):
+        columns[key] = pa.array(_padded(modes[key], n_wh, 0), from_pandas=False)
+    return pa.table(columns)
+
+
+def _padded(values: np.ndarray, before: int, after: int) -> np.ndarray:
+    nan = np.full(before + len(values) + after, np.nan)
+    nan[before : before + len(values)] = values
+    return nan
+
+
+def _names(values: np.ndarray) -> pa.DictionaryArray:
+    return sorted_dictionary(pa.array(values, type=pa.string()).dictionary_encode())
 
 
 def write_run(result: RunResult, out_dir: str | Path) -> Path:
@@ -51,7 +69,7 @@ def write_run(result: RunResult, out_dir: str | Path) -> Path:
             orders = ParquetOrders(files.enter_context(temp_path(out / ORDERS_FILE, out)))
             orders.write(result.orders)
             orders.close()
-        timeseries_frame(result).to_parquet(tmp_ts, index=False, compression="zstd")
+        pq.write_table(timeseries_frame(result), tmp_ts, compression="zstd")
         tmp_kpis.write_text(kpis)
     return out
 

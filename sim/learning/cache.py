@@ -21,13 +21,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import sklearn
-
 from policies.routing.features import feature_names
 from policies.routing.router_model import ModelFileError, RouterModel, load_model, save_model
 from scenarios.errors import ConfigError
 from scenarios.world import World
-from sim.learning.fit import MODEL_PARAMS, train
 
 MODEL_CACHE_ENV = "ORDERTWIN_MODEL_CACHE"
 DEFAULT_CACHE = Path("results") / "models"
@@ -74,8 +71,20 @@ def cache_path(world: World, seeds: tuple[int, ...], days: float) -> Path:
 
 def cache_key(world: World, seeds: tuple[int, ...], days: float) -> str:
     """SHA-256 of the pickled *specification* (world, seeds, days, parameters, versions)."""
+    import sklearn  # here, not at the top: a run without a learned router never loads it
+
+    from sim.learning.fit import MODEL_PARAMS
+
     spec = (world, seeds, days, MODEL_PARAMS, feature_names(world.mode_names), sklearn.__version__)
     return hashlib.sha256(pickle.dumps(spec)).hexdigest()
+
+
+def train(world: World, seeds: tuple[int, ...], days: float) -> RouterModel:
+    """Fit a model; scikit-learn is imported here, so a run that needs no training never loads
+    it."""
+    from sim.learning.fit import train as fit
+
+    return fit(world, seeds, days)
 
 
 def model_for(world: World, seeds: tuple[int, ...], days: float) -> RouterModel:

@@ -3,7 +3,9 @@
 History comes from the scenario run under an exploring router (half the orders to a random
 serving warehouse and mode, the rest to the nearest), which logs each order's candidate features
 at decision time; outcomes are joined from the run's records. Orders still open at the end are
-dropped, and so are those decided in the last ``tail_days`` (their outcomes are censored).
+dropped, and so are those decided in the last ``tail_days`` (their outcomes are censored). The
+world is the one policies know (no scripted storms), and the pseudo-urgency labels are noisy, as
+survey answers are.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from policies.routing.estimates import NetworkPlan, estimate, nearest_choice
 from policies.routing.features import candidate_features, feature_names
 from scenarios.world import World
 from sim.engine import run
-from sim.engine.contract import OrderBatch, RoutingDecision, RoutingView
+from sim.engine.contract import OrderBatch, RoutingDecision, RoutingView, public_world
 from sim.engine.demand import generate_orders
 from sim.engine.streams import RandomStreams
 
@@ -56,14 +58,24 @@ class ExploringRouting:
 
 @dataclass(frozen=True)
 class History:
-    """Training rows: features at decision, delivery hours from decision, and the mode; and,
-    for express orders, the behaviour signal with the pseudo-urgency label."""
+    """Training rows: features at decision, delivery hours from decision, the mode, hours from
+    decision to the promise, and which training seed the row came from; and, for express orders,
+    the behaviour signal with the pseudo-urgency label as a survey would report it."""
 
     features: np.ndarray
     delivery_h: np.ndarray
     mode: np.ndarray
+    slack_h: np.ndarray
+    seed: np.ndarray
     signal: np.ndarray
     pseudo_urgent: np.ndarray
+
+
+def survey_labels(truth: np.ndarray, noise_p: float, seed: int) -> np.ndarray:
+    """The pseudo-urgency label as learnt from surveys: each answer wrong with ``noise_p``
+    (its own stream per seed, so the history's orders and weather are untouched)."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 7_700_002]))
+    return truth ^ (rng.random(len(truth)) < noise_p)
 
 
 def simulate_history(
@@ -71,8 +83,12 @@ def simulate_history(
     seeds: tuple[int, ...],
     days: float,
     tail_days: float,
+    label_noise_p: float = 0.0,
 ) -> History:
-    xs, ys, modes, signals, labels = [], [], [], [], []
+    """History of ``world`` as policies know it: scripted storms are future weather truth, so
+    they are stripped here, whichever path asks for training."""
+    world = public_world(world)
+    xs, ys, modes, slacks, origin, signals, labels = [], [], [], [], [], [], []
     names = feature_names(world.mode_names)
     mode_cols = [names.index(f"mode_{m}") for m in world.mode_names]
     for seed in seeds:
@@ -90,14 +106,18 @@ def simulate_history(
         xs.append(x[keep])
         ys.append((result.orders["delivered_h"][ids] - decided)[keep])
         modes.append(np.argmax(x[keep][:, mode_cols], axis=1))
+        slacks.append((result.orders["promised_h"][ids] - decided)[keep])
+        origin.append(np.full(int(keep.sum()), seed, dtype=np.int64))
         history = generate_orders(world, days * 24.0, RandomStreams(seed))
         express = history.urgent
         signals.append(history.signal[express])
-        labels.append(history.pseudo_urgent[express])
+        labels.append(survey_labels(history.pseudo_urgent[express], label_noise_p, seed))
     return History(
         np.concatenate(xs),
         np.concatenate(ys),
         np.concatenate(modes),
+        np.concatenate(slacks),
+        np.concatenate(origin),
         np.concatenate(signals),
         np.concatenate(labels),
     )

@@ -8,6 +8,7 @@ Each entry names the :class:`ChartData` fields its function takes, in order; the
 
 from __future__ import annotations
 
+import datetime
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -80,6 +81,21 @@ class ChartData:
         return out
 
     @functools.cached_property
+    def start_dates(self) -> dict[str, datetime.date]:
+        """The date of hour 0 by scenario label (time axes are dates)."""
+        by_job = self.summary.set_index("job")
+        out: dict[str, datetime.date] = {}
+        for job in self.jobs:
+            if job.status == OK:
+                label = str(by_job.loc[job.num, "scenario"])
+                out.setdefault(label, charts_time.start_date(job.config.get("scenario") or {}))
+        return out
+
+    @functools.cached_property
+    def warmup_start_date(self) -> datetime.date:
+        return self.start_dates[self.warmup_scenario]
+
+    @functools.cached_property
     def disruption_timelines(self) -> dict[tuple[str, str], Timeline]:
         return mean_timelines(self.jobs, self.labels, list(self.windows))
 
@@ -124,7 +140,7 @@ CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec(
         "disruption_timeline",
         charts_time.disruption_timeline,
-        ("disruption_timelines", "windows"),
+        ("disruption_timelines", "windows", "start_dates"),
         "Backlog and late orders through the scheduled storms and bursts.",
     ),
     ChartSpec(
@@ -133,7 +149,7 @@ CHARTS: tuple[ChartSpec, ...] = (
     ChartSpec(
         "warmup",
         charts_time.warmup_chart,
-        ("warmup_timeline", "warmup_used_h", "warmup_label"),
+        ("warmup_timeline", "warmup_used_h", "warmup_label", "warmup_start_date"),
         "Warm-up check (MSER-5).",
     ),
     ChartSpec(

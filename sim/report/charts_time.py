@@ -4,13 +4,18 @@ storm and a burst, the warm-up MSER-5 chose, and the alert funnel of monitoring 
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from scenarios.build import storm_start_h
+from scenarios.dates import DEFAULT_START_DATE, parse_date
 from sim.report.aggregate import ordered
 from sim.report.series import Timeline
 from sim.report.style import BAD, NEUTRAL, colours, figure, house_style, legend_below, title
@@ -29,6 +34,25 @@ class Disruption:
     end_h: float
 
 
+def start_date(scenario_cfg: Mapping[str, object]) -> datetime.date:
+    """The date of hour 0 of a scenario config (runs from before dates: the old Monday)."""
+    return parse_date("start_date", scenario_cfg.get("start_date") or DEFAULT_START_DATE)
+
+
+def dates(start: datetime.date, hours: np.ndarray | Sequence[float]) -> np.ndarray:
+    """Simulated hours as matplotlib date numbers from ``start`` (for a chart's time axis)."""
+    origin = float(mdates.date2num(datetime.datetime.combine(start, datetime.time(0))))
+    return origin + np.asarray(hours, dtype=float) / 24.0  # date numbers count days
+
+
+def date_axis(ax: Axes) -> None:
+    """Concise dates on the x axis (day, month, year as the span needs)."""
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_xlabel("date (local)")
+
+
 def disruptions(scenario_cfg: Mapping[str, object]) -> list[Disruption]:
     """Scheduled storms and bursts of a scenario config (plain data from .hydra/config.yaml)."""
     out = []
@@ -36,7 +60,7 @@ def disruptions(scenario_cfg: Mapping[str, object]) -> list[Disruption]:
     demand = scenario_cfg.get("demand") or {}
     assert isinstance(weather, Mapping) and isinstance(demand, Mapping)
     for s in weather.get("storms") or []:
-        start = float(s["start_h"])
+        start = storm_start_h(s, start_date(scenario_cfg))
         out.append(
             Disruption(f"storm {s.get('region', '')}", start, start + float(s["duration_h"]))
         )
@@ -101,8 +125,10 @@ def delivery_ecdf(
 def disruption_timeline(
     timelines: Mapping[tuple[str, str], Timeline],
     windows: Mapping[str, Sequence[Disruption]],
+    start_dates: Mapping[str, datetime.date],
 ) -> Figure | None:
-    """Backlog and late open orders over time, a column per disrupted scenario."""
+    """Backlog and late open orders over time (dates from each scenario's ``start_date``), a
+    column per disrupted scenario."""
     scenarios = [s for s in dict.fromkeys(s for s, _ in timelines) if windows.get(s)]
     if not scenarios:
         return None
@@ -112,25 +138,26 @@ def disruption_timeline(
         ncols=len(scenarios), nrows=2, width=max(8.0, 5.0 * len(scenarios) + 1.5), height=5.6
     )
     axes = np.asarray(fig.axes).reshape(2, len(scenarios))
-    peaks, end_day = [], 0.0
+    peaks = []
     for col, scenario in enumerate(scenarios):
+        start, end_h = start_dates[scenario], 0.0
         for policy in policies:
             tl = timelines.get((scenario, policy))
             if tl is None:
                 continue
-            days, lw = tl.time_h / 24.0, _width(policies, policy)
-            axes[0, col].plot(days, tl.backlog, color=colour[policy], lw=lw, label=policy)
-            axes[1, col].plot(days, tl.late_open, color=colour[policy], lw=lw, label=policy)
+            when, lw = dates(start, tl.time_h), _width(policies, policy)
+            axes[0, col].plot(when, tl.backlog, color=colour[policy], lw=lw, label=policy)
+            axes[1, col].plot(when, tl.late_open, color=colour[policy], lw=lw, label=policy)
             peaks.append((float(tl.late_open.max()), scenario, policy))
-            end_day = max(end_day, float(days[-1]))
+            end_h = max(end_h, float(tl.time_h[-1]))
         for ax in axes[:, col]:
             for w in windows[scenario]:
-                if w.start_h / 24.0 < end_day:
-                    ax.axvspan(w.start_h / 24.0, w.end_h / 24.0, color=BAD, alpha=0.10, lw=0)
-            ax.set_xlim(0, end_day)
+                if w.start_h < end_h:
+                    ax.axvspan(*dates(start, [w.start_h, w.end_h]), color=BAD, alpha=0.10, lw=0)
+            ax.set_xlim(*dates(start, [0.0, end_h]))
+            date_axis(ax)
         axes[0, col].set_title(f"{scenario}: pick backlog (orders)", fontsize=10)
         axes[1, col].set_title(f"{scenario}: orders open past their promise", fontsize=10)
-        axes[1, col].set_xlabel("day")
     legend_below(fig)
     late, scenario, policy = max(peaks)
     title(
@@ -142,7 +169,9 @@ def disruption_timeline(
 
 
 @house_style
-def warmup_chart(timeline: Timeline | None, used_h: float, label: str) -> Figure | None:
+def warmup_chart(
+    timeline: Timeline | None, used_h: float, label: str, start: datetime.date
+) -> Figure | None:
     """A scenario's backlog averaged over replications, with MSER-5's cut and the warm-up used;
     nothing for a series too short to judge (under 50 samples)."""
     if timeline is None or len(timeline.time_h) < MIN_WARMUP_SAMPLES:
@@ -153,10 +182,11 @@ def warmup_chart(timeline: Timeline | None, used_h: float, label: str) -> Figure
     cut_h = cut.observations * interval
     fig = figure(width=9.0, height=3.2)
     ax = fig.axes[0]
-    ax.plot(series_h / 24.0, backlog, color="#4C6A92", lw=1.0)
-    ax.axvline(cut_h / 24.0, color=BAD, lw=1.2, ls="--", label=f"MSER-5: {cut_h:.0f} h")
-    ax.axvline(used_h / 24.0, color="#333333", lw=1.2, label=f"warm-up used: {used_h:.0f} h")
-    ax.set_xlabel("day")
+    ax.plot(dates(start, series_h), backlog, color="#4C6A92", lw=1.0)
+    cut_x, used_x = dates(start, [cut_h, used_h])
+    ax.axvline(cut_x, color=BAD, lw=1.2, ls="--", label=f"MSER-5: {cut_h:.0f} h")
+    ax.axvline(used_x, color="#333333", lw=1.2, label=f"warm-up used: {used_h:.0f} h")
+    date_axis(ax)
     ax.set_ylabel("pick backlog (orders)")
     ax.legend(loc="upper right")
     verdict = "is enough" if cut_h <= used_h else "looks short"
