@@ -11,10 +11,11 @@ commands compose it with Hydra), so calibration needs nothing from ``sim``.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,17 @@ import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
+from scenarios import schema
+from scenarios.calibration.calendar import CalendarFit, fit_calendar
 from scenarios.calibration.clock import LogClock, log_clock, on_engine_clock
 from scenarios.calibration.demand import DemandFit, burst_mix, fit_demand
+from scenarios.calibration.handling import HandlingFit, fit_handling
+from scenarios.calibration.levels import (
+    fit_level_mix,
+    fit_service_levels,
+    monthly_mix_drift,
+    observed_origins,
+)
 from scenarios.calibration.mix import (
     ONE_CHANNEL,
     ONE_CLASS,
@@ -31,13 +41,12 @@ from scenarios.calibration.mix import (
     fit_channels,
     fit_product_classes,
     fit_promise_h,
-    fit_service_mode,
-    service_levels,
     shares,
 )
 from scenarios.calibration.network import NetworkFit, fit_network
-from scenarios.calibration.order_log import OrderLogError, read_order_log
+from scenarios.calibration.order_log import OrderLog, OrderLogError, read_order_log
 from scenarios.calibration.quality import CleanLog, clean_log
+from scenarios.calibration.reading import ReadOptions
 from scenarios.calibration.report import summarise
 from scenarios.calibration.shipping import carrier_late_rates, pick_to_ship
 from scenarios.schema import ScenarioConf
@@ -57,6 +66,24 @@ class Calibration:
     scenario: dict[str, Any]  # plain scenario mapping, validated
     report: dict[str, Any]  # every number behind it, for fit.json and the markdown report
     clean: CleanLog
+    warnings: list[str] = field(default_factory=list)  # for the command line, one line each
+
+
+def schema_fields(conf: type) -> set[str]:
+    """Keys a schema section knows: fitted keys the engine does not read yet are kept out of
+    the scenario (and listed in the report) rather than refused by validation."""
+    return {f.name for f in dataclasses.fields(conf)}
+
+
+def _blank_routing(log: OrderLog) -> tuple[OrderLog, list[str]]:
+    """A log whose mode (or warehouse) column is blank on every row has one carrier network (or
+    one origin) it did not name: fitted as such, under a stated name, and said so."""
+    frame, notes = log.frame, []
+    for column, name in (("mode", "parcel"), ("warehouse", "origin")):
+        if (frame[column] == "").all():
+            frame = frame.assign(**{column: name})
+            notes.append(f"column {column} is blank on every row: one {column}, named {name!r}")
+    return dataclasses.replace(log, frame=frame), notes
 
 
 _INTERPOLATION = re.compile(r"(\\*)\$\{")
@@ -211,33 +238,119 @@ def check_fittable(path: str | Path, clean: CleanLog, row_word: str = "line") ->
         )
 
 
+def _local_created(orders: pd.DataFrame) -> pd.Series:
+    """Creation times as local wall-clock (naive) times, by each row's own offset."""
+    local = orders["created_at"] + pd.to_timedelta(orders["created_at_offset_min"], unit="min")
+    return local.dt.tz_localize(None)
+
+
+def _calendar_weight(calendar: CalendarFit, clock: LogClock, mean_per_day: float) -> Any:
+    """The calendar's multiplier (level x events, relative to the mean) at absolute hours."""
+
+    def weight(hours: np.ndarray) -> np.ndarray:
+        local = clock.origin_local + pd.to_timedelta(hours, unit="h")
+        days = pd.DatetimeIndex(local).floor("D")
+        return calendar.level_per_day(days) * calendar.event_days(days) / mean_per_day
+
+    return weight
+
+
+def _calendar_conf(calendar: CalendarFit, mean_per_day: float) -> dict[str, Any]:
+    return {
+        "daily_level": calendar.knots(mean_per_day),
+        "events": [
+            {"name": e.name, "start": e.start, "days": e.days, "multiplier": e.multiplier}
+            for e in calendar.events
+        ],
+        "past_last_knot": "hold",
+    }
+
+
+def _drop_unknown(
+    scenario: dict[str, Any], fitted: dict[str, Any], section: str, known: set[str]
+) -> list[str]:
+    """Put each fitted key into ``scenario`` if the schema knows it; return those it does not."""
+    left_out = []
+    for key, value in fitted.items():
+        if key in known:
+            scenario[key] = value
+        else:
+            left_out.append(f"{section}.{key}")
+    return left_out
+
+
 def calibrate(
-    log_path: str | Path, name: str, template: Mapping[str, Any], template_name: str
+    log_path: str | Path,
+    name: str,
+    template: Mapping[str, Any],
+    template_name: str,
+    options: ReadOptions | None = None,
+    until: pd.Timestamp | None = None,
 ) -> Calibration:
     """Fit a scenario called ``name`` to the log; raises OrderLogError or ConfigError.
 
     ``template`` is a whole scenario as plain data (the caller composes it: a packaged scenario or
     a YAML file); what the log cannot identify is carried over from it. ``template_name`` is how
-    the report names it.
+    the report names it. ``until`` (a local date) fits on orders created before it only, for a
+    holdout backtest on the rest.
     """
-    log = read_order_log(log_path)
-    clean = clean_log(log.frame)
+    options = options or ReadOptions()
+    log, blank_notes = _blank_routing(read_order_log(log_path, options))
+    if until is not None:
+        local = _local_created(log.frame)
+        log = dataclasses.replace(log, frame=log.frame[(local < until).to_numpy()])
+        if log.frame.empty:
+            raise OrderLogError(log_path, "file", f"no orders created before {until.date()}")
+    scenario_keys = schema_fields(schema.ScenarioConf)
+    levels_free = "service_levels" in scenario_keys
+    clean = clean_log(log.frame, any_level=True)  # every class is a level of the table
     check_fittable(log_path, clean, log.row_word)
     t = template
     clock = log_clock(clean.orders)
     orders = on_engine_clock(clean.orders, clock)
     rng = np.random.default_rng(0)
-    demand = fit_demand(orders["created_h"].to_numpy())
+    local = _local_created(orders)
+    calendar = fit_calendar(local)
+    dated = "calendar" in schema_fields(schema.DemandConf)
+    open_days = calendar.event_days(calendar.days) > 0
+    mean_per_day = float(calendar.counts[open_days].mean()) if open_days.any() else 1.0
+    weight = _calendar_weight(calendar, clock, mean_per_day) if dated else None
+    demand = fit_demand(orders["created_h"].to_numpy(), weight)
     base = ~demand.in_burst(orders["created_h"].to_numpy())
     shipped_hod = clock.local_hour_of_day(orders["shipped_at"], orders["shipped_at_offset_min"])
     network = fit_network(orders, shipped_hod, t, rng)
+    created_hod = clock.local_hour_of_day(orders["created_at"], orders["created_at_offset_min"])
+    handling = fit_handling(orders, created_hod, t, rng)
     channels = fit_channels(orders, base)
     promise = fit_promise_h(orders, t)
     warehouses, wh_notes = _warehouses(orders, network, t)
+    levels = fit_service_levels(orders)
     region_counts = orders.loc[base, "region"].value_counts()
     regions = sorted(orders["region"].unique().tolist())
     region_share = shares(regions, [region_counts.get(r, 0) + 1e-12 for r in regions])
     items = orders.get("items")
+    demand_conf: dict[str, Any] = {
+        "base_rate_per_h": round(demand.base_rate_per_h, 3),
+        "hourly_profile": [round(float(v), PROFILE_DIGITS) for v in demand.hourly_profile],
+        "weekly_profile": [round(float(v), PROFILE_DIGITS) for v in demand.weekly_profile],
+        "extra_items_mean": round(float(np.nanmean(items) - 1.0), 4)
+        if items is not None and np.isfinite(items).any()
+        else t["demand"]["extra_items_mean"],
+        "vip_p": t["demand"]["vip_p"],
+        "bursts": _bursts(orders, demand, base),
+    }
+    left_out = _drop_unknown(
+        demand_conf,
+        {"calendar": _calendar_conf(calendar, mean_per_day)},
+        "demand",
+        schema_fields(schema.DemandConf),
+    )
+    wh_keys = schema_fields(schema.WarehouseConf)
+    if handling.chosen == "handling":
+        for wh in warehouses:
+            left_out += _drop_unknown(
+                warehouses[wh], {"handling": handling.conf(wh)}, f"warehouses.{wh}", wh_keys
+            )
     scenario = {
         "name": name,
         "description": f"Calibrated from {Path(log_path).name} ({len(orders):,} orders)",
@@ -248,31 +361,86 @@ def calibrate(
         "modes": _modes(network, t),
         "product_classes": fit_product_classes(orders, base, channels, t),
         "channels": channels,
-        "demand": {
-            "base_rate_per_h": round(demand.base_rate_per_h, 3),
-            "hourly_profile": [round(float(v), PROFILE_DIGITS) for v in demand.hourly_profile],
-            "weekly_profile": [round(float(v), PROFILE_DIGITS) for v in demand.weekly_profile],
-            "extra_items_mean": round(float(items.mean() - 1.0), 4)
-            if items is not None
-            else t["demand"]["extra_items_mean"],
-            "vip_p": t["demand"]["vip_p"],
-            "bursts": _bursts(orders, demand, base),
-        },
+        "demand": demand_conf,
         "customer": copy.deepcopy(t["customer"]),
         "weather": {**copy.deepcopy(t["weather"]), "storm_rate_per_day": 0.0, "storms": []},
         "inventory": {**copy.deepcopy(t["inventory"]), "enabled": False},
         "costs": copy.deepcopy(t["costs"]),
         "allocation_wave_h": t["allocation_wave_h"],
-        "service_levels": service_levels(promise, fit_service_mode(orders, t)),
-        "start_date": clock.origin_local.date().isoformat(),
     }
+    left_out += _drop_unknown(
+        scenario,
+        {
+            "start_date": clock.origin_local.date().isoformat(),
+            "service_levels": levels,
+            "observed_origins": observed_origins(orders),
+        },
+        "scenario",
+        scenario_keys,
+    )
+    if levels_free:
+        mix = fit_level_mix(orders, list(levels), ONE_CHANNEL)
+        for ch, conf in scenario["channels"].items():
+            conf.pop("express_p", None)
+            conf["level_mix"] = mix.get(ch, {})
     checked(scenario)
     report = summarise(
         log_path, template_name, clean, clock, orders, demand, network, promise, wh_notes, scenario
     )
-    report["pick_to_ship"] = pick_to_ship(orders, scenario)
+    report["pick_to_ship"] = pick_to_ship(orders, scenario) if handling.chosen == "pickers" else {}
+    times = orders[["created_h", "shipped_h", "delivered_h"]].to_numpy(dtype=float)
+    report["log"]["period_days"] = int(np.ceil(np.nanmax(times) / 24.0))  # hour 0 to last time
     report["carrier_late_rates"] = carrier_late_rates(orders, network)
-    return Calibration(scenario=scenario, report=report, clean=clean)
+    months = local.dt.to_period("M").astype(str)
+    report.update(
+        reading={
+            "timezone": options.timezone,
+            "status_map": options.status_map,
+            "currency": options.currency,
+            "usd_per_unit": options.usd_per_unit,
+            "fitted_until": None if until is None else str(until.date()),
+        },
+        calendar={
+            "notes": calendar.notes,
+            "mean_orders_per_day": mean_per_day,
+            "events": [dataclasses.asdict(e) for e in calendar.events],
+            "daily_level": _calendar_conf(calendar, mean_per_day)["daily_level"],
+            "first_day": str(calendar.first_day.date()),
+            "days": len(calendar.counts),
+        },
+        profile_shrinkage=demand.shrinkage,
+        handling=_handling_report(handling),
+        lanes=[lane.row() for lane in network.lanes],
+        service_levels=levels,
+        mix_drift={
+            "region": monthly_mix_drift(orders, orders["region"], months),
+            "service_level": monthly_mix_drift(orders, orders["service_level"], months),
+            "channel": monthly_mix_drift(orders, column_or(orders, "channel", ONE_CHANNEL), months),
+        },
+        not_written=left_out,
+    )
+    warnings = blank_notes + [n for n in network.notes if "pickups" in n]
+    if left_out:
+        warnings.append(
+            "fitted but not written (this version's scenario schema has no key for them): "
+            + ", ".join(sorted({k.split(".")[-1] for k in left_out}))
+        )
+    report["warnings"] = warnings
+    return Calibration(scenario=scenario, report=report, clean=clean, warnings=warnings)
+
+
+def _handling_report(handling: HandlingFit) -> dict[str, Any]:
+    return {
+        "chosen": handling.chosen,
+        "reason": handling.reason,
+        "observed": handling.observed,
+        "picker_model": handling.picker_model,
+        "pooled_origins": handling.pooled_origins,
+        "per_origin": {
+            o: {**f.summary(), "chosen": handling.conf(o), "how": handling.how[o]}
+            for o, f in handling.per_origin.items()
+        },
+    }
 
 
 __all__ = ["Calibration", "LogClock", "calibrate", "checked"]

@@ -14,6 +14,7 @@ log's first order, the engine's hour 0.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from scipy import optimize, stats
 
 BURST_P = 1e-6
 BURST_MIN_RATIO = 1.5
+BURST_MIN_EXTRA = 10.0  # orders above the profile in an hour: fewer is noise on a quiet hour
 FIT_ROUNDS = 3
 MINUTE_H = 1.0 / 60.0
 SUB_STEPS = 6  # evaluations of the burst shape per minute bin
@@ -46,12 +48,18 @@ class DemandFit:
     bursts: tuple[BurstFit, ...]
     burst_hours: np.ndarray  # absolute hours left out of the profile fit
     weekdays_seen: np.ndarray = field(default_factory=lambda: np.ones(7, bool))
+    shrinkage: dict[str, Any] = field(default_factory=dict)  # per profile: test and weight
+    weight: np.ndarray | None = None  # calendar multiplier per hour of the window (None: 1)
 
     def expected_per_h(self, hours: np.ndarray) -> np.ndarray:
-        """Profile rate (no bursts) at absolute whole hours."""
+        """Profile rate (no bursts) at absolute whole hours, times the calendar's multiplier."""
         h = np.asarray(hours, dtype=np.int64)
         day = (h // 24) % 7
-        return self.base_rate_per_h * self.hourly_profile[h % 24] * self.weekly_profile[day]
+        rate = self.base_rate_per_h * self.hourly_profile[h % 24] * self.weekly_profile[day]
+        if self.weight is not None:
+            i = np.clip(h - int(self.window_h[0]), 0, len(self.weight) - 1)
+            rate = rate * self.weight[i]
+        return rate
 
     def in_burst(self, created_h: np.ndarray) -> np.ndarray:
         """Orders created during a fitted burst."""
@@ -61,15 +69,56 @@ class DemandFit:
         return out
 
 
+SHRINK_P = 0.05  # chi-square p above which a profile is reported as indistinguishable from flat
+
+
+def shrink_toward_flat(multipliers: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, dict]:
+    """Empirical-Bayes shrinkage of a profile toward flat (all 1).
+
+    Bin ``i`` with ``n_i`` orders and fitted multiplier ``m_i`` has sampling variance about
+    ``m_i^2 / n_i``; the spread of true multipliers is ``tau^2 = max(0, mean (m_i - 1)^2 -
+    mean m_i^2 / n_i)`` (method of moments), and each bin keeps the weight ``tau^2 / (tau^2 +
+    m_i^2 / n_i)`` on its own value. A flat process gives ``tau^2`` near 0, so its profile comes
+    out flat instead of fitted to noise; a clear daily rhythm keeps nearly all of its shape. The
+    chi-square test of the counts against flat is reported beside it.
+    """
+    from scipy import stats as st
+
+    m = np.asarray(multipliers, dtype=float)
+    n = np.maximum(np.asarray(counts, dtype=float), 1e-9)
+    noise = m**2 / n
+    tau2 = max(float(np.mean((m - 1.0) ** 2) - np.mean(noise)), 0.0)
+    weight = tau2 / (tau2 + noise) if tau2 > 0 else np.zeros(len(m))
+    shrunk = 1.0 + weight * (m - 1.0)
+    shrunk = shrunk / shrunk.mean()
+    flat = max(float(counts.sum()) / len(m), 1e-9)  # full weeks: every bin has equal exposure
+    chi2 = float(np.sum((counts - flat) ** 2 / flat))
+    p = float(st.chi2.sf(chi2, len(m) - 1)) if counts.sum() > 0 else 1.0
+    return shrunk, {
+        "chi2_p_vs_flat": p,
+        "flat_by_test": bool(p > SHRINK_P),
+        "tau": float(np.sqrt(tau2)),
+        "mean_weight_kept": float(np.mean(weight)),
+    }
+
+
 def fit_profile(
-    counts: np.ndarray, hours: np.ndarray, use: np.ndarray
+    counts: np.ndarray,
+    hours: np.ndarray,
+    use: np.ndarray,
+    weight: np.ndarray | None = None,
+    shrinkage: dict[str, Any] | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray]:
-    """Poisson MLE of base x hourly x weekly on per-hour counts (``use`` masks hours in)."""
+    """Poisson MLE of base x hourly x weekly on per-hour counts (``use`` masks hours in), each
+    hour's exposure scaled by the calendar's ``weight``; both profiles then shrunk toward flat
+    (:func:`shrink_toward_flat`, its tests written into ``shrinkage``)."""
     hod, dow = hours % 24, (hours // 24) % 7
+    w = np.ones(len(hours)) if weight is None else weight
+    use = use & (w > 0)
     n = np.zeros((7, 24))
     exposure = np.zeros((7, 24))
     np.add.at(n, (dow[use], hod[use]), counts[use])
-    np.add.at(exposure, (dow[use], hod[use]), 1.0)
+    np.add.at(exposure, (dow[use], hod[use]), w[use])
     hourly, weekly = np.ones(24), np.ones(7)
     seen_h, seen_d = exposure.sum(0) > 0, exposure.sum(1) > 0
     for _ in range(100):
@@ -82,7 +131,13 @@ def fit_profile(
     hourly[~seen_h] = hourly[seen_h].mean()  # never observed: carry the mean, and say so
     weekly[~seen_d] = weekly[seen_d].mean()
     h_mean, w_mean = hourly.mean(), weekly.mean()
-    return float(h_mean * w_mean), hourly / h_mean, weekly / w_mean
+    base = float(h_mean * w_mean)
+    hourly, weekly = hourly / h_mean, weekly / w_mean
+    hourly, hour_test = shrink_toward_flat(hourly, n.sum(0))
+    weekly, week_test = shrink_toward_flat(weekly, n.sum(1))
+    if shrinkage is not None:
+        shrinkage.update(hourly=hour_test, weekly=week_test)
+    return base, hourly, weekly
 
 
 def _burst_rate(t_h: np.ndarray, start: float, ramp: float, tau: float, end: float) -> np.ndarray:
@@ -145,20 +200,32 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(firsts.tolist(), lasts.tolist(), strict=True))
 
 
-def fit_demand(created_h: np.ndarray) -> DemandFit:
-    """Fit the profile and its bursts to creation times (hours from hour 0, a Monday 00:00)."""
+def fit_demand(
+    created_h: np.ndarray, weight_at: Callable[[np.ndarray], np.ndarray] | None = None
+) -> DemandFit:
+    """Fit the profile and its bursts to creation times (hours from hour 0, a Monday 00:00).
+
+    ``weight_at`` gives the calendar's multiplier (level x events) at absolute hours: with it the
+    profile is fitted on top of the level, hours in gaps are left out, and bursts are hours the
+    level and profile cannot explain; days the calendar already marks as events are not bursts.
+    """
     start_h = int(np.floor(created_h.min()))
     end_h = int(np.floor(created_h.max())) + 1
     hours = np.arange(start_h, end_h)
     counts = np.bincount(np.floor(created_h).astype(np.int64) - start_h, minlength=len(hours))
+    weight = None if weight_at is None else np.asarray(weight_at(hours), dtype=float)
     use = np.ones(len(hours), dtype=bool)
     fit: DemandFit | None = None
+    shrinkage: dict[str, Any] = {}
     for _ in range(FIT_ROUNDS):
-        base, hourly, weekly = fit_profile(counts.astype(float), hours, use)
-        fit = DemandFit(base, hourly, weekly, (float(start_h), float(end_h)), (), hours[~use])
+        base, hourly, weekly = fit_profile(counts.astype(float), hours, use, weight, shrinkage)
+        fit = DemandFit(
+            base, hourly, weekly, (float(start_h), float(end_h)), (), hours[~use], weight=weight
+        )
         expected = fit.expected_per_h(hours)
-        p_high = stats.poisson.sf(counts - 1, expected)
+        p_high = stats.poisson.sf(counts - 1, np.maximum(expected, 1e-12))
         flagged = (p_high < BURST_P) & (counts >= BURST_MIN_RATIO * expected)
+        flagged &= counts - expected >= BURST_MIN_EXTRA
         if np.array_equal(~flagged, use):
             break
         use = ~flagged
@@ -176,6 +243,8 @@ def fit_demand(created_h: np.ndarray) -> DemandFit:
         bursts,
         hours[~use],
         seen,
+        shrinkage,
+        weight,
     )
 
 

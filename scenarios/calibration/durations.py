@@ -19,6 +19,7 @@ from scipy import stats
 MAX_FIT_SAMPLE = 4000  # AIC and KS on a random subsample: enough to rank families, fast
 KS_D_OK = 0.05  # largest KS distance accepted as a fit (p-values shrink with n; D does not)
 MIN_DURATION_H = 1e-3  # log-families need positive values
+CONSTANT_REL_SD = 1e-4  # sd of a constant duration, relative to its mean (the schema needs sd > 0)
 FAMILIES: dict[str, Any] = {
     "exponential": stats.expon,
     "lognormal": stats.lognorm,
@@ -67,7 +68,8 @@ class DurationFit:
         """As a scenario distribution mapping ``{dist, mean_h, sd_h}``."""
         if self.dist == "exponential":
             return {"dist": "exponential", "mean_h": round(self.mean_h, 3)}
-        return {"dist": self.dist, "mean_h": round(self.mean_h, 3), "sd_h": round(self.sd_h, 3)}
+        sd = float(f"{self.sd_h:.4g}")  # significant digits: a near-constant sd must stay > 0
+        return {"dist": self.dist, "mean_h": round(self.mean_h, 3), "sd_h": sd}
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -114,9 +116,24 @@ def _mean_sd_on_all(family: str, values: np.ndarray) -> tuple[float, float]:
     return float(values.mean()), float(values.std())
 
 
+def _constant(values: np.ndarray) -> DurationFit:
+    """A duration that never varies (a fixed lead time): a normal with a vanishing sd, since
+    maximum likelihood for any spread family diverges on equal values."""
+    mean = float(values.mean())
+    sd = mean * CONSTANT_REL_SD
+    only = FamilyFit("normal", float("nan"), 0.0, 1.0, mean, sd)
+    return DurationFit(len(values), mean, 0.0, (only,), "normal", mean, sd)
+
+
+def is_constant(values: np.ndarray) -> bool:
+    return bool(np.ptp(values) <= CONSTANT_REL_SD * max(float(np.mean(values)), MIN_DURATION_H))
+
+
 def fit_duration(values_h: np.ndarray, rng: np.random.Generator) -> DurationFit:
     """Rank the families on ``values_h`` by AIC and express the best schema family."""
     values = np.maximum(np.asarray(values_h, dtype=float), MIN_DURATION_H)
+    if is_constant(values):
+        return _constant(values)
     sample = values
     if len(values) > MAX_FIT_SAMPLE:
         sample = rng.choice(values, MAX_FIT_SAMPLE, replace=False)

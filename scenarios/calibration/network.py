@@ -5,12 +5,14 @@ What an order log identifies, and what it does not:
 - Transit (shipped -> delivered) by mode and zone: identified where a lane was used; the history's
   weather and lost parcels are inside these times, so the fitted scenario keeps random storms off
   (and loss at 0) rather than count them twice.
-- Carrier pickup hours (the cut-offs): identified, as the hours at which parcels leave.
+- Carrier pickup hours (the cut-offs): identified where ship times cluster at hours of the day
+  (:mod:`scenarios.calibration.pickups`); evenly spread ship times give hourly pickups and a
+  warning.
 - Pick-to-ship time per warehouse: observed, but it mixes queueing, shifts, picking and the wait
   for the pickup. Pickers, shifts and pick time are not separately identifiable from ship times;
   they are carried over from a template scenario and the backtest checks the combination.
 - Zones: taken from the template when its regions and warehouses carry the log's names; otherwise
-  estimated by clustering the median transit of each region-warehouse lane.
+  bands of each lane's pooled mean transit (:mod:`scenarios.calibration.lanes`).
 """
 
 from __future__ import annotations
@@ -23,12 +25,10 @@ import numpy as np
 import pandas as pd
 
 from scenarios.calibration.durations import DurationFit, fit_duration
+from scenarios.calibration.lanes import Lane, pool_lanes
+from scenarios.calibration.pickups import infer_pickups
 
 MIN_CELL = 50  # delivered orders needed to fit a mode-zone transit
-MIN_LANE = 20  # orders needed to place a lane in a zone
-ZONE_GAP_H = 12.0  # lanes whose median transit differs by more start a new zone
-PICKUP_MIN_SHARE = 0.05  # an hour of day with this share of a mode's shipments is a pickup
-PICKUP_GRID_H = 0.25
 
 
 @dataclass
@@ -42,6 +42,7 @@ class NetworkFit:
     pickup_hours: dict[str, list[float]]
     warehouse_region: dict[str, str]
     notes: list[str] = field(default_factory=list)
+    lanes: list[Lane] = field(default_factory=list)  # estimated zones: every lane, pooled
 
 
 def _zones_from_template(
@@ -57,37 +58,17 @@ def _zones_from_template(
     return zone_to if all(zone_to.values()) else None
 
 
-def _estimate_zones(delivered: pd.DataFrame) -> tuple[dict[str, dict[str, int]], list[str]]:
-    """Cluster lanes by median transit of the busiest mode (other modes rescaled to it)."""
-    transit = delivered["delivered_h"] - delivered["shipped_h"]
-    ref_mode = str(delivered["mode"].value_counts().idxmax())
-    is_ref = delivered["mode"] == ref_mode
-    scale = float(transit[is_ref].median() / transit.median())
-    lanes: dict[tuple[str, str], float] = {}
-    keys = delivered["region"] + "\t" + delivered["warehouse"]
-    for key in sorted(keys.unique().tolist()):
-        mine = (keys == key).to_numpy()
-        region, wh = str(key).split("\t")
-        ref = transit[mine & is_ref.to_numpy()]
-        if len(ref) >= MIN_LANE:
-            lanes[(region, wh)] = float(ref.median())
-        elif mine.sum() >= MIN_LANE or len(lanes) == 0:
-            lanes[(region, wh)] = float(transit[mine].median()) * scale
-    zone_of: dict[tuple[str, str], int] = {}
-    zone, anchor = 0, -np.inf
-    for lane_key, median in sorted(lanes.items(), key=lambda kv: kv[1]):
-        if median > anchor + ZONE_GAP_H:
-            zone, anchor = zone + 1, median
-        zone_of[lane_key] = zone
+def _estimate_zones(
+    delivered: pd.DataFrame, routed: pd.DataFrame
+) -> tuple[dict[str, dict[str, int]], list[Lane], list[str]]:
+    """Zones from the pooled lanes (see :mod:`scenarios.calibration.lanes`): every routed lane
+    kept, thin ones pooled, zones as bands of pooled mean transit."""
+    transit = delivered.assign(transit_h=delivered["delivered_h"] - delivered["shipped_h"])
+    lanes, notes = pool_lanes(transit, routed)
     zone_to: dict[str, dict[str, int]] = {}
-    for (region, wh), z in zone_of.items():
-        zone_to.setdefault(region, {})[wh] = z
-    notes = [
-        f"zones estimated from the median {ref_mode} transit of each region-warehouse lane "
-        f"(a new zone every {ZONE_GAP_H:.0f} h); lanes with fewer than {MIN_LANE} orders are "
-        "left out, so routing cannot use them"
-    ]
-    return zone_to, notes
+    for lane in lanes:
+        zone_to.setdefault(lane.region, {})[lane.origin] = lane.zone
+    return zone_to, lanes, notes
 
 
 def _fill_unobserved(
@@ -122,15 +103,6 @@ def _fill_unobserved(
     return dists, notes
 
 
-def pickup_hours(shipped_hod: np.ndarray) -> list[float]:
-    """Hours of day at which a mode's parcels leave (quarter-hour grid, share >= 5%)."""
-    grid = np.round(shipped_hod / PICKUP_GRID_H) * PICKUP_GRID_H % 24.0
-    values, counts = np.unique(grid, return_counts=True)
-    share = counts / counts.sum()
-    hours = values[share >= PICKUP_MIN_SHARE]
-    return [float(h) for h in (hours if len(hours) else values[[np.argmax(counts)]])]
-
-
 def fit_network(
     orders: pd.DataFrame,
     shipped_hod: np.ndarray,
@@ -145,8 +117,9 @@ def fit_network(
     notes: list[str] = []
     zone_to = _zones_from_template(regions, warehouses, template)
     source = "template"
+    lanes: list[Lane] = []
     if zone_to is None:
-        zone_to, notes = _estimate_zones(delivered)
+        zone_to, lanes, notes = _estimate_zones(delivered, routed)
         source = "estimated"
         for region in regions:
             if region not in zone_to:  # never delivered to: serve it from its busiest warehouse
@@ -184,23 +157,34 @@ def fit_network(
             fill_notes[mode] = {}
 
     shipped = (~orders["shipped_h"].isna()).to_numpy()
-    pickups = {
-        mode: pickup_hours(shipped_hod[shipped & (orders["mode"] == mode).to_numpy()])
+    inferred = {
+        mode: infer_pickups(shipped_hod[shipped & (orders["mode"] == mode).to_numpy()])
         for mode in modes
     }
-    for mode in modes:
-        if not pickups[mode]:
-            pickups[mode] = list(_fallback_mode(template, mode)["pickup_hours"])
+    pickups = {mode: p.hours for mode, p in inferred.items()}
+    notes += [f"{mode} pickups: {p.note}" for mode, p in inferred.items() if not p.shown]
     warehouse_region = {}
+    lane_mean = {(lane.region, lane.origin): lane.pooled_mean_h for lane in lanes}
     for wh in warehouses:
         t_wh = template["warehouses"].get(wh)
-        if t_wh is not None and t_wh["region"] in regions:
+        if wh in regions:  # an origin named as a region stands there (a seller's state)
+            warehouse_region[wh] = wh
+        elif t_wh is not None and t_wh["region"] in regions:
             warehouse_region[wh] = str(t_wh["region"])
-        else:
-            lanes = {r: z[wh] for r, z in zone_to.items() if wh in z}
-            warehouse_region[wh] = min(lanes, key=lambda r: lanes[r]) if lanes else regions[0]
+        else:  # the region its fastest lane reaches (pooled means break zone ties)
+            near = {r: (z[wh], lane_mean.get((r, wh), 0.0)) for r, z in zone_to.items() if wh in z}
+            warehouse_region[wh] = min(near, key=lambda r: near[r]) if near else regions[0]
     return NetworkFit(
-        zone_to, source, n_zones, transit, fits, fill_notes, pickups, warehouse_region, notes
+        zone_to,
+        source,
+        n_zones,
+        transit,
+        fits,
+        fill_notes,
+        pickups,
+        warehouse_region,
+        notes,
+        lanes,
     )
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scenarios.calibration.reading import STATUSES, ReadOptions
 from scenarios.errors import OrderLogError
 
 REQUIRED_COLUMNS = (
@@ -50,7 +51,7 @@ NUMBER_COLUMNS = ("value", "margin", "cost")
 # blank allowed: not yet shipped / delivered, or never routed
 MAY_BE_BLANK: tuple[str, ...] = ("shipped_at", "delivered_at", "warehouse", "mode")
 MAY_BE_BLANK += OPTIONAL_COLUMNS
-STATUSES = ("delivered", "open", "cancelled")
+STRAY_STATUS_ROWS, STRAY_STATUS_SHARE = 5, 0.01  # more rows of one unknown word: not a stray
 TRUE_WORDS = ("true", "1", "yes", "y", "t")
 FALSE_WORDS = ("false", "0", "no", "n", "f", "")
 MAX_CELL_CHARS = 1_000  # a name or a time; a longer cell is a broken file, not an order
@@ -164,7 +165,10 @@ def _as_text(column: pd.Series) -> pd.Series:
     if isinstance(column.dtype, pd.DatetimeTZDtype):
         column = column.map(lambda t: None if pd.isna(t) else t.isoformat())
     cells = column.astype(object)
-    blank = cells.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v)))
+    # None, NaN, and the nullable dtypes' pd.NA / NaT (parquet's Int64 'items' with gaps)
+    blank = cells.map(
+        lambda v: v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v))
+    )
     return cells.where(~blank.astype(bool), "").map(str).str.strip()
 
 
@@ -197,9 +201,59 @@ def _refuse(
     raise OrderLogError(path, f"{row_word} {lines[i]}, column {col}", what)
 
 
-def read_order_log(path: str | Path) -> OrderLog:
+def _local_times(
+    cells: pd.Series, naive: np.ndarray, options: ReadOptions
+) -> tuple[pd.Series, np.ndarray]:
+    """Offset-less cells read as wall time in ``--timezone``: UTC times and offsets in minutes.
+
+    An hour that occurs twice (clocks going back) is read as standard time, since an offset-less
+    log cannot say which; one that never occurs (clocks going forward) is moved to the first
+    valid instant after it.
+    """
+    n = len(cells)
+    utc = pd.Series(pd.NaT, index=cells.index, dtype="datetime64[ns, UTC]")
+    minutes = np.zeros(n)
+    zone = options.zone
+    if zone is None or not naive.any():
+        return utc, minutes
+    wall = pd.to_datetime(cells.where(naive), errors="coerce", format="ISO8601")
+    if isinstance(wall.dtype, pd.DatetimeTZDtype):  # every cell had an offset after all
+        return utc, minutes
+    local = wall.dt.tz_localize(
+        zone, ambiguous=np.zeros(n, dtype=bool), nonexistent="shift_forward"
+    )
+    as_utc = local.dt.tz_convert("UTC")
+    offset = (local.dt.tz_localize(None) - as_utc.dt.tz_localize(None)) / pd.Timedelta(minutes=1)
+    return as_utc, offset.to_numpy(dtype=float, na_value=0.0)
+
+
+def _refuse_foreign_statuses(
+    path: Path, row_word: str, lines: np.ndarray, status: pd.Series
+) -> None:
+    """A status word on more than a few rows is the log's own vocabulary, not a stray typo:
+    dropping those rows would quietly change the history, so the user must map it."""
+    foreign = status[~status.isin(STATUSES)]
+    if foreign.empty:
+        return
+    counts = foreign.value_counts()
+    common = counts[counts > max(STRAY_STATUS_ROWS, STRAY_STATUS_SHARE * len(status))]
+    if common.empty:
+        return
+    word = str(common.index[0])
+    i = int((status == word).to_numpy().argmax())
+    listed = ", ".join(f"{w!r} ({c:,} rows)" for w, c in common.items())
+    raise OrderLogError(
+        path,
+        f"{row_word} {lines[i]}, column status",
+        f"expected {', '.join(STATUSES)}, got {listed}; say what they mean with --status-map "
+        f"{word}=open (or delivered, cancelled)",
+    )
+
+
+def read_order_log(path: str | Path, options: ReadOptions | None = None) -> OrderLog:
     """Read and type a log, or raise :class:`OrderLogError` for the first malformed cell."""
     path = Path(path)
+    options = options or ReadOptions()
     raw, row_word, first_row = _read_raw(path)
     raw.columns = [str(c).strip() for c in raw.columns]
     header = "line 1 (the header)" if row_word == "line" else "header"
@@ -237,17 +291,25 @@ def read_order_log(path: str | Path) -> OrderLog:
     for col in TIME_COLUMNS:
         cells = text[col]
         blank = (cells == "").to_numpy()
-        utc = pd.to_datetime(cells.where(~blank), utc=True, errors="coerce", format="ISO8601")
+        minutes, zoned = _offset_minutes(cells)
+        naive = ~blank & ~zoned if options.zone is not None else np.zeros(len(cells), dtype=bool)
+        utc = pd.to_datetime(
+            cells.where(~blank & ~naive), utc=True, errors="coerce", format="ISO8601"
+        )
+        local_utc, local_minutes = _local_times(cells, naive, options)
+        utc = utc.where(~naive, local_utc)
+        minutes = np.where(naive, local_minutes, minutes)
+        zoned = zoned | naive
         unparsed = ~blank & utc.isna().to_numpy()
         problem(col, unparsed, "expected an ISO-8601 time")
         year = utc.dt.year.to_numpy(dtype=float, na_value=np.nan)
         far = ~blank & ~unparsed & ((year < FIRST_YEAR) | (year > LAST_YEAR))
         problem(col, far, f"expected a time in the years {FIRST_YEAR}-{LAST_YEAR}")
-        minutes, zoned = _offset_minutes(cells)
         problem(
             col,
             ~blank & ~unparsed & ~zoned,
-            "expected a time with its UTC offset, like +01:00 or Z",
+            "expected a time with its UTC offset, like +01:00 or Z (or name the log's time zone "
+            "with --timezone, e.g. --timezone America/Sao_Paulo)",
         )
         if first_offset is None:  # created_at's first row: the log's time zone
             first_offset = float(minutes[0])
@@ -272,6 +334,8 @@ def read_order_log(path: str | Path) -> OrderLog:
         if col == "items":
             fraction = ~np.isnan(number) & (number != np.round(number))
             problem(col, fraction, "expected a whole number")
+        if col in NUMBER_COLUMNS:
+            number = number * options.usd_per_unit  # the twin's money is US dollars
         out[col] = number
     if "is_test" in text:
         word = text["is_test"].str.lower()
@@ -280,8 +344,11 @@ def read_order_log(path: str | Path) -> OrderLog:
     for col in ("order_id", "region", "warehouse", "mode", "channel", "product_class"):
         if col in text:
             out[col] = text[col].to_numpy(dtype=object)
-    for col in ("service_level", "status"):
-        out[col] = text[col].str.lower().to_numpy(dtype=object)
+    out["service_level"] = text["service_level"].str.lower().to_numpy(dtype=object)
+    status = text["status"].str.lower()
+    status = status.map(lambda w: options.status_map.get(w, w))
+    out["status"] = status.to_numpy(dtype=object)
     if problems:
         _refuse(path, row_word, lines, problems)
+    _refuse_foreign_statuses(path, row_word, lines, status.reset_index(drop=True))
     return OrderLog(path=path, frame=pd.DataFrame(out), row_word=row_word)

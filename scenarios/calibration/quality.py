@@ -43,7 +43,7 @@ def _starts_with_marker(values: pd.Series) -> np.ndarray:
     return lowered.str.startswith(TEST_MARKERS).to_numpy()
 
 
-def _reason_masks(log: pd.DataFrame) -> dict[str, np.ndarray]:
+def _reason_masks(log: pd.DataFrame, any_level: bool) -> dict[str, np.ndarray]:
     test = _starts_with_marker(log["order_id"])
     if "is_test" in log:
         test = test | log["is_test"].to_numpy(dtype=bool)
@@ -57,7 +57,8 @@ def _reason_masks(log: pd.DataFrame) -> dict[str, np.ndarray]:
     status = log["status"].to_numpy()
     shipped_ok = ~log["shipped_at"].isna().to_numpy()
     delivered_ok = ~log["delivered_at"].isna().to_numpy()
-    unknown = ~np.isin(log["service_level"].to_numpy(), SERVICE_LEVELS)
+    level = log["service_level"].to_numpy()
+    unknown = (level == "") if any_level else ~np.isin(level, SERVICE_LEVELS)
     unknown = unknown | ~np.isin(status, STATUSES)
     unrouted = (log["warehouse"].to_numpy() == "") | (log["mode"].to_numpy() == "")
     unknown = unknown | (shipped_ok & unrouted)
@@ -85,10 +86,13 @@ def _reason_masks(log: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def clean_log(log: pd.DataFrame) -> CleanLog:
-    """Split a parsed log into trusted orders and dropped rows, each with its reason."""
+def clean_log(log: pd.DataFrame, any_level: bool = False) -> CleanLog:
+    """Split a parsed log into trusted orders and dropped rows, each with its reason.
+
+    ``any_level``: every service-level name is a level (the scenario has a level table);
+    otherwise only the fixed standard / express are known."""
     reason = np.full(len(log), "", dtype=object)
-    for name, mask in _reason_masks(log).items():
+    for name, mask in _reason_masks(log, any_level).items():
         reason[(reason == "") & mask] = name
     keep = reason == ""
     dropped = log.loc[~keep].copy()

@@ -157,9 +157,9 @@ def markdown(report: Mapping[str, Any], scenario_path: str) -> str:
     out += ["## Mix", ""]
     out += _table(["region", "share"], [[r, f"{s:.4f}"] for r, s in report["regions"].items()])
     out += _table(
-        ["channel", "share (regular demand)", "express share", "value multiplier"],
+        ["channel", "share (regular demand)", "level mix", "value multiplier"],
         [
-            [c, v["share"], v["level_mix"].get("express", 0.0), v["value_multiplier"]]
+            [c, v["share"], v.get("level_mix", {}), v["value_multiplier"]]
             for c, v in report["channels"].items()
         ],
     )
@@ -170,15 +170,8 @@ def markdown(report: Mapping[str, Any], scenario_path: str) -> str:
             for p, v in report["product_classes"].items()
         ],
     )
-    promise = report["promise"]
-    out += _table(
-        ["service level", "promise h (median)", "p10-p90 h", "mode"],
-        [
-            [lvl, h, promise["spread_h"].get(lvl, "-"), report["service_mode"][lvl]]
-            for lvl, h in promise["promise_h"].items()
-        ],
-    )
     out += _network_md(report)
+    out += _real_log_md(report)
     out += ["## Carried over from the template (assumptions)", ""]
     out += [f"- {item}" for item in report["carried_over"]] + [""]
     if report["notes"]:
@@ -245,6 +238,98 @@ def _network_md(report: Mapping[str, Any]) -> list[str]:
             for w, p in report.get("pick_to_ship", {}).items()
         ],
     )
+    return out
+
+
+def _real_log_md(report: Mapping[str, Any]) -> list[str]:
+    """Calendar, profile shrinkage, handling, lanes, levels, drift and warnings."""
+    out: list[str] = []
+    if report.get("warnings"):
+        out += ["## Warnings", ""] + [f"- {w}" for w in report["warnings"]] + [""]
+    cal = report.get("calendar")
+    if cal:
+        out += ["## Demand over time (calendar)", ""] + [f"- {n}" for n in cal["notes"]] + [""]
+        out += _table(
+            ["event", "start", "days", "multiplier", "orders", "expected at the level"],
+            [
+                [e["name"], e["start"], e["days"], e["multiplier"], e["orders"], e["expected"]]
+                for e in cal["events"]
+            ],
+        )
+    shrink = report.get("profile_shrinkage") or {}
+    if shrink:
+        out += _table(
+            ["profile", "chi-square p vs flat", "tau", "mean weight kept"],
+            [
+                [k, f"{v['chi2_p_vs_flat']:.2g}", f"{v['tau']:.3f}", f"{v['mean_weight_kept']:.2f}"]
+                for k, v in shrink.items()
+            ],
+        )
+    handling = report.get("handling")
+    if handling:
+        out += ["## Handling (created -> shipped)", "", f"Chosen: **{handling['chosen']}**: "
+                f"{handling['reason']}.", ""]  # fmt: skip
+        out += _table(
+            ["origin", "n", "mean h", "p90 h", "written", "how"],
+            [
+                [
+                    o,
+                    int(handling["observed"][o]["n"]),
+                    f"{handling['observed'][o]['mean_h']:.1f}",
+                    f"{handling['observed'][o]['p90_h']:.1f}",
+                    f.get("chosen"),
+                    f.get("how", ""),
+                ]
+                for o, f in handling["per_origin"].items()
+            ],
+        )
+    lanes = report.get("lanes") or []
+    if lanes:
+        out += ["## Lanes (every lane: fitted, pooled or from its group)", ""]
+        out += _table(
+            [
+                "region",
+                "origin",
+                "orders",
+                "deliveries",
+                "mean h",
+                "pooled mean h",
+                "km",
+                "group",
+                "zone",
+                "status",
+            ],  # fmt: skip
+            [list(lane.values()) for lane in lanes],
+        )
+    levels = report.get("service_levels") or {}
+    if levels:
+        out += ["## Service levels", ""]
+        out += _table(
+            ["level", "promise h", "by region", "mode mix", "urgent", "cancel_p"],
+            [
+                [
+                    n,
+                    v["promise_h"],
+                    v["promise_h_by_region"] or "-",
+                    v["mode_mix"],
+                    v["urgent"],
+                    v["cancel_p"],
+                ]  # fmt: skip
+                for n, v in levels.items()
+            ],
+        )
+    drift = report.get("mix_drift") or {}
+    if drift:
+        out += _table(
+            ["mix", "drifts by month", "chi-square p"],
+            [
+                [k, v["drifts"], "-" if v["p_value"] is None else f"{v['p_value']:.2g}"]
+                for k, v in drift.items()
+            ],  # fmt: skip
+        )
+    if report.get("not_written"):
+        out += ["Fitted, not written (no key in this version's schema): "
+                + ", ".join(report["not_written"]), ""]  # fmt: skip
     return out
 
 

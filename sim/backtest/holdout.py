@@ -24,6 +24,8 @@ from scenarios.build import build
 from scenarios.calibration.clock import LogClock, log_clock, on_engine_clock
 from scenarios.calibration.order_log import OrderLogError, read_order_log
 from scenarios.calibration.quality import clean_log
+from scenarios.calibration.reading import ReadOptions
+from sim.backtest.planner import planner_checks
 from sim.config.compose import load_config, load_policies
 from sim.engine import run
 
@@ -42,7 +44,16 @@ LABELS = {
     "cost_per_order": "cost per order (USD)",
     "ship_time_mean_h": "created -> shipped, mean (h)",
 }
-FRAME_COLUMNS = ("created_h", "promised_h", "shipped_h", "delivered_h", "status")
+FRAME_COLUMNS = (
+    "created_h",
+    "promised_h",
+    "shipped_h",
+    "delivered_h",
+    "status",
+    "region",
+    "warehouse",
+    "service_level",
+)
 
 
 @dataclass(frozen=True)
@@ -84,15 +95,17 @@ class Backtest:
     checks: list[KpiCheck]
     ks: dict[str, Any]
     meta: dict[str, Any] = field(default_factory=dict)
+    planner: dict[str, Any] = field(default_factory=dict)  # per period, region, level, lane
+    demand: dict[str, Any] = field(default_factory=dict)  # the calendar's in-sample / holdout
 
     @property
     def passed(self) -> bool:
         return all(c.passed for c in self.checks) and bool(self.ks["passed"])
 
 
-def load_history(log_path: str, warmup_days: float) -> History:
+def load_history(log_path: str, warmup_days: float, options: ReadOptions | None = None) -> History:
     """Read and clean a log, put it on the engine clock, and fix the compared window."""
-    clean = clean_log(read_order_log(log_path).frame)
+    clean = clean_log(read_order_log(log_path, options).frame, any_level=True)
     if clean.orders.empty:
         raise OrderLogError(log_path, "file", "no orders left after the data-quality checks")
     clock = log_clock(clean.orders)
@@ -242,4 +255,5 @@ def backtest(history: History, sims: list[pd.DataFrame], meta: Mapping[str, Any]
     ks = ks_check(
         delivery_times_h(history.orders, window), [delivery_times_h(s, window) for s in sims]
     )
-    return Backtest(history, sims, checks, ks, dict(meta))
+    planner = planner_checks(history.orders, sims, history.clock, window.start_h, window.end_h)
+    return Backtest(history, sims, checks, ks, dict(meta), planner)

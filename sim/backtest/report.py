@@ -12,12 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim.backtest.holdout import LABELS, Backtest, daily_counts, delivery_times_h
 
-CHARTS = ("daily_volume.png", "delivery_time_cdf.png", "hour_of_week.png")
+CHARTS = (
+    "daily_volume.png",
+    "delivery_time_cdf.png",
+    "hour_of_week.png",
+    "monthly_volume.png",
+)  # dates on every time axis: hour 0 is the log's local midnight
 HISTORY_STYLE: dict[str, Any] = {"color": "black", "lw": 1.6, "label": "history"}
 TWIN_COLOR = "tab:blue"
 
@@ -38,6 +44,8 @@ def to_json(bt: Backtest) -> dict[str, Any]:
         "dropped": bt.history.dropped,
         "kpis": [{k: safe(v) for k, v in vars(c).items()} for c in bt.checks],
         "delivery_time_ks": bt.ks,
+        "planner": bt.planner,
+        "demand": bt.demand,
         **bt.meta,
     }
 
@@ -82,8 +90,99 @@ def markdown(bt: Backtest) -> str:
         + ", ".join(f"{k} {v}" for k, v in bt.history.dropped.items()),
         "",
     ]
+    lines += _planner_lines(bt) + _demand_lines(bt)
     lines += [f"![{name[:-4]}]({name})" for name in CHARTS] + [""]
     return "\n".join(lines)
+
+
+def _num(v: float | None, spec: str) -> str:
+    return "n/a" if v is None or v != v else format(v, spec)
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None or v != v else f"{v:.1%}"
+
+
+def _volume_row(label: str, v: dict[str, Any]) -> str:
+    corr = "n/a" if v.get("correlation") is None else f"{v['correlation']:.3f}"
+    return (
+        f"| {label} | {v['n']} | {v['inside']} ({_pct(v['coverage'])}) | {_pct(v['mape'])} "
+        f"| {corr} | {_pct(v['median_half_width'])} |"
+    )
+
+
+def _planner_lines(bt: Backtest) -> list[str]:
+    p = bt.planner
+    if not p:
+        return []
+    lines = [
+        "## Per period, region, level and lane (twin runs)",
+        "",
+        "| volume per | periods | inside the 90% band | MAPE of the twin | correlation | "
+        "median band half-width |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [_volume_row(freq, v) for freq, v in p["volume"].items()]
+    late = p["late_rate"]
+    lines += [
+        "",
+        f"Late rate (delivered after the promise / delivered with one): history "
+        f"{_pct(late['history'])}, twin {_pct(float(np.nanmean(late['twin'])))}. Cancelled: "
+        f"history {_pct(p['cancel_rate']['history'])}, twin "
+        f"{_pct(float(np.mean(p['cancel_rate']['twin'])))}. Created -> shipped: history mean "
+        f"{p['handling']['history']['mean_h']:.1f} h, p90 {p['handling']['history']['p90_h']:.1f} "
+        f"h; twin {p['handling']['twin']['mean_h']:.1f} h, {p['handling']['twin']['p90_h']:.1f} h.",
+        "",
+        "| region | share history | share twin | late history | late twin | transit history (h) "
+        "| transit twin (h) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for region, share in p["region_shares"].items():
+        late_r = p["late_by_region"].get(region, {})
+        tr = p["transit_by_region"].get(region, {})
+        lines.append(
+            f"| {region} | {_pct(share['history'])} | {_pct(share['twin'])} "
+            f"| {_pct(late_r.get('history'))} | {_pct(late_r.get('twin'))} "
+            f"| {_num(tr.get('history_mean_h'), '.1f')} | {_num(tr.get('twin_mean_h'), '.1f')} |"
+        )
+    lines += ["", "| level | late history | late twin |", "|---|---|---|"]
+    lines += [
+        f"| {level} | {_pct(v['history'])} | {_pct(v['twin'])} |"
+        for level, v in p["late_by_level"].items()
+    ]
+    lines += ["", "| lane | deliveries | transit history (h) | twin (h) | KS D | KS p |",
+              "|---|---|---|---|---|---|"]  # fmt: skip
+    lines += [
+        f"| {x['region']} <- {x['origin']} | {x['deliveries']} | {x['history_mean_h']:.1f} "
+        f"| {x['twin_mean_h']:.1f} | {_num(x['ks_d'], '.3f')} "
+        f"| {_num(x['ks_p'], '.2g')} |"
+        for x in p["lanes"]
+    ]
+    return lines + [""]
+
+
+def _demand_lines(bt: Backtest) -> list[str]:
+    d = bt.demand
+    if not d:
+        return []
+    lines = [
+        "## Demand calendar (2,000 forecast paths of the fitted demand model)",
+        "",
+        "| | periods | inside the 90% band | MAPE | correlation | median band half-width |",
+        "|---|---|---|---|---|---|",
+    ]
+    for freq, v in d.get("in_sample", {}).items():
+        lines.append(_volume_row(f"in-sample, per {freq}", v))
+    h = d.get("holdout")
+    if h:
+        lines.append(_volume_row(f"holdout from {h['fit']['until']}, per month", h))
+        naive = h["naive"]
+        lines += [
+            "",
+            f"Naive forecast (mean of {', '.join(naive['months'])}: {naive['forecast']:.0f} a "
+            f"month): MAPE {_pct(naive['mape'])}; the twin's: {_pct(h['mape'])}.",
+        ]
+    return lines + [""]
 
 
 def _chart(width: float, height: float) -> tuple[Figure, Axes]:
@@ -93,20 +192,46 @@ def _chart(width: float, height: float) -> tuple[Figure, Axes]:
 
 
 def _save(fig: Figure, ax: Axes, path: Path) -> None:
-    ax.legend()
+    if ax.get_legend_handles_labels()[0]:  # a short log has no whole month to draw
+        ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+def _dates(bt: Backtest, hours: np.ndarray) -> Any:
+    """Engine hours as local dates (hour 0 is the log's local midnight)."""
+    return bt.history.clock.origin_local + pd.to_timedelta(hours, unit="h")
 
 
 def _daily_chart(bt: Backtest, path: Path) -> None:
     w = bt.history.window
     sims = np.array([daily_counts(s, w) for s in bt.sims])
-    days = np.arange(sims.shape[1]) + w.start_h / 24.0
+    days = _dates(bt, (np.arange(sims.shape[1]) + 0.5) * 24.0 + w.start_h)
     fig, ax = _chart(8, 3.5)
     ax.fill_between(days, sims.min(0), sims.max(0), color=TWIN_COLOR, alpha=0.25, label="twin")
     ax.plot(days, sims.mean(0), color=TWIN_COLOR, lw=1.2)
     ax.plot(days, daily_counts(bt.history.orders, w), **HISTORY_STYLE)
-    ax.set(xlabel="day from hour 0", ylabel="orders created", title="Orders per day")
+    ax.set(xlabel="date (local)", ylabel="orders created", title="Orders per day")
+    fig.autofmt_xdate()
+    _save(fig, ax, path)
+
+
+def _monthly_chart(bt: Backtest, path: Path) -> None:
+    """Orders per month: history against the twin runs' band, and the holdout forecast's."""
+    fig, ax = _chart(8, 3.5)
+    month = bt.planner.get("volume", {}).get("month")
+    sources = [("twin runs", month, TWIN_COLOR)] if month and month["n"] else []
+    h = bt.demand.get("holdout")
+    if h and h["n"]:
+        sources.append(("holdout forecast", h, "tab:orange"))
+    for label, v, color in sources:
+        x = pd.PeriodIndex(v["periods"], freq="M").to_timestamp()
+        ax.fill_between(x, v["low"], v["high"], color=color, alpha=0.25, label=f"{label}, 90%")
+        ax.plot(x, v["twin"], color=color, lw=1.2)
+        first = label == sources[0][0]
+        ax.plot(x, v["history"], **{**HISTORY_STYLE, "label": "history" if first else None})
+    ax.set(xlabel="month", ylabel="orders created", title="Orders per month")
+    fig.autofmt_xdate()
     _save(fig, ax, path)
 
 
@@ -148,6 +273,7 @@ def write_report(bt: Backtest, out_dir: Path) -> Path:
     _daily_chart(bt, out_dir / CHARTS[0])
     _cdf_chart(bt, out_dir / CHARTS[1])
     _hour_of_week_chart(bt, out_dir / CHARTS[2])
+    _monthly_chart(bt, out_dir / CHARTS[3])
     (out_dir / "backtest.json").write_text(json.dumps(to_json(bt), indent=2) + "\n")
     path = out_dir / "backtest.md"
     path.write_text(markdown(bt))

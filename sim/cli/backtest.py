@@ -13,8 +13,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
+from scenarios.calibration.reading import read_options
+from sim.backtest.forecast import holdout, in_sample
 from sim.backtest.holdout import LABELS, backtest, load_history, scenario_config, simulate
 from sim.backtest.report import write_report
+from sim.cli.calibrate import parse_until
 from sim.cli.errors import BAD_INPUT, EXIT_FAILED, fail
 from sim.config.validate import ConfigError
 from sim.io.safe import path_name
@@ -33,7 +39,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--routing", default="nearest")
     parser.add_argument("--monitoring", default="none")
     parser.add_argument("--out", type=Path, help="report folder (default results/backtest/NAME)")
+    parser.add_argument("--timezone", help="IANA zone of times written without an offset")
+    parser.add_argument("--status-map", help="WORD=delivered|open|cancelled,... (as calibrate)")
+    parser.add_argument("--currency", help="CODE=USD_PER_UNIT (as calibrate)")
+    parser.add_argument(
+        "--holdout-from",
+        help="a holdout: the scenario was fitted before this local date (calibrate --until); "
+        "monthly volumes from it on are scored against the demand forecast's 90%% bands",
+    )
     return parser.parse_args(argv)
+
+
+def weekday_weight(cfg: dict) -> np.ndarray:
+    """The scenario's weekly profile (Monday first, mean 1) for the demand forecast paths."""
+    weekly = np.asarray(cfg["scenario"]["demand"]["weekly_profile"], dtype=float)
+    return weekly / weekly.mean()
 
 
 MAX_REPLICATIONS = 1_000
@@ -48,7 +68,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise ConfigError("--warmup-days", "a number of days >= 0", args.warmup_days)
         if args.out is None:  # the scenario's name becomes a folder name
             path_name("--scenario", args.scenario)
-        history = load_history(args.log, args.warmup_days)
+        options = read_options(args.timezone, args.status_map, args.currency)
+        cut = parse_until(args.holdout_from)
+        history = load_history(args.log, args.warmup_days, options)
         config_dir = str(Path(args.config_dir).resolve()) if args.config_dir else None
         cfg = scenario_config(args.scenario, config_dir, args.routing, args.monitoring)
     except BAD_INPUT as err:  # a bad log or option, or Hydra's own: an unknown scenario name
@@ -67,6 +89,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         "monitoring": args.monitoring,
     }
     result = backtest(history, sims, meta)
+    local = history.clock.origin_local + pd.to_timedelta(history.orders["created_h"], unit="h")
+    weights = weekday_weight(cfg)
+    result.demand["in_sample"] = in_sample(local if cut is None else local[local < cut], weights)
+    if cut is not None:
+        end = local.max().floor("D") + pd.Timedelta(days=1)
+        result.demand["holdout"] = holdout(local, cut, end, weights)
     report = write_report(result, args.out or Path("results") / "backtest" / args.scenario)
     for c in result.checks:
         print(
@@ -77,6 +105,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"  {'delivery time KS distance':<30} {result.ks['d']:.3f} "
         f"(bound {result.ks['bound']:.3f})  {'pass' if result.ks['passed'] else 'FAIL'}"
     )
+    for freq, v in result.planner["volume"].items():
+        print(
+            f"  volume per {freq:<5} {v['inside']}/{v['n']} inside the twin's 90% band, "
+            f"MAPE {v['mape'] if v['mape'] is None else round(100 * v['mape'], 1)}%"
+        )
+    if cut is not None:
+        h = result.demand["holdout"]
+        print(
+            f"  holdout from {cut.date()}: {h['inside']}/{h['n']} months inside the 90% band, "
+            f"median half-width {h['median_half_width']:.0%}, MAPE {h['mape']:.1%} "
+            f"(naive last-3-months {h['naive']['mape']:.1%})"
+        )
     print(f"ordertwin-backtest: {'PASS' if result.passed else 'FAIL'}; report: {report}")
     sys.exit(0 if result.passed else EXIT_FAILED)
 

@@ -16,7 +16,10 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from scenarios.calibration.calibrate import calibrate
+from scenarios.calibration.reading import read_options
 from sim.cli.errors import BAD_INPUT, fail
 from sim.config.compose import load_scenario
 from sim.config.user_folder import user_conf_dir
@@ -39,7 +42,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--template", default="baseline", help="scenario name or YAML path")
     parser.add_argument("--report-dir", type=Path, help="default: results/calibration/NAME")
     parser.add_argument("--force", action="store_true", help="overwrite an existing scenario")
+    parser.add_argument(
+        "--timezone", help="IANA zone of times written without an offset (America/Sao_Paulo)"
+    )
+    parser.add_argument(
+        "--status-map", help="the log's status words: WORD=delivered|open|cancelled,..."
+    )
+    parser.add_argument("--currency", help="the log's currency: CODE=USD_PER_UNIT (BRL=0.3125)")
+    parser.add_argument(
+        "--until", help="fit on orders created before this local date (a holdout backtest)"
+    )
     return parser.parse_args(argv)
+
+
+def parse_until(text: str | None) -> pd.Timestamp | None:
+    if text is None:
+        return None
+    try:
+        return pd.Timestamp.fromisoformat(text)
+    except ValueError:
+        raise ConfigError("--until", "an ISO date like 2018-01-01", text) from None
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -55,20 +77,27 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise ConfigError(
                 "--name", f"a new scenario name ({target} exists; --force)", args.name
             )
+        options = read_options(args.timezone, args.status_map, args.currency)
+        until = parse_until(args.until)
         template = load_scenario(args.template)
-        cal = calibrate(args.log, args.name, template, args.template)
+        cal = calibrate(args.log, args.name, template, args.template, options, until)
     except BAD_INPUT as err:  # a bad log, name or template
         fail("ordertwin-calibrate", err)
     report_dir = args.report_dir or Path("results") / "calibration" / args.name
     report = write_calibration(cal, args.log, args.template, target, report_dir)
     kept, read = cal.report["log"]["orders_kept"], cal.report["log"]["rows_read"]
     print(f"ordertwin-calibrate: {kept:,} of {read:,} rows kept; scenario {args.name}")
+    for warning in cal.warnings:
+        print(f"  warning: {warning}")
     print(f"  scenario: {target}")
     print(f"  report:   {report}")
-    if args.out is not None:
-        print(f"  run it:   ordertwin --config-dir {out_dir} scenario={args.name}")
-    else:
-        print(f"  run it:   ordertwin scenario={args.name}")
+    days = cal.report["log"]["period_days"]
+    where = f"--config-dir {out_dir} " if args.out is not None else ""
+    print(f"  run it:   ordertwin {where}scenario={args.name}")
+    print(
+        f"  the log's period ({days} days from hour 0): ordertwin {where}scenario={args.name} "
+        f"horizon_days={days} warmup_days=0"
+    )
 
 
 if __name__ == "__main__":

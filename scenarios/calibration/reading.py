@@ -1,0 +1,90 @@
+"""How to read a log that is not quite in the format: its time zone, status words and currency.
+
+Real logs write local times without an offset, use their own status words (``canceled``,
+``shipped``, ``invoiced``) and keep values in their own currency. Each is a user's statement, not
+a guess: ``--timezone`` names the IANA zone of offset-less times (daylight saving included, read
+with :mod:`zoneinfo`), ``--status-map`` maps words to delivered / open / cancelled, and
+``--currency CODE=USD_PER_UNIT`` converts values to US dollars. An option given wrong is refused in
+one line naming the option.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from scenarios.errors import ConfigError
+
+STATUSES = ("delivered", "open", "cancelled")
+_CODE = re.compile(r"^[A-Za-z]{3}$")
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """The user's statements about a log; the defaults read the strict format only."""
+
+    timezone: str | None = None  # IANA name for times written without an offset
+    status_map: dict[str, str] = field(default_factory=dict)  # log word -> delivered/open/cancelled
+    currency: str = "USD"  # what the log's values are in
+    usd_per_unit: float = 1.0
+
+    @property
+    def zone(self) -> ZoneInfo | None:
+        return ZoneInfo(self.timezone) if self.timezone else None
+
+
+def parse_timezone(text: str | None) -> str | None:
+    """An IANA zone name that :mod:`zoneinfo` knows, or ConfigError on ``--timezone``."""
+    if text is None:
+        return None
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            "--timezone", "an IANA time zone name like America/Sao_Paulo or Europe/Berlin", text
+        ) from None
+    return text
+
+
+def parse_status_map(text: str | None) -> dict[str, str]:
+    """``word=status,word=status`` (case-insensitive words) into a mapping."""
+    out: dict[str, str] = {}
+    for part in (text or "").split(","):
+        if not part.strip():
+            continue
+        word, eq, status = part.partition("=")
+        word, status = word.strip().lower(), status.strip().lower()
+        if not eq or not word or status not in STATUSES:
+            raise ConfigError(
+                "--status-map", "WORD=STATUS pairs, STATUS one of " + ", ".join(STATUSES), part
+            )
+        out[word] = status
+    return out
+
+
+def parse_currency(text: str | None) -> tuple[str, float]:
+    """``CODE=USD_PER_UNIT`` (``BRL=0.3125``) or ``USD``; the default is USD."""
+    if not text or text.strip().upper() == "USD":
+        return "USD", 1.0
+    code, eq, rate = text.partition("=")
+    try:
+        usd = float(rate)
+    except ValueError:
+        usd = math.nan
+    if not eq or not _CODE.fullmatch(code.strip()) or not (math.isfinite(usd) and usd > 0):
+        raise ConfigError(
+            "--currency",
+            "CODE=USD_PER_UNIT, a 3-letter code and a positive rate (BRL=0.3125)",
+            text,
+        )
+    return code.strip().upper(), usd
+
+
+def read_options(
+    timezone: str | None = None, status_map: str | None = None, currency: str | None = None
+) -> ReadOptions:
+    """The options from their command-line text (each checked, ConfigError on the first bad)."""
+    code, usd = parse_currency(currency)
+    return ReadOptions(parse_timezone(timezone), parse_status_map(status_map), code, usd)
