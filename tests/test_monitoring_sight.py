@@ -111,6 +111,7 @@ def hand_case() -> dict[str, np.ndarray]:
         "cancelled_h": np.array([np.nan, np.nan, 50.0, np.nan, np.nan, np.nan, np.nan]),
         "lost_declared_h": np.array([np.nan, np.nan, np.nan, 90.0, np.nan, np.nan, 80.0]),
         "promised_h": np.full(7, 100.0),
+        "customer_cancelled": np.zeros(7, dtype=bool),  # #2 was cancelled by the system
     }
 
 
