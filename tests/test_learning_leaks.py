@@ -11,11 +11,19 @@ import pytest
 
 import sim.learning.history as history_module
 from policies.routing.features import feature_names
-from policies.routing.router_model import risk_groups
+from policies.routing.router_model import (
+    ModelFileError,
+    load_model,
+    recalibrated,
+    risk_groups,
+    save_model,
+)
 from sim.cli import train as train_cli
-from sim.learning.fit import CALIBRATION_COLUMNS, calibration_table
+from sim.learning.fit import CALIBRATION_COLUMNS, calibration_table, isotonic_map
 from sim.learning.history import simulate_history, survey_labels
 from tests.helpers import world_of
+
+FIXTURE = Path(__file__).with_name("fixtures") / "predictive_small.npz"
 
 SMALL = "scenario.demand.base_rate_per_h=30"
 
@@ -80,3 +88,32 @@ def test_late_risk_keeps_storm_exposed_candidates_apart() -> None:
     rows[2, names.index("storm_at_warehouse")] = 1
     assert risk_groups(rows, names, 4).tolist() == [1, 3, 2]  # mode + 2 when storm-exposed
     assert risk_groups(rows, names, 2).tolist() == [1, 1, 0]  # a model without storm groups
+
+
+def test_isotonic_map_repairs_a_risk_that_runs_high_and_only_where_fitted() -> None:
+    """A residual probability that runs high in its middle (as storm spreads made it) is put
+    right on fresh draws by the map fitted on other draws; the identity stands without a map."""
+    rng = np.random.default_rng(7)
+
+    def draws(n: int) -> tuple[np.ndarray, np.ndarray]:
+        p = rng.uniform(0, 1, n)
+        return p, rng.uniform(0, 1, n) < p**1.6  # true late share below p in the middle
+
+    p_fit, late_fit = draws(100_000)
+    p_new, late_new = draws(100_000)
+    raw = np.array(calibration_table(p_new, late_new))[:, -1]
+    fixed = np.array(
+        calibration_table(recalibrated(p_new, isotonic_map(p_fit, late_fit)), late_new)
+    )[:, -1]
+    assert np.abs(raw).max() > 10.0  # the broken risk is caught...
+    assert np.abs(fixed).max() < 2.0  # ...and repaired on draws the map never saw
+    assert recalibrated(p_new, None) is p_new
+
+
+def test_a_model_file_with_a_falling_risk_map_is_refused(tmp_path: Path) -> None:
+    model = load_model(FIXTURE)
+    assert model.late_risk_map is not None
+    broken = dataclasses.replace(model, late_risk_map=model.late_risk_map[:, ::-1].copy())
+    path = save_model(broken, tmp_path / "m.npz")
+    with pytest.raises(ModelFileError, match="late_risk_map"):
+        load_model(path)

@@ -47,6 +47,9 @@ class RouterModel:
     pseudo_urgency_intercept: float
     feature_names: tuple[str, ...]
     metadata: dict[str, Any]
+    # [2, knots]: a monotone map from the residuals' late probability to the observed late share
+    # on held-out seeds (isotonic); None = the residual probability as it is (older models)
+    late_risk_map: np.ndarray | None = None
 
     @property
     def training_seeds(self) -> tuple[int, ...]:
@@ -56,8 +59,9 @@ class RouterModel:
         self, predicted_h: np.ndarray, slack_h: np.ndarray, group: np.ndarray
     ) -> np.ndarray:
         """P(delivery later than predicted + slack), from the held-out residuals of each
-        candidate's risk group (see :meth:`risk_group`)."""
-        return late_probability(self.residual_quantiles_h, predicted_h, slack_h, group)
+        candidate's risk group (see :meth:`risk_group`), recalibrated on held-out seeds."""
+        p = late_probability(self.residual_quantiles_h, predicted_h, slack_h, group)
+        return recalibrated(p, self.late_risk_map)
 
     def risk_group(self, features: np.ndarray) -> np.ndarray:
         """Each candidate's row of ``residual_quantiles_h``: its mode, plus the number of modes
@@ -98,6 +102,14 @@ def late_probability(
     return out
 
 
+def recalibrated(p: np.ndarray, late_risk_map: np.ndarray | None) -> np.ndarray:
+    """``p`` through a monotone ``[2, knots]`` map (piecewise linear, flat beyond its ends), as
+    an isotonic regression predicts; ``p`` unchanged without a map."""
+    if late_risk_map is None or late_risk_map.shape[1] == 0:
+        return p
+    return np.interp(p, late_risk_map[0], late_risk_map[1])
+
+
 def content_hash(header: dict[str, Any], arrays: dict[str, np.ndarray]) -> str:
     """SHA-256 of the header (without its hash) and every array's name, dtype, shape and bytes."""
     digest = hashlib.sha256()
@@ -130,6 +142,8 @@ def save_model(model: RouterModel, path: Path) -> Path:
         with os.fdopen(fd, "wb") as out:
             arrays: dict[str, Any] = {f"tree_{k}": v for k, v in model.delivery.arrays().items()}
             arrays["residual_quantiles_h"] = model.residual_quantiles_h
+            if model.late_risk_map is not None:
+                arrays["late_risk_map"] = model.late_risk_map
             header[HASH_KEY] = content_hash(header, arrays)
             arrays["header"] = np.array(json.dumps(header))
             np.savez(out, **arrays)  # plain dtypes only: loads with allow_pickle=False
@@ -139,6 +153,16 @@ def save_model(model: RouterModel, path: Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _risk_map(array: np.ndarray | None) -> np.ndarray | None:
+    """The stored recalibration map, checked: two rows, knots rising, shares in [0, 1]."""
+    if array is None:
+        return None
+    m = np.asarray(array, dtype=np.float64)
+    if m.ndim != 2 or m.shape[0] != 2 or np.any(np.diff(m[0]) < 0) or np.any((m < 0) | (m > 1)):
+        raise ValueError("late_risk_map: expected 2 rows of rising knots in [0, 1]")
+    return m
 
 
 def _umask() -> int:
@@ -170,6 +194,7 @@ def load_model(path: Path) -> RouterModel:
             pseudo_urgency_intercept=float(header["pseudo_urgency_intercept"]),
             feature_names=tuple(str(n) for n in header["feature_names"]),
             metadata=dict(header["metadata"]),
+            late_risk_map=_risk_map(arrays.get("late_risk_map")),
         )
     except ModelFileError:
         raise

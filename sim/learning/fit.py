@@ -20,6 +20,7 @@ import numpy as np
 import sklearn
 from scipy import special
 from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 from policies.routing.features import feature_names
@@ -29,6 +30,7 @@ from policies.routing.router_model import (
     RESIDUAL_QUANTILES,
     RouterModel,
     late_probability,
+    recalibrated,
     risk_groups,
 )
 from scenarios.world import World
@@ -78,7 +80,14 @@ def train(
         mine = origin == seed
         q = residual_quantiles(residual[~mine], group[~mine], n_groups)
         p_late[mine] = late_probability(q, held_out[mine], slack[mine], group[mine])
-    calibration = calibration_table(p_late, y > slack)
+    late = y > slack
+    # the residual probability, recalibrated by an isotonic map; its calibration table is
+    # measured on each seed through a map fitted on the *other* seeds (nested cross-fitting)
+    p_cal = np.empty(len(y))
+    for seed in seeds:
+        mine = origin == seed
+        p_cal[mine] = recalibrated(p_late[mine], isotonic_map(p_late[~mine], late[~mine]))
+    calibration = calibration_table(p_cal, late)
     logit = special.logit(np.clip(history.signal, 1e-6, 1 - 1e-6))[:, None]
     pseudo_model = LogisticRegression().fit(logit, history.pseudo_urgent)
     p = pseudo_model.predict_proba(logit)[:, 1]
@@ -103,7 +112,16 @@ def train(
         pseudo_urgency_intercept=float(pseudo_model.intercept_[0]),
         feature_names=feature_names(world.mode_names),
         metadata=metadata,
+        late_risk_map=isotonic_map(p_late, late),
     )
+
+
+def isotonic_map(p: np.ndarray, late: np.ndarray) -> np.ndarray:
+    """``[2, knots]``: the isotonic (monotone, least-squares) fit of the late outcome on ``p``,
+    as :func:`policies.routing.router_model.recalibrated` applies it. Residual quantiles pooled
+    per risk group miss how spread varies with the prediction; this puts that back."""
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(p, late)
+    return np.stack([iso.X_thresholds_, iso.y_thresholds_]).astype(np.float64)
 
 
 def residual_quantiles(residual: np.ndarray, group: np.ndarray, n_groups: int) -> np.ndarray:
