@@ -360,6 +360,17 @@ def test_model_cache_file_name_is_no_path(monkeypatch: pytest.MonkeyPatch, tmp_p
     assert path.parent == tmp_path and ".." not in path.name
 
 
+def test_model_cache_key_follows_the_training_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model cached by an older ordertwin is not reused after an upgrade changed training."""
+    from sim.config.compose import load_world
+
+    world = load_world("scenario=mmc")
+    before = cache.cache_key(world, (1, 2), 1.0)
+    assert cache.cache_key(world, (1, 2), 1.0) == before
+    monkeypatch.setattr(cache, "training_code_digest", lambda: "changed training code")
+    assert cache.cache_key(world, (1, 2), 1.0) != before
+
+
 # -- HTML injection
 
 

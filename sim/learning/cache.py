@@ -75,8 +75,28 @@ def cache_key(world: World, seeds: tuple[int, ...], days: float) -> str:
 
     from sim.learning.fit import MODEL_PARAMS
 
-    spec = (world, seeds, days, MODEL_PARAMS, feature_names(world.mode_names), sklearn.__version__)
+    spec = (
+        world,
+        seeds,
+        days,
+        MODEL_PARAMS,
+        feature_names(world.mode_names),
+        sklearn.__version__,
+        training_code_digest(),
+    )
     return hashlib.sha256(pickle.dumps(spec)).hexdigest()
+
+
+def training_code_digest() -> str:
+    """SHA-256 of the code that makes a model (history, fitting, the model format): a model
+    cached by an older ordertwin is trained again, never silently reused after an upgrade."""
+    from policies.routing import features, router_model
+    from sim.learning import fit, history
+
+    digest = hashlib.sha256()
+    for module in (history, fit, router_model, features):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()
 
 
 def train(world: World, seeds: tuple[int, ...], days: float) -> RouterModel:
