@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import os
 import pickle
@@ -63,7 +64,10 @@ def cache_lock(path: Path) -> Iterator[None]:
 def cache_path(world: World, seeds: tuple[int, ...], days: float) -> Path:
     """Where the model for this exact world and training set is cached (the key hashes the
     pickled *specification*; nothing is ever unpickled)."""
-    key = cache_key(world, seeds, days)
+    return _path_for(world, cache_key(world, seeds, days))
+
+
+def _path_for(world: World, key: str) -> Path:
     root = Path(os.environ.get(MODEL_CACHE_ENV, DEFAULT_CACHE))
     name = _UNSAFE.sub("_", world.name)[:60]  # the scenario's name is no path
     return root / f"predictive-{name}-{key[:16]}.npz"
@@ -87,6 +91,7 @@ def cache_key(world: World, seeds: tuple[int, ...], days: float) -> str:
     return hashlib.sha256(pickle.dumps(spec)).hexdigest()
 
 
+@functools.cache
 def training_code_digest() -> str:
     """SHA-256 of the code that makes a model (history, fitting, the model format): a model
     cached by an older ordertwin is trained again, never silently reused after an upgrade."""
@@ -110,8 +115,8 @@ def train(world: World, seeds: tuple[int, ...], days: float) -> RouterModel:
 def model_for(world: World, seeds: tuple[int, ...], days: float) -> RouterModel:
     """The cached model for this world and training set, trained (and said so) if missing,
     unreadable, or made for something else."""
-    path = cache_path(world, seeds, days)
-    key = cache_key(world, seeds, days)
+    key = cache_key(world, seeds, days)  # pickles the world: once
+    path = _path_for(world, key)
     with cache_lock(path):  # parallel sweep jobs: one trains, the others wait
         why = "no model given"
         if path.is_file():
