@@ -495,6 +495,10 @@ class Simulation:
         warehouse = np.asarray(decision.warehouse, dtype=np.int64)
         mode = np.asarray(decision.mode, dtype=np.int64)
         self._check_decision(idx, warehouse, mode)
+        if len(idx) == 1:  # arrivals routed one by one (no allocation waves): plain scalars
+            urgent = None if decision.priority is None else np.asarray(decision.priority, bool)
+            self._carry_out(int(idx[0]), int(warehouse[0]), int(mode[0]), urgent)
+            return
         book, now = self.book, self.env.now
         book.warehouse[idx] = warehouse
         book.mode[idx] = mode
@@ -508,12 +512,30 @@ class Simulation:
             priority = np.where(urgent, HIGH_PRIORITY, NORMAL_PRIORITY).tolist()
             book.prioritised[idx[urgent]] = True
         for order, w, rank in zip(idx.tolist(), warehouse.tolist(), priority, strict=True):
-            ops = self.warehouses[w]
-            if ops.try_reserve(order):
-                self.stock.note_allocation(order, w)
-                ops.enqueue(order, rank)
-            else:
-                self._stockout(order, w)
+            self._dispatch(order, w, rank)
+
+    def _carry_out(self, order: int, w: int, mode: int, urgent: np.ndarray | None) -> None:
+        """:meth:`_route`'s bookkeeping for a batch of one order, on scalars."""
+        book = self.book
+        book.warehouse[order] = w
+        book.mode[order] = mode
+        book.zone[order] = self.world.zone[self.orders.region[order], w]
+        if math.isnan(book.routed_h[order]):
+            book.routed_h[order] = self.env.now
+        rank = NORMAL_PRIORITY
+        if urgent is not None and urgent[0]:
+            rank = HIGH_PRIORITY
+            book.prioritised[order] = True
+        self._dispatch(order, w, rank)
+
+    def _dispatch(self, order: int, w: int, rank: int) -> None:
+        """Reserve the routed order's stock and queue it for a picker, or handle the stock-out."""
+        ops = self.warehouses[w]
+        if ops.try_reserve(order):
+            self.stock.note_allocation(order, w)
+            ops.enqueue(order, rank)
+        else:
+            self._stockout(order, w)
 
     def _check_decision(self, idx: np.ndarray, warehouse: np.ndarray, mode: np.ndarray) -> None:
         name = getattr(self.routing, "name", type(self.routing).__name__)
@@ -522,11 +544,19 @@ class Simulation:
                 f"routing {name!r} returned {warehouse.shape}/{mode.shape} "
                 f"decisions for {len(idx)} orders"
             )
-        if ((warehouse < 0) | (warehouse >= len(self.warehouses))).any() or (
-            (mode < 0) | (mode >= len(self.world.modes))
-        ).any():
+        if len(idx) == 1:  # the same checks on scalars
+            w, m = int(warehouse[0]), int(mode[0])
+            known = 0 <= w < len(self.warehouses) and 0 <= m < len(self.world.modes)
+            serves = known and self.world.zone[self.orders.region[int(idx[0])], w] != 0
+        else:
+            known = not (
+                ((warehouse < 0) | (warehouse >= len(self.warehouses))).any()
+                or ((mode < 0) | (mode >= len(self.world.modes))).any()
+            )
+            serves = known and not (self.world.zone[self.orders.region[idx], warehouse] == 0).any()
+        if not known:
             raise PolicyError(f"routing {name!r} chose an unknown warehouse or mode")
-        if (self.world.zone[self.orders.region[idx], warehouse] == 0).any():
+        if not serves:
             raise PolicyError(f"routing {name!r} chose a warehouse that does not serve the region")
 
     def _stockout(self, order: int, w: int) -> None:
