@@ -1,7 +1,8 @@
-"""Arrivals routed one by one (no allocation waves) take scalar paths: the nearest router's
-``route_one`` and the engine's checks and bookkeeping for a batch of one. They decide and
-refuse exactly as the vectorised code: compared on random one-order batches, and a router that
-returns a bad decision is refused on either path."""
+"""Scalar per-order paths decide exactly as the code they short-cut. Arrivals routed one by one
+(no allocation waves) go through the nearest router's ``route_one`` and the engine's checks and
+bookkeeping for a batch of one: compared with the vectorised route on random one-order batches,
+and a router that returns a bad decision is refused on either path. A picker's remembered
+working span answers as the plain shift-and-outage check at every hour."""
 
 from __future__ import annotations
 
@@ -123,3 +124,39 @@ def test_a_bad_decision_is_refused_one_by_one_and_in_waves(
         world = dataclasses.replace(world, zone=zone)
     with pytest.raises(PolicyError, match=message):
         run(world, Returns(decide), NoMonitoring(), seed=1, horizon_days=1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([0.0, 6.0, 16.5, 22.0, 23.75]), st.sampled_from([4.0, 10.5, 8.25])
+        ),
+        max_size=3,
+    ),
+    st.lists(st.tuples(st.floats(0, 200), st.floats(0.1, 30)), max_size=3),
+    st.integers(0, 2**32 - 1),
+)
+def test_a_pickers_known_working_span_never_outlives_its_shift(
+    shifts: list[tuple[float, float]], outages: list[tuple[float, float]], seed: int
+) -> None:
+    """Asked before every pick, ``hours_until_on`` remembers when a picker works until; at
+    every hour, shift ends and outage starts included (and a hair either side), it answers as
+    the plain check does."""
+    from sim.engine.availability import Availability
+    from sim.engine.warehouse import WarehouseOps
+
+    availability = Availability.__new__(Availability)
+    availability._outages = [[(start, start + length) for start, length in outages]]
+    ops = WarehouseOps.__new__(WarehouseOps)
+    ops.availability, ops.index = availability, 0
+    ops._on_intervals = [[(start, start + length) for start, length in shifts]] if shifts else []
+    ops._on_span = [(np.inf, -np.inf)]
+    rng = np.random.default_rng(seed)
+    ends = [end for _, end in ops._on_intervals[0]] if shifts else []
+    marks = [end + 24.0 * day for end in ends for day in range(9)]
+    marks += [t for start, end in availability._outages[0] for t in (start, end)]
+    hours = np.concatenate([rng.uniform(0, 220, 60), marks])
+    hours = np.sort(np.concatenate([hours, hours - 1e-9, hours + 1e-9, hours - 1e-6]))
+    for t in hours[hours >= 0].tolist():
+        assert ops.hours_until_on(0, t) == ops._hours_until_on(0, t), t

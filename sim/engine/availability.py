@@ -35,6 +35,10 @@ class Availability:
                 return end
         return None
 
+    def next_outage_start_h(self, warehouse: int, t_h: float) -> float:
+        """When the next outage of ``warehouse`` after ``t_h`` starts (inf: none)."""
+        return min((start for start, _ in self._outages[warehouse] if start > t_h), default=np.inf)
+
     def site_down(self, warehouse: int, t_h: float) -> bool:
         return self.outage_end_h(warehouse, t_h) is not None
 

@@ -26,6 +26,9 @@ from sim.engine.ledger import StockLedger
 from sim.engine.orderbook import OrderBook
 
 NORMAL_PRIORITY = 1
+# a picker's known working span ends this much before its shift's end (or an outage's start),
+# so that rounding in hour-of-day arithmetic can never extend it past the exact check
+ON_SPAN_MARGIN_H = 1e-6
 HIGH_PRIORITY = 0
 
 
@@ -68,6 +71,8 @@ class WarehouseOps:
         self._on_intervals = self._shift_intervals()
         n_pickers = spec.pickers if not spec.shifts else max(s.pickers for s in spec.shifts)
         self._in_hand = [-1] * n_pickers  # per picker: the order being picked, -1 none
+        # per picker: hours [since, until) it is known to work (asked before every pick)
+        self._on_span = [(np.inf, -np.inf)] * n_pickers
         self._handling = spec.handling  # None: pickers; else each order's handover delay
         self._in_handling: set[int] = set()
         for k in range(n_pickers if self._handling is None else 0):
@@ -244,10 +249,36 @@ class WarehouseOps:
         ]
 
     def hours_until_on(self, picker: int, t_h: float) -> float:
-        """0 if the picker works at ``t_h``, otherwise hours until it next does."""
+        """0 if the picker works at ``t_h``, otherwise hours until it next does; once found at
+        work, known to be until its shift ends or an outage starts."""
+        since, until = self._on_span[picker]
+        if since <= t_h < until:
+            return 0.0
+        wait = self._hours_until_on(picker, t_h)
+        if wait == 0.0:
+            self._on_span[picker] = (t_h, self._on_until_h(picker, t_h) - ON_SPAN_MARGIN_H)
+        return wait
+
+    def _on_until_h(self, picker: int, t_h: float) -> float:
+        """For a picker at work at ``t_h``: when its shift covering ``t_h`` ends (the longest of
+        those covering it) or the site's next outage starts, whichever is first."""
+        until = self.availability.next_outage_start_h(self.index, t_h)
+        if self._on_intervals:
+            hour = t_h % 24.0
+            day = t_h - hour  # exact: a multiple of 24
+            ends = [day + end for start, end in self._on_intervals[picker] if start <= hour < end]
+            ends += [
+                day - 24.0 + end
+                for start, end in self._on_intervals[picker]
+                if start <= hour + 24.0 < end
+            ]
+            until = min(until, max(ends))
+        return until
+
+    def _hours_until_on(self, picker: int, t_h: float) -> float:
         outage_end = self.availability.outage_end_h(self.index, t_h)
         if outage_end is not None:
-            return outage_end - t_h + self.hours_until_on(picker, outage_end)
+            return outage_end - t_h + self._hours_until_on(picker, outage_end)
         if not self._on_intervals:
             return 0.0
         hour = t_h % 24.0
