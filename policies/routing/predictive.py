@@ -158,8 +158,7 @@ class PredictiveRouting:
         nearest = np.where(serves, est.zone, NOT_SERVED).min(axis=1)
         serves &= est.zone <= nearest[:, None] + self.max_detour_zones
         if n_wh > self.max_warehouses:
-            # a row with no more warehouses left than may be scored keeps them all: they are its
-            # only finite closeness values, however the sort breaks ties
+            # the first few of each row's sort: the same as ranking every warehouse by it
             soonest = np.fmin.reduce(est.eta_h, axis=2)  # NaN only where not served
             closeness = np.where(serves, est.zone + soonest / 1e4, np.inf)
             closest = np.argsort(closeness, axis=1)[:, : self.max_warehouses]
