@@ -38,6 +38,7 @@ from sim.engine.orderbook import OrderBook
 from sim.engine.promotions import PromotionPauses
 from sim.engine.result import FinishedRun, Records, Rows, RunResult, TimeSeries, events_scheduled
 from sim.engine.sink import CollectedOrders, OrderSink
+from sim.engine.snapshot_state import SnapshotRequest, capture
 from sim.engine.stock_view import StockVisibility
 from sim.engine.streams import RandomStreams
 from sim.engine.views import ActionRequests, PublishedMonitorView, Readings, frozen, read_only
@@ -73,6 +74,7 @@ class Simulation:
         progress: ProgressCallback | None = None,
         cooldown_days: float = DEFAULT_COOLDOWN_DAYS,
         sink: OrderSink | None = None,
+        snapshot: SnapshotRequest | None = None,
     ) -> None:
         self.world = world
         self.routing = routing
@@ -177,6 +179,8 @@ class Simulation:
         self.env.process(self._cool_down())
         if progress is not None:
             self.env.process(self._progress())
+        if snapshot is not None:
+            self.env.process(self._snapshot(snapshot))
 
     # -- processes -----------------------------------------------------------------------------
     def _allocation(self) -> Generator[Any, Any, None]:
@@ -362,6 +366,11 @@ class Simulation:
 
     def _lost_margin(self, idx: np.ndarray) -> np.ndarray:
         return self.world.costs.unserved_margin_loss_p * self.orders.margin_usd[idx]
+
+    def _snapshot(self, request: SnapshotRequest) -> Generator[Any, Any, None]:
+        """Hand the OMS's view of the network at ``request.at_h`` over (reads only)."""
+        yield self.env.timeout(request.at_h - self.env.now)
+        request.deliver(capture(self))
 
     def _progress(self) -> Generator[Any, Any, None]:
         assert self.progress is not None
@@ -636,6 +645,7 @@ def run(
     progress: ProgressCallback | None = None,
     cooldown_days: float = DEFAULT_COOLDOWN_DAYS,
     sink: OrderSink | None = None,
+    snapshot: SnapshotRequest | None = None,
 ) -> RunResult:
     """Simulate one replication and return its records (invariants already checked).
 
@@ -643,6 +653,7 @@ def run(
     horizon (arrivals continuing) until they are all resolved or ``cooldown_days`` have passed.
     Finished orders' records go to ``sink`` as the run goes (by default they are collected and
     returned in ``RunResult.orders``; with a sink of your own ``RunResult.orders`` is empty).
+    With ``snapshot``, the OMS's view at its hour is handed to its callback as the run passes it.
     """
     return Simulation(
         world,
@@ -655,4 +666,5 @@ def run(
         progress,
         cooldown_days,
         sink,
+        snapshot,
     ).run()

@@ -53,6 +53,9 @@ class WarehouseOps:
         self.on_hand = spec.stock_initial.copy()
         self.units = StockLedger(self.on_hand)  # movements, kept apart from on_hand
         self.on_order = np.zeros_like(self.on_hand)
+        # purchase orders not yet received, by number: (due hour, product, units) — the OMS's own
+        self.inbound: dict[int, tuple[float, int, int]] = {}
+        self._po_number = 0
         self.min_on_hand = self.on_hand.copy()
         self.backordered_units = np.zeros_like(self.on_hand)
         self.backorders: list[deque[int]] = [deque() for _ in range(len(self.on_hand))]
@@ -128,12 +131,21 @@ class WarehouseOps:
         position = self.on_hand[product] + self.on_order[product] - self.backordered_units[product]
         if s_point >= 0 and position <= s_point:
             quantity = int(self.spec.order_up_to[product] - position)
-            self.on_order[product] += quantity
             self.replenishments += 1
-            self.env.process(self._replenish(product, quantity))
+            self.expect(product, quantity, self.spec.replenish_lead_time_h)
 
-    def _replenish(self, product: int, quantity: int) -> Generator[Any, Any, None]:
-        yield self.env.timeout(self.spec.replenish_lead_time_h)
+    def expect(self, product: int, quantity: int, lead_h: float) -> None:
+        """Place a purchase order for ``quantity`` units of ``product`` arriving in ``lead_h``."""
+        self.on_order[product] += quantity
+        self._po_number += 1
+        self.inbound[self._po_number] = (self.env.now + lead_h, product, quantity)
+        self.env.process(self._replenish(product, quantity, lead_h, self._po_number))
+
+    def _replenish(
+        self, product: int, quantity: int, lead_h: float, number: int
+    ) -> Generator[Any, Any, None]:
+        yield self.env.timeout(lead_h)
+        del self.inbound[number]
         self.on_order[product] -= quantity
         self.on_hand[product] += quantity
         self.units.received[product] += quantity
