@@ -36,9 +36,10 @@ from sim.engine.interventions import Interventions
 from sim.engine.invariants import check_counts, check_places, check_stock
 from sim.engine.orderbook import OrderBook
 from sim.engine.promotions import PromotionPauses
+from sim.engine.restart import condition_weather, place
 from sim.engine.result import FinishedRun, Records, Rows, RunResult, TimeSeries, events_scheduled
 from sim.engine.sink import CollectedOrders, OrderSink
-from sim.engine.snapshot_state import SnapshotRequest, capture
+from sim.engine.snapshot_state import SnapshotRequest, SnapshotState, capture
 from sim.engine.stock_view import StockVisibility
 from sim.engine.streams import RandomStreams
 from sim.engine.views import ActionRequests, PublishedMonitorView, Readings, frozen, read_only
@@ -75,6 +76,7 @@ class Simulation:
         cooldown_days: float = DEFAULT_COOLDOWN_DAYS,
         sink: OrderSink | None = None,
         snapshot: SnapshotRequest | None = None,
+        start: SnapshotState | None = None,
     ) -> None:
         self.world = world
         self.routing = routing
@@ -91,6 +93,11 @@ class Simulation:
         self.storms, self.forecasts = generate_weather(
             world, self.limit_h + world.weather.forecast_lead_h, self.streams
         )
+        self.start_h = 0.0 if start is None else start.snapshot_h  # the clock's first hour
+        if start is not None:  # the snapshot's forecasts were out; storms follow them
+            self.storms, self.forecasts = condition_weather(
+                world, self.storms, self.forecasts, start, seed
+            )
         expected = expected_orders(world, self.limit_h)
         self.window = Window(int(CAPACITY_SLACK * expected + 6 * math.sqrt(expected)) + 1024)
         self.orders = OrderStream.in_window(self.window)
@@ -111,7 +118,7 @@ class Simulation:
             self.warmup_h,
             self.horizon_h,
         )
-        self.env = simpy.Environment()
+        self.env = simpy.Environment(initial_time=self.start_h)
         availability = Availability(world, self.storms)
         self.carriers = CarrierOps(self.env, world, self.book, self.orders, availability)
         self.warehouses = [
@@ -181,12 +188,16 @@ class Simulation:
             self.env.process(self._progress())
         if snapshot is not None:
             self.env.process(self._snapshot(snapshot))
+        self.snapshot_ids = np.zeros(0, dtype=np.int64)  # started from a snapshot: its order ids
+        if start is not None:
+            self._days_drawn = int(self.start_h // 24.0)  # new demand: from the snapshot on
+            self.snapshot_ids = place(self, start, seed)
 
     # -- processes -----------------------------------------------------------------------------
     def _allocation(self) -> Generator[Any, Any, None]:
         """Route arrivals: in allocation waves (with the re-routes that are due), or one by one."""
         env, wave = self.env, self.world.allocation_wave_h
-        i = 0
+        i = self._arrived  # (a run from a snapshot: its orders arrived before the start)
         if wave > 0:
             while True:
                 yield env.timeout(wave)
@@ -215,7 +226,11 @@ class Simulation:
             day = day_orders(world, self._days_drawn, self.streams)
             self._days_drawn += 1
             keep = int(np.searchsorted(day["created_h"], self.limit_h, side="left"))
-            day = {k: v[:keep] for k, v in day.items()}
+            first = 0  # from a snapshot: the orders before it are the snapshot's
+            if self.start_h > 0:
+                first = int(np.searchsorted(day["created_h"][:keep], self.start_h, side="right"))
+            day = {k: v[first:keep] for k, v in day.items()}
+            keep -= first
             lo, hi = self.n_orders, self.n_orders + keep
             self.window.open(hi)
             self.orders.put(lo, day)
@@ -316,7 +331,7 @@ class Simulation:
         had gone on to it. Otherwise the run goes on until the last delivery has happened.
         """
         env, book = self.env, self.book
-        yield env.timeout(self.horizon_h)
+        yield env.timeout(self.horizon_h - self.start_h)
         self._draw_through(self.horizon_h)
         lo = self._recorded
         created = self.orders.created_h[lo : self.n_orders]
@@ -370,6 +385,7 @@ class Simulation:
     def _snapshot(self, request: SnapshotRequest) -> Generator[Any, Any, None]:
         """Hand the OMS's view of the network at ``request.at_h`` over (reads only)."""
         yield self.env.timeout(request.at_h - self.env.now)
+        yield self.env.timeout(0.0)  # after what was due at that hour (an allocation wave, say)
         request.deliver(capture(self))
 
     def _progress(self) -> Generator[Any, Any, None]:
@@ -646,6 +662,7 @@ def run(
     cooldown_days: float = DEFAULT_COOLDOWN_DAYS,
     sink: OrderSink | None = None,
     snapshot: SnapshotRequest | None = None,
+    start: SnapshotState | None = None,
 ) -> RunResult:
     """Simulate one replication and return its records (invariants already checked).
 
@@ -654,6 +671,8 @@ def run(
     Finished orders' records go to ``sink`` as the run goes (by default they are collected and
     returned in ``RunResult.orders``; with a sink of your own ``RunResult.orders`` is empty).
     With ``snapshot``, the OMS's view at its hour is handed to its callback as the run passes it.
+    With ``start``, the run starts from that snapshot (:mod:`sim.engine.restart`): its clock at
+    the snapshot's hour, horizon and warm-up still counted from hour 0.
     """
     return Simulation(
         world,
@@ -667,4 +686,5 @@ def run(
         cooldown_days,
         sink,
         snapshot,
+        start,
     ).run()

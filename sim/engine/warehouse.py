@@ -73,6 +73,7 @@ class WarehouseOps:
         self._in_hand = [-1] * n_pickers  # per picker: the order being picked, -1 none
         self._handling = spec.handling  # None: pickers; else each order's handover delay
         self._in_handling: set[int] = set()
+        self._resumed: dict[int, float] = {}  # picker -> hours left of the pick in its hand
         for k in range(n_pickers if self._handling is None else 0):
             env.process(self._picker(k))
 
@@ -244,6 +245,43 @@ class WarehouseOps:
         self.book.stage[order] = Stage.PACKED
         self.on_packed(order)
 
+    # -- a run started from a snapshot -----------------------------------------------------------
+    def restock(self, on_hand: np.ndarray) -> None:
+        """Start from ``on_hand`` units by product instead of the scenario's initial stock."""
+        self.on_hand = np.asarray(on_hand, dtype=self.on_hand.dtype).copy()
+        self.units = StockLedger(self.on_hand)
+        self.min_on_hand = self.on_hand.copy()
+
+    def resume(self, order: int, remaining_h: float) -> None:
+        """An order already being picked (or handled) at the start: done in ``remaining_h``.
+        Held by a free picker; with none free (a real snapshot may say more than the shift
+        has), it goes to the front of the queue with ``remaining_h`` as its pick time."""
+        book = self.book
+        if self._handling is not None:
+            book.stage[order] = Stage.PICKING
+            self.busy += 1
+            self._in_handling.add(order)
+            self.env.timeout(remaining_h).callbacks.append(lambda _event: self._handed(order))
+            return
+        free = [k for k, held in enumerate(self._in_hand) if held < 0]
+        if not free:
+            self.pick_h[order] = remaining_h
+            self.enqueue(order, HIGH_PRIORITY)
+            return
+        book.stage[order] = Stage.PICKING
+        self.busy += 1
+        self._in_hand[free[0]] = order
+        self._resumed[free[0]] = remaining_h
+
+    def _put_down(self, k: int) -> None:
+        """Picker ``k`` finishes the resumed order in its hand."""
+        order = self._in_hand[k]
+        self._in_hand[k] = -1
+        self.busy -= 1
+        self.book.picked_h[order] = self.env.now
+        self.book.stage[order] = Stage.PACKED
+        self.on_packed(order)
+
     # -- pickers -------------------------------------------------------------------------------
     def _shift_intervals(self) -> list[list[tuple[float, float]]]:
         """Per picker: the hours of day (start, end) it is on, ends may pass 24."""
@@ -289,6 +327,9 @@ class WarehouseOps:
 
     def _picker(self, k: int) -> Generator[Any, Any, None]:
         env, book = self.env, self.book
+        if k in self._resumed:  # a run started from a snapshot: the pick in hand comes first
+            yield env.timeout(self._resumed.pop(k))
+            self._put_down(k)
         while True:
             wait = self.hours_until_on(k, env.now)
             if wait > 0:
