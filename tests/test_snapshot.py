@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -26,6 +27,7 @@ from sim.config.validate import validate
 from sim.engine.snapshot_state import ORDER_COLUMNS, STAGES, SnapshotRequest, SnapshotState
 from sim.io.snapshot import MANIFEST_FILE, TABLES, write_snapshot
 from sim.io.snapshot_read import read_snapshot
+from sim.nowcast.nowcast import NowcastRequest, run_nowcast
 from sim.runner import simulate
 
 SNAPSHOT_H = 60.0
@@ -254,3 +256,11 @@ def test_snapshot_hour_is_checked_like_other_keys() -> None:
     with pytest.raises(ConfigError, match=r"export.snapshot_at_h: expected an hour in \[0, 96\) "):
         load_config(*BASE, "export.snapshot_at_h=96")  # composing validates
     validate(load_config(*BASE, "export.snapshot_at_h=95.5"))
+
+
+def test_identical_snapshots_give_identical_nowcasts(runs: dict[str, Any]) -> None:
+    def nowcast(folder: Path) -> Any:
+        request = NowcastRequest(folder, "storm", days=2, replications=3, driver_replications=0)
+        return run_nowcast(request).table
+
+    pd.testing.assert_frame_equal(nowcast(runs["a"]), nowcast(runs["b"]))

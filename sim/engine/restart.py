@@ -18,6 +18,7 @@ the prediction with the forecast's own error spread.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -93,13 +94,21 @@ def _normal(u: np.ndarray) -> np.ndarray:
     return np.asarray(special.ndtri(u))
 
 
+def in_engine_order(state: SnapshotState) -> SnapshotState:
+    """``state`` with its open orders in the order they take engine ids (by creation, then id):
+    row ``k`` of the result is engine order ``k`` of a run started from it."""
+    o = state.orders
+    rank = np.lexsort((o["order_id"], o["created_h"]))
+    if (rank == np.arange(len(rank))).all():
+        return state
+    return dataclasses.replace(state, orders={k: np.asarray(v)[rank] for k, v in o.items()})
+
+
 def place(sim: Simulation, state: SnapshotState, seed: int) -> np.ndarray:
     """Put the snapshot's open orders, stock, purchase orders and bookings into ``sim`` (built,
     not yet run, its clock at the snapshot); returns the snapshot's order ids by engine id."""
-    o = state.orders
-    rank = np.lexsort((o["order_id"], o["created_h"]))
-    rows = {k: np.asarray(v)[rank] for k, v in o.items()}
-    n, now = len(rank), state.snapshot_h
+    rows = in_engine_order(state).orders
+    n, now = len(rows["order_id"]), state.snapshot_h
     ids = np.arange(n, dtype=np.int64)
     stage_name = np.asarray(STAGES)[rows["stage"].astype(np.int64)]
     keys = rows["order_id"]
@@ -133,8 +142,8 @@ def place(sim: Simulation, state: SnapshotState, seed: int) -> np.ndarray:
         sim.warehouses[rows["warehouse"][i]].backorder(i)
     queued = ids[code == STAGE_CODE["queued"]]
     for i in queued[np.argsort(rows["queued_h"][queued], kind="stable")].tolist():
-        rank_ = HIGH_PRIORITY if rows["prioritised"][i] else NORMAL_PRIORITY
-        sim.warehouses[rows["warehouse"][i]].enqueue(i, rank_)
+        priority = HIGH_PRIORITY if rows["prioritised"][i] else NORMAL_PRIORITY
+        sim.warehouses[rows["warehouse"][i]].enqueue(i, priority)
     book.queued_h[:n] = rows["queued_h"]  # enqueue stamped now: keep when it really queued
     _resume_picks(sim, rows, ids[code == STAGE_CODE["picking"]], now, draw("pick"))
     docked = ids[code == STAGE_CODE["at_dock"]]

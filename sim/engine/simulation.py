@@ -77,6 +77,7 @@ class Simulation:
         sink: OrderSink | None = None,
         snapshot: SnapshotRequest | None = None,
         start: SnapshotState | None = None,
+        demand_until_h: float | None = None,
     ) -> None:
         self.world = world
         self.routing = routing
@@ -85,6 +86,10 @@ class Simulation:
         self.horizon_h = horizon_days * 24.0
         self.warmup_h = warmup_days * 24.0
         self.limit_h = self.horizon_h + cooldown_days * 24.0  # the run stops by then at the latest
+        # orders arrive until then (a now-cast bounds new demand apart from the run's limit)
+        self.demand_end_h = (
+            self.limit_h if demand_until_h is None else min(demand_until_h, self.limit_h)
+        )
         self.progress = progress
         self.streams = RandomStreams(seed)
         # orders and weather go on past the horizon, from the same per-day streams (not counted);
@@ -208,7 +213,7 @@ class Simulation:
                 i = j
         else:
             while True:
-                while i >= self.n_orders and self._days_drawn * 24.0 < self.limit_h:
+                while i >= self.n_orders and self._days_drawn * 24.0 < self.demand_end_h:
                     self._draw_through(self._days_drawn * 24.0)
                 if i >= self.n_orders:
                     return
@@ -222,10 +227,10 @@ class Simulation:
         """Draw the orders of every day that starts by ``t_h`` (up to the run's limit), each from
         its own per-day streams: the same orders as drawing the whole run up front."""
         world, costs = self.world, self.world.costs
-        while self._days_drawn * 24.0 <= t_h and self._days_drawn * 24.0 < self.limit_h:
+        while self._days_drawn * 24.0 <= t_h and self._days_drawn * 24.0 < self.demand_end_h:
             day = day_orders(world, self._days_drawn, self.streams)
             self._days_drawn += 1
-            keep = int(np.searchsorted(day["created_h"], self.limit_h, side="left"))
+            keep = int(np.searchsorted(day["created_h"], self.demand_end_h, side="left"))
             first = 0  # from a snapshot: the orders before it are the snapshot's
             if self.start_h > 0:
                 first = int(np.searchsorted(day["created_h"][:keep], self.start_h, side="right"))
@@ -663,6 +668,7 @@ def run(
     sink: OrderSink | None = None,
     snapshot: SnapshotRequest | None = None,
     start: SnapshotState | None = None,
+    demand_until_h: float | None = None,
 ) -> RunResult:
     """Simulate one replication and return its records (invariants already checked).
 
@@ -672,7 +678,8 @@ def run(
     returned in ``RunResult.orders``; with a sink of your own ``RunResult.orders`` is empty).
     With ``snapshot``, the OMS's view at its hour is handed to its callback as the run passes it.
     With ``start``, the run starts from that snapshot (:mod:`sim.engine.restart`): its clock at
-    the snapshot's hour, horizon and warm-up still counted from hour 0.
+    the snapshot's hour, horizon and warm-up still counted from hour 0. Orders arrive until
+    ``demand_until_h`` (default: as long as the run goes on).
     """
     return Simulation(
         world,
@@ -687,4 +694,5 @@ def run(
         sink,
         snapshot,
         start,
+        demand_until_h,
     ).run()
