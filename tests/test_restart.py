@@ -23,7 +23,10 @@ from scenarios.distributions import Distribution
 from sim.config.compose import load_config, load_policies
 from sim.engine import run
 from sim.engine.keyed_draws import keyed_uniforms
+from sim.engine.restart import condition_weather
 from sim.engine.snapshot_state import STAGE_CODE, SnapshotRequest, SnapshotState
+from sim.engine.streams import RandomStreams
+from sim.engine.weather import generate_weather
 
 SNAPSHOT_H = 60.0
 AFTER_H = 72.0  # new demand counted for three days after the snapshot
@@ -146,3 +149,41 @@ def test_keyed_uniforms_are_uniform_and_depend_only_on_their_key() -> None:
     other = keyed_uniforms(7, ids, "picking", "pick")
     assert abs(np.corrcoef(u, other)[0, 1]) < 0.02
     assert abs(np.corrcoef(u, keyed_uniforms(8, ids, "queued", "pick"))[0, 1]) < 0.02
+
+
+def test_weather_follows_the_snapshot_forecasts() -> None:
+    """The replication's own forecast storms go, scripted storms stay, and each snapshot forecast
+    becomes a storm at the hit rate (a forecast of a scripted storm adds none)."""
+    world = build(load_config("scenario=storm")["scenario"])
+    now = 220.0
+    storms, forecasts = generate_weather(world, 24.0 * 20, RandomStreams(3))
+    scripted = world.weather.scripted[0]
+    n = 400
+    far = np.full(n, 0, dtype=np.int64)  # region 0 at hour 500: far from any scripted storm
+    region = np.concatenate([far, [scripted.region]])
+    start = np.concatenate([np.full(n, 500.0), [scripted.start_h + 2.0]])
+    f = {
+        "region": region,
+        "issued_h": np.full(n + 1, now - 10.0),
+        "start_h": start,
+        "end_h": start + 24.0,
+        "severity": np.full(n + 1, 0.8),
+    }
+    state = SnapshotState(now, now, {}, {}, {}, {}, {}, f)
+    timeline, merged = condition_weather(world, storms, forecasts, state, seed=9)
+    for s in world.weather.scripted:  # every scripted storm is still there
+        assert ((timeline.region == s.region) & (timeline.start_h == s.start_h)).any()
+    gone = forecasts.true_storm[(forecasts.issued_h <= now) & (forecasts.true_storm >= 0)]
+    gone = gone.tolist()
+    for k in gone:  # random storms the replication had forecast by now: dropped
+        scripted_storm = any(s.start_h == storms.start_h[k] for s in world.weather.scripted)
+        kept = (timeline.start_h == storms.start_h[k]) & (timeline.region == storms.region[k])
+        assert kept.any() == scripted_storm
+    is_scripted = [
+        any(s.start_h == storms.start_h[k] for s in world.weather.scripted) for k in gone
+    ]
+    dropped = sum(not x for x in is_scripted)
+    added = len(timeline.region) - (len(storms.region) - dropped)
+    hit_p = 1 - world.weather.false_alarm_ratio
+    assert abs(added - hit_p * n) < 4 * np.sqrt(n * hit_p * (1 - hit_p))  # the last one adds none
+    assert (merged.issued_h[: n + 1] == now - 10.0).all() and (merged.issued_h[n + 1 :] > now).all()

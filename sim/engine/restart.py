@@ -9,11 +9,13 @@ know is drawn: the rest of a pick or a transit *conditionally on the time alread
 order id, stage) (:mod:`sim.engine.keyed_draws`), so that what-ifs on one snapshot share random
 numbers order by order. New demand comes from the scenario's own streams from the snapshot on.
 
-Weather is conditioned on the snapshot's forecasts: the replication's own storms that it would
-have forecast by the snapshot (and those forecasts) are dropped — the snapshot says which
+Weather is conditioned on the snapshot's forecasts: the replication's own random storms that it
+would have forecast by the snapshot (and those forecasts) are dropped — the snapshot says which
 forecasts were out —, and each forecast of the snapshot becomes a true storm with the
 scenario's hit rate (``1 - false_alarm_ratio``), its start, severity and duration drawn around
-the prediction with the forecast's own error spread.
+the prediction with the forecast's own error spread. The scenario's scripted storms stay (they
+are its assumption); a snapshot forecast within a day of one over its region is taken as its
+forecast, not as a second storm.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from sim.engine.warehouse import HIGH_PRIORITY, NORMAL_PRIORITY
 from sim.engine.weather import Forecasts, StormTimeline
 
 Simulation = Any  # the simulation imports this module; typed loosely to keep the layers acyclic
+SCRIPTED_MATCH_H = 24.0  # a forecast this close to a scripted storm over its region foretells it
 WAITING = ("created", "held", "rerouting")  # routed again at the first allocation wave
 # each step's time, kept for the stages that have reached it
 STEP_REACHED = {
@@ -52,8 +55,11 @@ def condition_weather(
     dropped = np.zeros(len(storms.region), dtype=bool)
     linked = forecasts.true_storm[known]
     dropped[linked[linked >= 0]] = True
+    scripted = _scripted(world, storms)
+    dropped &= ~scripted  # the scenario says they come: they stay, forecast or not
     k = np.arange(len(f["region"]), dtype=np.int64)
     real = keyed_uniforms(seed, k, "forecast", "hit") >= w.false_alarm_ratio
+    real &= ~_explained(f, storms, scripted)
     lead_days = np.maximum(f["start_h"] - f["issued_h"], 0.0) / 24.0
     start_sd = w.forecast_start_sd_h_per_lead_day * lead_days
     z_start = _normal(keyed_uniforms(seed, k, "forecast", "start"))
@@ -86,6 +92,27 @@ def condition_weather(
         true_storm=np.concatenate([snap_storm, own_storm]),
     )
     return timeline, merged
+
+
+def _scripted(world: World, storms: StormTimeline) -> np.ndarray:
+    """Per storm of the timeline: True for the scenario's scripted storms."""
+    out = np.zeros(len(storms.region), dtype=bool)
+    for s in world.weather.scripted:
+        out |= (storms.region == s.region) & (storms.start_h == s.start_h)
+    return out
+
+
+def _explained(f: dict[str, np.ndarray], storms: StormTimeline, scripted: np.ndarray) -> np.ndarray:
+    """Per snapshot forecast: True if a scripted storm over its region falls within a day of its
+    predicted window — the forecast of that storm, which needs no second storm."""
+    out = np.zeros(len(f["region"]), dtype=bool)
+    for i in np.flatnonzero(scripted).tolist():
+        out |= (
+            (f["region"] == storms.region[i])
+            & (f["start_h"] - SCRIPTED_MATCH_H < storms.end_h[i])
+            & (f["end_h"] + SCRIPTED_MATCH_H > storms.start_h[i])
+        )
+    return out
 
 
 def _normal(u: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ before the runs, keeping the seeds: common random numbers across variants.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from joblib import Parallel, delayed
 from scenarios.world import World
 from sim.config.compose import load_config, load_policies
 from sim.engine import run
+from sim.engine.contract import MonitoringPolicy, RoutingPolicy
 from sim.engine.restart import in_engine_order
 from sim.engine.snapshot_state import SnapshotState
 
@@ -31,6 +33,7 @@ HORIZON_PAST_SNAPSHOT_H = 1e-6  # the cohort: orders created by the snapshot (al
 CAP_DAYS = 14.0  # past the demand bound, the longest a replication waits for the orders to resolve
 CHUNK = 8  # replications per task: coarse enough to pay for the hand-over, fine for progress
 Variant = Callable[[World, SnapshotState], tuple[World, SnapshotState]]
+Policies = tuple[RoutingPolicy, MonitoringPolicy]
 
 
 @dataclass
@@ -66,24 +69,26 @@ class SnapshotOrders:
         self.cost_usd[at] = np.asarray(columns["cost"])[mine]
 
 
-_WORLDS: dict[tuple[str, ...], tuple[dict[str, Any], World]] = {}  # per worker process
+_WORLDS: dict[tuple[str, ...], tuple[dict[str, Any], World, Policies]] = {}  # per worker
 
 
-def _world(overrides: tuple[str, ...]) -> tuple[dict[str, Any], World]:
-    """The composed config and its world, built once per worker."""
+def _world(overrides: tuple[str, ...]) -> tuple[dict[str, Any], World, Policies]:
+    """The composed config, its world and its policies, built once per worker (each replication
+    gets fresh copies of the policies)."""
     if overrides not in _WORLDS:
         from scenarios.build import build
 
         cfg = load_config(*overrides)
-        _WORLDS[overrides] = (cfg, build(cfg["scenario"]))
+        world = build(cfg["scenario"])
+        _WORLDS[overrides] = (cfg, world, load_policies(cfg, world))
     return _WORLDS[overrides]
 
 
 def replicate_one(
-    cfg: Mapping[str, Any], world: World, state: SnapshotState, seed: int, days: float
+    policies: Policies, world: World, state: SnapshotState, seed: int, days: float
 ) -> SnapshotOrders:
     """One replication from ``state`` with ``seed``; the snapshot orders' outcomes."""
-    routing, monitoring = load_policies(dict(cfg), world)
+    routing, monitoring = copy.deepcopy(policies)  # nothing a run leaves in them carries over
     sink = SnapshotOrders(state.n_orders)
     horizon_h = state.snapshot_h + HORIZON_PAST_SNAPSHOT_H
     run(
@@ -109,10 +114,10 @@ def _chunk(
     days: float,
     variant: Variant | None,
 ) -> tuple[list[int], list[SnapshotOrders]]:
-    cfg, world = _world(overrides)
+    _, world, policies = _world(overrides)
     if variant is not None:
         world, state = variant(world, state)
-    return list(seeds), [replicate_one(cfg, world, state, int(s), days) for s in seeds]
+    return list(seeds), [replicate_one(policies, world, state, int(s), days) for s in seeds]
 
 
 def replicate(
