@@ -109,6 +109,7 @@ def _outcomes(seeds: np.ndarray, on_time: list[list[int]]) -> Outcomes:
         (["--replications", "1"], "--replications: expected 2 to 100,000"),
         (["--scenario", "../x"], "--scenario: expected a name of letters"),
         (["--red-below", "0.9", "--yellow-below", "0.8"], "expected probabilities with red <="),
+        (["--expedite-red-by", "rocket"], "--expedite-red-by: expected a mode of the scenario"),
     ],
 )
 def test_bad_arguments_are_one_line(

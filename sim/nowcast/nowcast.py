@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from scenarios.build import build
+from scenarios.errors import ConfigError
 from sim.config.compose import load_config
 from sim.io.snapshot_read import Snapshot, read_snapshot
 from sim.nowcast.replicate import Outcomes, Variant, replicate
@@ -73,6 +74,13 @@ def run_nowcast(
 ) -> Nowcast:
     cfg = load_config(*request.config_overrides)
     world = build(cfg["scenario"])
+    modes = [m.name for m in world.modes]
+    if request.expedite_red_by is not None and request.expedite_red_by not in modes:
+        raise ConfigError(
+            "--expedite-red-by",
+            f"a mode of the scenario ({', '.join(modes)})",
+            request.expedite_red_by,
+        )
     snapshot = read_snapshot(request.snapshot, world)
     state = snapshot.state
     seeds = [request.first_seed + i for i in range(request.replications)]
