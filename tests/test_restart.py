@@ -151,39 +151,46 @@ def test_keyed_uniforms_are_uniform_and_depend_only_on_their_key() -> None:
     assert abs(np.corrcoef(u, keyed_uniforms(8, ids, "queued", "pick"))[0, 1]) < 0.02
 
 
-def test_weather_follows_the_snapshot_forecasts() -> None:
-    """The replication's own forecast storms go, scripted storms stay, and each snapshot forecast
-    becomes a storm at the hit rate (a forecast of a scripted storm adds none)."""
+def test_weather_follows_what_the_snapshot_knows() -> None:
+    """Observed storms replace the past, scripted storms to come stay, the replication's own
+    forecast storms go, and each snapshot forecast becomes a storm at the hit rate (not one of a
+    scripted storm, nor one long overdue)."""
     world = build(load_config("scenario=storm")["scenario"])
     now = 220.0
     storms, forecasts = generate_weather(world, 24.0 * 20, RandomStreams(3))
     scripted = world.weather.scripted[0]
     n = 400
-    far = np.full(n, 0, dtype=np.int64)  # region 0 at hour 500: far from any scripted storm
-    region = np.concatenate([far, [scripted.region]])
-    start = np.concatenate([np.full(n, 500.0), [scripted.start_h + 2.0]])
+    region = np.concatenate([np.zeros(n, dtype=np.int64), [scripted.region, 1]])
+    start = np.concatenate([np.full(n, 500.0), [scripted.start_h + 2.0, now - 100.0]])
     f = {
         "region": region,
-        "issued_h": np.full(n + 1, now - 10.0),
+        "issued_h": np.full(n + 2, now - 150.0),
         "start_h": start,
         "end_h": start + 24.0,
-        "severity": np.full(n + 1, 0.8),
+        "severity": np.full(n + 2, 0.8),
     }
-    state = SnapshotState(now, now, {}, {}, {}, {}, {}, f)
+    seen = {  # one storm over region 2 since hour 200, still going
+        "region": np.array([2]),
+        "start_h": np.array([200.0]),
+        "end_h": np.array([np.nan]),
+        "severity": np.array([0.9]),
+    }
+    state = SnapshotState(now, now, {}, {}, {}, {}, {}, f, seen)
     timeline, merged = condition_weather(world, storms, forecasts, state, seed=9)
-    for s in world.weather.scripted:  # every scripted storm is still there
+    for s in world.weather.scripted:  # every scripted storm to come is still there
         assert ((timeline.region == s.region) & (timeline.start_h == s.start_h)).any()
-    gone = forecasts.true_storm[(forecasts.issued_h <= now) & (forecasts.true_storm >= 0)]
-    gone = gone.tolist()
-    for k in gone:  # random storms the replication had forecast by now: dropped
-        scripted_storm = any(s.start_h == storms.start_h[k] for s in world.weather.scripted)
-        kept = (timeline.start_h == storms.start_h[k]) & (timeline.region == storms.region[k])
-        assert kept.any() == scripted_storm
-    is_scripted = [
-        any(s.start_h == storms.start_h[k] for s in world.weather.scripted) for k in gone
-    ]
-    dropped = sum(not x for x in is_scripted)
-    added = len(timeline.region) - (len(storms.region) - dropped)
+    past = timeline.start_h <= now
+    assert past.sum() == 1 and timeline.region[past][0] == 2 and timeline.end_h[past][0] > now
+    foretold = np.zeros(len(storms.region), dtype=bool)
+    linked = forecasts.true_storm[forecasts.issued_h <= now]
+    foretold[linked[linked >= 0]] = True
+    is_scripted = np.zeros(len(storms.region), dtype=bool)
+    for s in world.weather.scripted:
+        is_scripted |= (storms.region == s.region) & (storms.start_h == s.start_h)
+    kept = (storms.start_h > now) & (is_scripted | ~foretold)
+    added = len(timeline.region) - int(kept.sum()) - 1
     hit_p = 1 - world.weather.false_alarm_ratio
-    assert abs(added - hit_p * n) < 4 * np.sqrt(n * hit_p * (1 - hit_p))  # the last one adds none
-    assert (merged.issued_h[: n + 1] == now - 10.0).all() and (merged.issued_h[n + 1 :] > now).all()
+    assert abs(added - hit_p * n) < 4 * np.sqrt(n * hit_p * (1 - hit_p))  # the last two add none
+    assert (merged.issued_h[: n + 2] == now - 150.0).all() and (
+        merged.issued_h[n + 2 :] > now
+    ).all()

@@ -9,13 +9,14 @@ know is drawn: the rest of a pick or a transit *conditionally on the time alread
 order id, stage) (:mod:`sim.engine.keyed_draws`), so that what-ifs on one snapshot share random
 numbers order by order. New demand comes from the scenario's own streams from the snapshot on.
 
-Weather is conditioned on the snapshot's forecasts: the replication's own random storms that it
-would have forecast by the snapshot (and those forecasts) are dropped — the snapshot says which
-forecasts were out —, and each forecast of the snapshot becomes a true storm with the
-scenario's hit rate (``1 - false_alarm_ratio``), its start, severity and duration drawn around
-the prediction with the forecast's own error spread. The scenario's scripted storms stay (they
-are its assumption); a snapshot forecast within a day of one over its region is taken as its
-forecast, not as a second storm.
+Weather is conditioned on what the snapshot knows: the storms observed so far replace the
+replication's past (one still going lasts the rest of its duration, drawn given how long it has
+lasted); the replication's own future random storms that it would have forecast by the snapshot
+are dropped — the snapshot says which forecasts were out —, and each forecast of the snapshot
+not yet explained by an observed or scripted storm becomes a true storm with the scenario's hit
+rate (``1 - false_alarm_ratio``), its start (not before now), severity and duration drawn around
+the prediction with the forecast's own error spread; a forecast long overdue with nothing seen
+is taken as a false alarm. The scenario's future scripted storms stay (they are its assumption).
 """
 
 from __future__ import annotations
@@ -49,40 +50,45 @@ STEP_REACHED = {
 def condition_weather(
     world: World, storms: StormTimeline, forecasts: Forecasts, state: SnapshotState, seed: int
 ) -> tuple[StormTimeline, Forecasts]:
-    """The replication's weather made consistent with the forecasts the snapshot holds."""
+    """The replication's weather made consistent with what the snapshot knows of it."""
     w, now, f = world.weather, state.snapshot_h, state.forecasts
+    seen = _observed(world, state, seed)
     known = forecasts.issued_h <= now
-    dropped = np.zeros(len(storms.region), dtype=bool)
+    foretold = np.zeros(len(storms.region), dtype=bool)
     linked = forecasts.true_storm[known]
-    dropped[linked[linked >= 0]] = True
+    foretold[linked[linked >= 0]] = True
     scripted = _scripted(world, storms)
-    dropped &= ~scripted  # the scenario says they come: they stay, forecast or not
+    # the past is observed; a future random storm forecast by now would be in the snapshot
+    keep = (storms.start_h > now) & (scripted | ~foretold)
     k = np.arange(len(f["region"]), dtype=np.int64)
     real = keyed_uniforms(seed, k, "forecast", "hit") >= w.false_alarm_ratio
-    real &= ~_explained(f, storms, scripted)
+    real &= ~_explained(f, storms.region, storms.start_h, storms.end_h, scripted & keep)
+    real &= ~_explained(f, seen["region"], seen["start_h"], seen["end_h"])
     lead_days = np.maximum(f["start_h"] - f["issued_h"], 0.0) / 24.0
     start_sd = w.forecast_start_sd_h_per_lead_day * lead_days
+    real &= f["start_h"] + start_sd > now  # due long ago and not seen: it did not come
     z_start = _normal(keyed_uniforms(seed, k, "forecast", "start"))
     z_severity = _normal(keyed_uniforms(seed, k, "forecast", "severity"))
-    start = f["start_h"] + start_sd * z_start
+    start = np.maximum(f["start_h"] + start_sd * z_start, now)
     duration = w.storm_duration.quantile(keyed_uniforms(seed, k, "forecast", "duration"))
     severity = np.clip(f["severity"] + w.forecast_severity_sd * z_severity, w.severity_min, 1.0)
-    keep = ~dropped
-    region = np.concatenate([storms.region[keep], f["region"][real]]).astype(np.int64)
-    start_h = np.concatenate([storms.start_h[keep], start[real]])
-    end_h = np.concatenate([storms.end_h[keep], (start + duration)[real]])
-    sev = np.concatenate([storms.severity[keep], severity[real]])
+    region = np.concatenate([storms.region[keep], seen["region"], f["region"][real]])
+    start_h = np.concatenate([storms.start_h[keep], seen["start_h"], start[real]])
+    end_h = np.concatenate([storms.end_h[keep], seen["end_h"], (start + duration)[real]])
+    sev = np.concatenate([storms.severity[keep], seen["severity"], severity[real]])
     order = np.argsort(start_h, kind="stable")
-    timeline = StormTimeline(region[order], start_h[order], end_h[order], sev[order])
+    timeline = StormTimeline(
+        region[order].astype(np.int64), start_h[order], end_h[order], sev[order]
+    )
     position = np.empty(len(order), dtype=np.int64)
     position[order] = np.arange(len(order))
-    # forecast -> its storm in the new timeline (-1: a false alarm)
+    # forecast -> its storm in the new timeline (-1: a false alarm, or not carried over)
     old_to_new = np.full(len(storms.region) + 1, -1, dtype=np.int64)
     old_to_new[np.flatnonzero(keep)] = position[: int(keep.sum())]
     own = ~known
     own_storm = old_to_new[forecasts.true_storm[own]]  # index -1 reads the last entry: -1
     snap_storm = np.full(len(k), -1, dtype=np.int64)
-    snap_storm[real] = position[int(keep.sum()) :]
+    snap_storm[real] = position[len(order) - int(real.sum()) :]
     merged = Forecasts(
         region=np.concatenate([f["region"], forecasts.region[own]]).astype(np.int64),
         issued_h=np.concatenate([f["issued_h"], forecasts.issued_h[own]]),
@@ -94,6 +100,27 @@ def condition_weather(
     return timeline, merged
 
 
+def _observed(world: World, state: SnapshotState, seed: int) -> dict[str, np.ndarray]:
+    """The snapshot's observed storms; one still going ends after the rest of its duration,
+    drawn given how long it has lasted."""
+    o = state.storms
+    if not o:
+        empty = np.zeros(0)
+        return {
+            "region": empty.astype(np.int64),
+            "start_h": empty,
+            "end_h": empty,
+            "severity": empty,
+        }
+    now = state.snapshot_h
+    k = np.arange(len(o["region"]), dtype=np.int64)
+    rest = world.weather.storm_duration.remaining(
+        now - o["start_h"], keyed_uniforms(seed, k, "storm", "duration")
+    )
+    end = np.where(np.isnan(o["end_h"]), now + rest, o["end_h"])
+    return {**o, "end_h": end}
+
+
 def _scripted(world: World, storms: StormTimeline) -> np.ndarray:
     """Per storm of the timeline: True for the scenario's scripted storms."""
     out = np.zeros(len(storms.region), dtype=bool)
@@ -102,15 +129,22 @@ def _scripted(world: World, storms: StormTimeline) -> np.ndarray:
     return out
 
 
-def _explained(f: dict[str, np.ndarray], storms: StormTimeline, scripted: np.ndarray) -> np.ndarray:
-    """Per snapshot forecast: True if a scripted storm over its region falls within a day of its
-    predicted window — the forecast of that storm, which needs no second storm."""
+def _explained(
+    f: dict[str, np.ndarray],
+    region: np.ndarray,
+    start_h: np.ndarray,
+    end_h: np.ndarray,
+    which: np.ndarray | None = None,
+) -> np.ndarray:
+    """Per snapshot forecast: True if one of the storms (``which`` of them) over its region falls
+    within a day of its predicted window — that storm's forecast, which needs no second storm."""
     out = np.zeros(len(f["region"]), dtype=bool)
-    for i in np.flatnonzero(scripted).tolist():
+    chosen = range(len(region)) if which is None else np.flatnonzero(which).tolist()
+    for i in chosen:
         out |= (
-            (f["region"] == storms.region[i])
-            & (f["start_h"] - SCRIPTED_MATCH_H < storms.end_h[i])
-            & (f["end_h"] + SCRIPTED_MATCH_H > storms.start_h[i])
+            (f["region"] == region[i])
+            & (f["start_h"] - SCRIPTED_MATCH_H < end_h[i])
+            & (f["end_h"] + SCRIPTED_MATCH_H > start_h[i])
         )
     return out
 
@@ -261,7 +295,8 @@ def _settle_transit(
     sim: Simulation, rows: dict[str, np.ndarray], idx: np.ndarray, now: float, u: np.ndarray
 ) -> None:
     """Parcels in transit: delivery settled now from the rest of their transit (conditional on
-    the time already on the road), storms from now on, and a loss not yet declared."""
+    the time already on the road, less the hours storms held them), the trip's storm delay by
+    the one delay model (storms observed and to come), and a loss not yet declared."""
     world, book, orders = sim.world, sim.book, sim.orders
     price = sim.carriers.price
     for m, mode in enumerate(world.modes):
@@ -271,16 +306,21 @@ def _settle_transit(
         zones = book.zone[mine]
         reshipped = rows["reshipped_h"][mine]
         started = np.where(np.isnan(reshipped), rows["shipped_h"][mine], reshipped)
-        left = np.empty(len(mine))
+        regions = orders.region[mine]
+        availability = sim.carriers.availability
+        # time held up by storms so far does not count as time on the road
+        held = availability.transit_delay_h(regions, mode, started, np.full(len(mine), now))
+        moving = np.maximum(now - started - held, 0.0)
+        whole = np.empty(len(mine))
         full = np.empty(len(mine))
         for z in np.unique(zones).tolist():
             law = mode.transit_by_zone[z - 1]
             at = zones == z
-            left[at] = law.remaining(now - started[at], u[mine[at]])
+            whole[at] = moving[at] + law.remaining(moving[at], u[mine[at]])
             full[at] = law.quantile(u[mine[at]])
-        arrive = now + left
-        delay = sim.carriers.availability.transit_delay_h(orders.region[mine], mode, now, arrive)
-        arrive = arrive + delay
+        # the whole trip's storm delay by the one delay model (storms seen and still to come)
+        delay = availability.transit_delay_h(regions, mode, started, started + whole)
+        arrive = np.maximum(started + whole + delay, now)
         was_lost = ~np.isnan(reshipped)
         lost = ~was_lost & (orders.u_loss[mine] < mode.loss_p)
         declared = arrive[lost] + world.costs.lost_parcel_detect_h

@@ -15,7 +15,7 @@ turns them into names.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -72,6 +72,8 @@ RECEIPT_COLUMNS = ("warehouse", "product", "units", "due_h")
 PICKER_COLUMNS = ("warehouse", "pickers_on_shift", "pickers_busy", "backlog")
 BOOKING_COLUMNS = ("warehouse", "mode", "shipped_today", "daily_capacity")
 FORECAST_COLUMNS = ("region", "issued_h", "start_h", "end_h", "severity")
+STORM_COLUMNS = ("region", "start_h", "end_h", "severity")  # observed so far; end NaN: ongoing
+STORM_LOOKBACK_H = 14 * 24.0  # storms that ended longer ago than this cannot touch open orders
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class SnapshotState:
     pickers: dict[str, np.ndarray]
     bookings: dict[str, np.ndarray]
     forecasts: dict[str, np.ndarray]
+    storms: dict[str, np.ndarray] = field(default_factory=dict)  # observed; may be left out
 
     @property
     def n_orders(self) -> int:
@@ -112,6 +115,7 @@ def capture(sim: Simulation) -> SnapshotState:
         pickers=_pickers(sim, now),
         bookings=_bookings(sim),
         forecasts=_forecasts(sim, now),
+        storms=_storms(sim, now),
     )
 
 
@@ -249,4 +253,17 @@ def _forecasts(sim: Simulation, now: float) -> dict[str, np.ndarray]:
         "start_h": f.start_h[live].astype(np.float64),
         "end_h": f.end_h[live].astype(np.float64),
         "severity": f.severity[live].astype(np.float64),
+    }
+
+
+def _storms(sim: Simulation, now: float) -> dict[str, np.ndarray]:
+    """Storms observed so far (started by now; the end only if it has come): the weather of the
+    past and present, which the OMS sees — not the future."""
+    t = sim.storms
+    seen = np.flatnonzero((t.start_h <= now) & (t.end_h > now - STORM_LOOKBACK_H))
+    return {
+        "region": t.region[seen].astype(np.int64),
+        "start_h": t.start_h[seen].astype(np.float64),
+        "end_h": np.where(t.end_h[seen] <= now, t.end_h[seen], np.nan),
+        "severity": t.severity[seen].astype(np.float64),
     }

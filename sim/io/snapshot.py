@@ -26,6 +26,7 @@ from sim.engine.snapshot_state import (
     RECEIPT_COLUMNS,
     STAGES,
     STOCK_COLUMNS,
+    STORM_COLUMNS,
     SnapshotState,
 )
 from sim.io.safe import make_dirs, temp_path, write_text
@@ -43,6 +44,7 @@ TABLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "pickers": ("pickers.parquet", PICKER_COLUMNS),
     "bookings": ("bookings.parquet", BOOKING_COLUMNS),
     "forecasts": ("forecasts.parquet", FORECAST_COLUMNS),
+    "storms": ("storms.parquet", STORM_COLUMNS),
 }
 # columns holding a name of the world's tables on disk (an index in the engine); "" = none yet
 NAMED = {

@@ -292,6 +292,15 @@ def _check_rest(
     _first(path, ~(f["end_h"] >= f["start_h"]), "end_h", f["end_h"], "hours >= start_h")
     sev = f["severity"]
     _first(path, ~np.isfinite(sev) | (sev < 0), "severity", sev, "a severity >= 0")
+    st = tables["storms"]
+    path = folder / TABLES["storms"][0]
+    start = st["start_h"]
+    _first(path, ~np.isfinite(start) | (start > now), "start_h", start, f"hours <= {now}")
+    end = st["end_h"]
+    bad = ~np.isnan(end) & ((end < start) | (end > now))
+    _first(path, bad, "end_h", end, "hours in [start_h, the snapshot], or empty (ongoing)")
+    sev = st["severity"]
+    _first(path, ~np.isfinite(sev) | (sev < 0), "severity", sev, "a severity >= 0")
 
 
 def _once(path: Path, table: Mapping[str, np.ndarray], keys: tuple[str, ...], n: int) -> None:
