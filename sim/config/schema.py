@@ -49,6 +49,8 @@ class ExportConf:
     start: str = "2026-01-05T00:00:00"  # local wall time of hour 0: a Monday, 00:00
     test_order_p: float = 0.0  # share of extra test orders mixed in (flagged is_test)
     duplicate_p: float = 0.0  # share of rows written twice
+    # write the state snapshot (docs/snapshot.md) at this hour into the run dir's snapshot/
+    snapshot_at_h: float | None = None
 
 
 @dataclass

@@ -56,6 +56,9 @@ class WarehouseOps:
         self.on_hand = spec.stock_initial.copy()
         self.units = StockLedger(self.on_hand)  # movements, kept apart from on_hand
         self.on_order = np.zeros_like(self.on_hand)
+        # purchase orders not yet received, by number: (due hour, product, units) — the OMS's own
+        self.inbound: dict[int, tuple[float, int, int]] = {}
+        self._po_number = 0
         self.min_on_hand = self.on_hand.copy()
         self.backordered_units = np.zeros_like(self.on_hand)
         self.backorders: list[deque[int]] = [deque() for _ in range(len(self.on_hand))]
@@ -75,6 +78,7 @@ class WarehouseOps:
         self._on_span = [(np.inf, -np.inf)] * n_pickers
         self._handling = spec.handling  # None: pickers; else each order's handover delay
         self._in_handling: set[int] = set()
+        self._resumed: dict[int, float] = {}  # picker -> hours left of the pick in its hand
         for k in range(n_pickers if self._handling is None else 0):
             env.process(self._picker(k))
 
@@ -133,12 +137,21 @@ class WarehouseOps:
         position = self.on_hand[product] + self.on_order[product] - self.backordered_units[product]
         if s_point >= 0 and position <= s_point:
             quantity = int(self.spec.order_up_to[product] - position)
-            self.on_order[product] += quantity
             self.replenishments += 1
-            self.env.process(self._replenish(product, quantity))
+            self.expect(product, quantity, self.spec.replenish_lead_time_h)
 
-    def _replenish(self, product: int, quantity: int) -> Generator[Any, Any, None]:
-        yield self.env.timeout(self.spec.replenish_lead_time_h)
+    def expect(self, product: int, quantity: int, lead_h: float) -> None:
+        """Place a purchase order for ``quantity`` units of ``product`` arriving in ``lead_h``."""
+        self.on_order[product] += quantity
+        self._po_number += 1
+        self.inbound[self._po_number] = (self.env.now + lead_h, product, quantity)
+        self.env.process(self._replenish(product, quantity, lead_h, self._po_number))
+
+    def _replenish(
+        self, product: int, quantity: int, lead_h: float, number: int
+    ) -> Generator[Any, Any, None]:
+        yield self.env.timeout(lead_h)
+        del self.inbound[number]
         self.on_order[product] -= quantity
         self.on_hand[product] += quantity
         self.units.received[product] += quantity
@@ -237,6 +250,43 @@ class WarehouseOps:
         self.book.stage[order] = Stage.PACKED
         self.on_packed(order)
 
+    # -- a run started from a snapshot -----------------------------------------------------------
+    def restock(self, on_hand: np.ndarray) -> None:
+        """Start from ``on_hand`` units by product instead of the scenario's initial stock."""
+        self.on_hand = np.asarray(on_hand, dtype=self.on_hand.dtype).copy()
+        self.units = StockLedger(self.on_hand)
+        self.min_on_hand = self.on_hand.copy()
+
+    def resume(self, order: int, remaining_h: float) -> None:
+        """An order already being picked (or handled) at the start: done in ``remaining_h``.
+        Held by a free picker; with none free (a real snapshot may say more than the shift
+        has), it goes to the front of the queue with ``remaining_h`` as its pick time."""
+        book = self.book
+        if self._handling is not None:
+            book.stage[order] = Stage.PICKING
+            self.busy += 1
+            self._in_handling.add(order)
+            self.env.timeout(remaining_h).callbacks.append(lambda _event: self._handed(order))
+            return
+        free = [k for k, held in enumerate(self._in_hand) if held < 0]
+        if not free:
+            self.pick_h[order] = remaining_h
+            self.enqueue(order, HIGH_PRIORITY)
+            return
+        book.stage[order] = Stage.PICKING
+        self.busy += 1
+        self._in_hand[free[0]] = order
+        self._resumed[free[0]] = remaining_h
+
+    def _put_down(self, k: int) -> None:
+        """Picker ``k`` finishes the resumed order in its hand."""
+        order = self._in_hand[k]
+        self._in_hand[k] = -1
+        self.busy -= 1
+        self.book.picked_h[order] = self.env.now
+        self.book.stage[order] = Stage.PACKED
+        self.on_packed(order)
+
     # -- pickers -------------------------------------------------------------------------------
     def _shift_intervals(self) -> list[list[tuple[float, float]]]:
         """Per picker: the hours of day (start, end) it is on, ends may pass 24."""
@@ -308,6 +358,9 @@ class WarehouseOps:
 
     def _picker(self, k: int) -> Generator[Any, Any, None]:
         env, book = self.env, self.book
+        if k in self._resumed:  # a run started from a snapshot: the pick in hand comes first
+            yield env.timeout(self._resumed.pop(k))
+            self._put_down(k)
         while True:
             wait = self.hours_until_on(k, env.now)
             if wait > 0:
