@@ -52,6 +52,9 @@ TIME_TOLERANCE_H = 1e-9  # a wave at 0.1 h steps may land a rounding error befor
 AUDIT_EVERY_H = 24.0  # the order-place and stock invariants, also checked during the run
 # finished orders are handed to the sink at each audit
 CAPACITY_SLACK = 1.05  # order ids mapped up front: the expected count and this much more
+# finished orders are turned into records at most this many at a time (one row group of
+# orders.parquet), so the orders left when the run stops never make one run-sized chunk
+RECORD_CHUNK_ORDERS = 65_536
 
 
 class PolicyError(RuntimeError):
@@ -284,9 +287,14 @@ class Simulation:
         if k <= lo and end_h is None:
             return  # (the last call always hands a chunk over, if empty: a file gets its columns)
         read_at = now if end_h is None else end_h
-        self.records.add(Rows(self.world, self.orders, book, self.promised_h, lo, k, read_at))
-        self._recorded = self.interventions.recorded_below = k
-        self.window.release(k)
+        while True:  # at least one chunk, if empty
+            hi = min(k, lo + RECORD_CHUNK_ORDERS)
+            self.records.add(Rows(self.world, self.orders, book, self.promised_h, lo, hi, read_at))
+            self._recorded = self.interventions.recorded_below = hi
+            self.window.release(hi)
+            lo = hi
+            if lo >= k:
+                break
 
     def _record_sample(self) -> None:
         ts, now = self.timeseries, self.env.now
