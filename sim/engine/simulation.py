@@ -52,9 +52,9 @@ TIME_TOLERANCE_H = 1e-9  # a wave at 0.1 h steps may land a rounding error befor
 AUDIT_EVERY_H = 24.0  # the order-place and stock invariants, also checked during the run
 # finished orders are handed to the sink at each audit
 CAPACITY_SLACK = 1.05  # order ids mapped up front: the expected count and this much more
-# finished orders are turned into records at most this many at a time (one row group of
+# finished orders are turned into records at most this many at a time (a quarter row group of
 # orders.parquet), so the orders left when the run stops never make one run-sized chunk
-RECORD_CHUNK_ORDERS = 65_536
+RECORD_CHUNK_ORDERS = 16_384
 
 
 class PolicyError(RuntimeError):
