@@ -35,6 +35,7 @@ from sim.engine.drains import StockDrains
 from sim.engine.interventions import Interventions
 from sim.engine.invariants import check_counts, check_places, check_stock
 from sim.engine.orderbook import OrderBook
+from sim.engine.parked import ParkedOrders
 from sim.engine.promotions import PromotionPauses
 from sim.engine.result import FinishedRun, Records, Rows, RunResult, TimeSeries, events_scheduled
 from sim.engine.sink import CollectedOrders, OrderSink
@@ -104,6 +105,10 @@ class Simulation:
         self._days_drawn = 0
         self.n_before_horizon = -1  # known once the clock reaches the horizon
         self._recorded = 0  # orders below this are finished, handed to the sink and forgotten
+        # (or parked: in transit, their rows kept aside until delivered, when nothing can touch
+        # a shipped parcel: a monitoring policy that never acts)
+        self.parked = ParkedOrders()
+        self._park = not math.isfinite(monitoring.interval_h)
         self.timeseries = TimeSeries(len(world.warehouses), timeseries_interval_h, self.horizon_h)
         self.records = Records(
             world,
@@ -271,17 +276,24 @@ class Simulation:
 
     def _record_finished(self, end_h: float | None = None) -> None:
         """Hand the records of the oldest orders, once all are finished (cancelled, or delivered
-        by now, and none waiting on the monitoring team), to the sink and give their memory back.
-        With ``end_h`` (the run stopped): every order left, its outcome read at ``end_h``."""
+        by now, and none waiting on the monitoring team), to the sink and give their memory back;
+        parcels among them still in transit are parked (when nothing can touch them) and recorded
+        once delivered. With ``end_h`` (the run stopped): every order left, its outcome read at
+        ``end_h``."""
         book, lo, now = self.book, self._recorded, self.env.now
+        parked: np.ndarray | None = None
         if end_h is None:
+            self._record_parked(now, self.parked.book["delivered_h"] <= now)
             hi = self._arrived
             stage = book.stage[lo:hi]
-            done = (stage == Stage.CANCELLED) | (
-                (stage == Stage.IN_TRANSIT) & (book.delivered_h[lo:hi] <= now)
-            )
+            in_transit = stage == Stage.IN_TRANSIT
+            delivered = in_transit & (book.delivered_h[lo:hi] <= now)
+            done = (stage == Stage.CANCELLED) | (in_transit if self._park else delivered)
             k = lo + (len(done) if done.all() else int(np.argmin(done)))
             k = int(min(k, self.interventions.oldest_in_hand()))
+            if self._park:
+                parked = in_transit[: k - lo] & ~delivered[: k - lo]
+                self.parked.park(lo + np.flatnonzero(parked), self.orders, book, self.promised_h)
         else:
             k = self.n_orders
         if k <= lo and end_h is None:
@@ -289,12 +301,29 @@ class Simulation:
         read_at = now if end_h is None else end_h
         while True:  # at least one chunk, if empty
             hi = min(k, lo + RECORD_CHUNK_ORDERS)
-            self.records.add(Rows(self.world, self.orders, book, self.promised_h, lo, hi, read_at))
-            self._recorded = self.interventions.recorded_below = hi
-            self.window.release(hi)
+            rows = Rows(self.world, self.orders, book, self.promised_h, lo, hi, read_at)
+            self.records.add(
+                rows, None if parked is None else parked[lo - self._recorded : hi - self._recorded]
+            )
             lo = hi
             if lo >= k:
                 break
+        self._recorded = self.interventions.recorded_below = k
+        self.window.release(k)
+        if end_h is not None:
+            self._record_parked(end_h, np.ones(len(self.parked), dtype=bool))
+
+    def _record_parked(self, read_at: float, which: np.ndarray) -> None:
+        """Record the parked orders ``which`` selects, their outcomes read at ``read_at``."""
+        if not which.any():
+            return
+        taken = self.parked.take(which)
+        for lo in range(0, len(taken.ids), RECORD_CHUNK_ORDERS):
+            hi = min(len(taken.ids), lo + RECORD_CHUNK_ORDERS)
+            rows = Rows(
+                self.world, taken.orders, taken.book, taken.promised_h, lo, hi, read_at, taken.ids
+            )
+            self.records.add_parked(rows)
 
     def _record_sample(self) -> None:
         ts, now = self.timeseries, self.env.now
@@ -367,6 +396,14 @@ class Simulation:
         book.cost_unserved_usd[idx] += self.world.costs.cancel_usd + lost
         book.charged.charge("unserved_open", self.world.costs.cancel_usd * len(idx), len(idx))
         book.charged.charge("unserved_margin", float(lost.sum()), len(idx))
+        parked = self.parked.book  # parcels parked in transit: open if not delivered by the end
+        late = (self.parked.ids < n) & (parked["delivered_h"] > self.end_h)
+        if late.any():
+            n_late = int(late.sum())
+            lost = self.world.costs.unserved_margin_loss_p * self.parked.orders["margin_usd"][late]
+            parked["cost_unserved_usd"][late] += self.world.costs.cancel_usd + lost
+            book.charged.charge("unserved_open", self.world.costs.cancel_usd * n_late, n_late)
+            book.charged.charge("unserved_margin", float(lost.sum()), n_late)
 
     def _lost_margin(self, idx: np.ndarray) -> np.ndarray:
         return self.world.costs.unserved_margin_loss_p * self.orders.margin_usd[idx]
