@@ -19,9 +19,11 @@ from scenarios.world import World
 from sim.config.compose import load_config, load_policies
 from sim.config.validate import validate
 from sim.engine import RunResult, run
+from sim.engine.quantile import ValueStore
 from sim.engine.simulation import DEFAULT_COOLDOWN_DAYS
 from sim.engine.sink import CollectedOrders, OrderSink, TeeOrders
 from sim.io.run_files import streamed_orders, write_run
+from sim.io.scratch import scratch_values
 
 
 def simulate(
@@ -31,9 +33,11 @@ def simulate(
     monitoring: MonitoringPolicy,
     progress: Callable[[float], None] | None = None,
     sink: OrderSink | None = None,
+    delivery_times: ValueStore | None = None,
 ) -> RunResult:
     """Simulate the world under the policies for the config's seed, horizon and warm-up; the
-    orders' records go to ``sink`` as they finish (default: collected into the result)."""
+    orders' records go to ``sink`` as they finish (default: collected into the result), the
+    delivery times for the exact p90 to ``delivery_times`` (default: memory)."""
     return run(
         world,
         routing,
@@ -45,6 +49,7 @@ def simulate(
         progress=progress,
         cooldown_days=float(cfg.get("cooldown_days", DEFAULT_COOLDOWN_DAYS)),
         sink=sink,
+        delivery_times=delivery_times,
     )
 
 
@@ -86,9 +91,13 @@ def run_and_write(cfg: Mapping[str, Any], output_dir: str | Path) -> RunResult:
     order_log = CollectedOrders() if export.get("order_log", False) else None
     try:
         # orders.parquet is written as orders finish, and renamed into place before kpis.json
-        with streamed_orders(
-            output_dir, export.get("orders", "full"), int(export.get("sample_every", 1))
-        ) as orders:
+        # and the delivery times for the exact p90 go to a scratch file there, removed after
+        with (
+            streamed_orders(
+                output_dir, export.get("orders", "full"), int(export.get("sample_every", 1))
+            ) as orders,
+            scratch_values(output_dir) as delivery_times,
+        ):
             result = simulate(
                 cfg,
                 world,
@@ -96,6 +105,7 @@ def run_and_write(cfg: Mapping[str, Any], output_dir: str | Path) -> RunResult:
                 monitoring,
                 advance if progress_bar is not None else None,
                 orders if order_log is None else TeeOrders(orders, order_log),
+                delivery_times,
             )
     finally:
         if progress_bar is not None:

@@ -23,6 +23,7 @@ from sim.engine.kpi_sums import KpiSums
 from sim.engine.kpis import CANCELLED, DELIVERED, NAN, OPEN
 from sim.engine.ledger import CostLedger
 from sim.engine.orderbook import OrderBook
+from sim.engine.quantile import ValueStore
 from sim.engine.sink import CollectedOrders, OrderSink
 
 WAREHOUSE_SERIES = (
@@ -117,10 +118,16 @@ class Records:
     counted into the KPIs, the per-mode series and the cost totals; nothing kept per order."""
 
     def __init__(
-        self, world: World, sink: OrderSink, time_h: np.ndarray, warmup_h: float, horizon_h: float
+        self,
+        world: World,
+        sink: OrderSink,
+        time_h: np.ndarray,
+        warmup_h: float,
+        horizon_h: float,
+        delivery_times: ValueStore | None = None,
     ) -> None:
         self.world, self.sink, self.horizon_h = world, sink, horizon_h
-        self.kpi_sums = KpiSums(warmup_h, horizon_h)
+        self.kpi_sums = KpiSums(warmup_h, horizon_h, delivery_times)
         self.modes = ModeSeries(time_h, len(world.modes))
         self.cost_totals: dict[str, list[float]] = {}
         self.recorded = 0

@@ -37,6 +37,7 @@ from sim.engine.invariants import check_counts, check_places, check_stock
 from sim.engine.orderbook import OrderBook
 from sim.engine.parked import ParkedOrders
 from sim.engine.promotions import PromotionPauses
+from sim.engine.quantile import ValueStore
 from sim.engine.result import FinishedRun, Records, Rows, RunResult, TimeSeries, events_scheduled
 from sim.engine.sink import CollectedOrders, OrderSink
 from sim.engine.stock_view import StockVisibility
@@ -77,6 +78,7 @@ class Simulation:
         progress: ProgressCallback | None = None,
         cooldown_days: float = DEFAULT_COOLDOWN_DAYS,
         sink: OrderSink | None = None,
+        delivery_times: ValueStore | None = None,
     ) -> None:
         self.world = world
         self.routing = routing
@@ -116,6 +118,7 @@ class Simulation:
             self.timeseries.time_h,
             self.warmup_h,
             self.horizon_h,
+            delivery_times,
         )
         self.env = simpy.Environment()
         availability = Availability(world, self.storms)
@@ -681,6 +684,7 @@ def run(
     progress: ProgressCallback | None = None,
     cooldown_days: float = DEFAULT_COOLDOWN_DAYS,
     sink: OrderSink | None = None,
+    delivery_times: ValueStore | None = None,
 ) -> RunResult:
     """Simulate one replication and return its records (invariants already checked).
 
@@ -688,6 +692,8 @@ def run(
     horizon (arrivals continuing) until they are all resolved or ``cooldown_days`` have passed.
     Finished orders' records go to ``sink`` as the run goes (by default they are collected and
     returned in ``RunResult.orders``; with a sink of your own ``RunResult.orders`` is empty).
+    The delivery times of delivered cohort orders, ranked at the end for the exact p90, are kept
+    in ``delivery_times`` (default: in memory, 8 bytes an order).
     """
     return Simulation(
         world,
@@ -700,4 +706,5 @@ def run(
         progress,
         cooldown_days,
         sink,
+        delivery_times,
     ).run()
