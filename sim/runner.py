@@ -19,10 +19,12 @@ from scenarios.world import World
 from sim.config.compose import load_config, load_policies
 from sim.config.validate import validate
 from sim.engine import RunResult, run
+from sim.engine.quantile import ValueStore
 from sim.engine.simulation import DEFAULT_COOLDOWN_DAYS
 from sim.engine.sink import CollectedOrders, OrderSink, TeeOrders
 from sim.engine.snapshot_state import SnapshotRequest, SnapshotState
 from sim.io.run_files import streamed_orders, write_run
+from sim.io.scratch import scratch_values
 from sim.io.snapshot import SNAPSHOT_DIR, write_snapshot
 
 
@@ -34,10 +36,12 @@ def simulate(
     progress: Callable[[float], None] | None = None,
     sink: OrderSink | None = None,
     snapshot: SnapshotRequest | None = None,
+    delivery_times: ValueStore | None = None,
 ) -> RunResult:
     """Simulate the world under the policies for the config's seed, horizon and warm-up; the
-    orders' records go to ``sink`` as they finish (default: collected into the result), and the
-    OMS's view at ``snapshot.at_h`` to its callback."""
+    orders' records go to ``sink`` as they finish (default: collected into the result), the
+    delivery times for the exact p90 to ``delivery_times`` (default: memory), and the OMS's view
+    at ``snapshot.at_h`` to its callback."""
     return run(
         world,
         routing,
@@ -50,6 +54,7 @@ def simulate(
         cooldown_days=float(cfg.get("cooldown_days", DEFAULT_COOLDOWN_DAYS)),
         sink=sink,
         snapshot=snapshot,
+        delivery_times=delivery_times,
     )
 
 
@@ -94,9 +99,13 @@ def run_and_write(cfg: Mapping[str, Any], output_dir: str | Path) -> RunResult:
     request = None if at_h is None else SnapshotRequest(float(at_h), snapshots.append)
     try:
         # orders.parquet is written as orders finish, and renamed into place before kpis.json
-        with streamed_orders(
-            output_dir, export.get("orders", "full"), int(export.get("sample_every", 1))
-        ) as orders:
+        # and the delivery times for the exact p90 go to a scratch file there, removed after
+        with (
+            streamed_orders(
+                output_dir, export.get("orders", "full"), int(export.get("sample_every", 1))
+            ) as orders,
+            scratch_values(output_dir) as delivery_times,
+        ):
             result = simulate(
                 cfg,
                 world,
@@ -105,6 +114,7 @@ def run_and_write(cfg: Mapping[str, Any], output_dir: str | Path) -> RunResult:
                 advance if progress_bar is not None else None,
                 orders if order_log is None else TeeOrders(orders, order_log),
                 request,
+                delivery_times,
             )
     finally:
         if progress_bar is not None:

@@ -108,6 +108,19 @@ def test_open_orders_are_exactly_those_open_at_the_snapshot(runs: dict[str, Any]
     assert {"queued", "at_dock", "in_transit"} <= stages  # a busy network at 60 h
 
 
+def test_parcels_parked_in_transit_are_open_orders_too() -> None:
+    # with monitoring that never acts, parcels in transit leave the run's window for a side table
+    # (sim.engine.parked); the snapshot must still list them until they are delivered
+    _, state, orders = _run("monitoring=none")
+    created = orders["created_h"] <= SNAPSHOT_H
+    done = (orders["delivered_h"] <= SNAPSHOT_H) | (orders["cancelled_h"] <= SNAPSHOT_H)
+    np.testing.assert_array_equal(
+        np.sort(orders["order_id"][created & ~done]), state.orders["order_id"]
+    )
+    in_transit = state.orders["stage"] == STAGES.index("in_transit")
+    assert in_transit.sum() > 100
+
+
 def test_only_whitelisted_columns_are_written(runs: dict[str, Any]) -> None:
     columns = set(pq.read_schema(runs["a"] / "orders.parquet").names)
     documented = {"product_class" if c == "product" else c for c in ORDER_COLUMNS}

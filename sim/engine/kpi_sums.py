@@ -2,11 +2,12 @@
 
 Every KPI of the registry (:data:`sim.engine.kpis.KPIS`) is a count, a ratio of sums over the
 cohort, or an order statistic. Counts and sums are added per chunk, using the registry's own masks
-(:class:`sim.engine.kpis.Orders`); the two order statistics keep just the values they rank: the
-delivery time of each delivered cohort order (8 bytes an order; the p90 and the mean come from
-them exactly as from the whole table), the alert lead times (alerted orders only) and the team's
-response times (notified orders only). Sums add
-chunk totals, so a mean can differ from the whole-table one in the last bits, never more.
+(:class:`sim.engine.kpis.Orders`); the order statistics keep just the values they rank: the
+delivery time of each delivered cohort order, in a :class:`~sim.engine.quantile.ValueStore` (in
+memory, or a scratch file the output layer gives: the p90 is then found exactly over a few passes
+through it, :func:`~sim.engine.quantile.exact_percentile`), the alert lead times (alerted orders
+only) and the team's response times (notified orders only), both few. Sums add chunk totals, so a
+mean can differ from the whole-table one in the last bits, never more.
 
 :func:`kpis` refuses a registry KPI it does not know, so a KPI added to the registry without its
 sums here fails on the first run; a test compares both ways on whole runs.
@@ -29,6 +30,7 @@ from sim.engine.kpis import (
     notify_response_h,
     unhandled,
 )
+from sim.engine.quantile import InMemoryValues, ValueStore, exact_percentile
 
 SUM_COLUMNS = (
     "cost",
@@ -43,14 +45,16 @@ SUM_COLUMNS = (
 class KpiSums:
     """Counts, sums and the ranked values of the cohort's orders, added one chunk at a time."""
 
-    def __init__(self, warmup_h: float, horizon_h: float) -> None:
+    def __init__(
+        self, warmup_h: float, horizon_h: float, delivery_h: ValueStore | None = None
+    ) -> None:
         self.warmup_h, self.horizon_h = warmup_h, horizon_h
         self.count: Counter[str] = Counter()
         self.sum: dict[str, float] = dict.fromkeys(SUM_COLUMNS, 0.0)
         self.sum.update(promoter=0.0, detractor=0.0, promoter_vip=0.0, detractor_vip=0.0)
-        self.sum.update(return_p=0.0, pick_wait_h=0.0)
+        self.sum.update(return_p=0.0, pick_wait_h=0.0, delivery_h=0.0)
         self.modes: Counter[str] = Counter()
-        self._delivery_h: list[np.ndarray] = []
+        self._delivery_h = InMemoryValues() if delivery_h is None else delivery_h
         self._lead_h: list[np.ndarray] = []
         self._response_h: list[np.ndarray] = []  # notified orders only
 
@@ -95,18 +99,17 @@ class KpiSums:
         c["lost_found"] += o.count(lost_found(o))
         c["notified"] += o.count(~np.isnan(o["notified_h"]))
         c["unhandled"] += unhandled(o)
-        self._delivery_h.append(o.delivery_h.copy())
+        self.sum["delivery_h"] += float(o.delivery_h.sum())
+        if len(o.delivery_h):
+            self._delivery_h.append(o.delivery_h)
         self._lead_h.append(o.alert_lead_h.copy())
         self._response_h.append(notify_response_h(o).copy())
 
     def kpis(self, mode_names: tuple[str, ...] = ()) -> dict[str, float]:
-        """Every registry KPI over the cohort counted, in ``kpis.json`` order. Once, at the end:
-        it gives up the kept delivery times as it ranks them."""
+        """Every registry KPI over the cohort counted, in ``kpis.json`` order."""
         c, s, n = self.count, self.sum, self.count["n"]
-        delivery = _joined(self._delivery_h)  # the chunks are given up as they are joined
-        lead = _joined(self._lead_h)
-        delivery_mean = float(np.mean(delivery)) if len(delivery) else NAN
-        response = _joined(self._response_h)
+        lead = np.concatenate([np.zeros(0), *self._lead_h])
+        response = np.concatenate([np.zeros(0), *self._response_h])
 
         def ratio(num: float, den: float) -> float:
             return float(num / den) if den else NAN
@@ -127,11 +130,8 @@ class KpiSums:
             "cost_exception_per_order": per_order("cost_exception_usd"),
             "monitoring_cost_per_order": per_order("cost_monitoring_usd"),
             "cost_unserved_per_order": per_order("cost_unserved_usd"),
-            "delivery_time_mean_h": delivery_mean,
-            # in place (the values are not needed after): no second copy of a year's times
-            "delivery_time_p90_h": float(np.percentile(delivery, 90, overwrite_input=True))
-            if len(delivery)
-            else NAN,
+            "delivery_time_mean_h": ratio(s["delivery_h"], c["delivered"]),
+            "delivery_time_p90_h": exact_percentile(self._delivery_h, 90),
             "on_time_rate": on_time,
             "late_rate": 1.0 - on_time,
             "nps": 100.0 * (ratio(s["promoter"], c["rated"]) - ratio(s["detractor"], c["rated"])),
@@ -171,15 +171,3 @@ class KpiSums:
         if unknown:
             raise KeyError(f"KPIs without streamed sums (sim/engine/kpi_sums.py): {unknown}")
         return {k: values[k] for k in keys}
-
-
-def _joined(chunks: list[np.ndarray]) -> np.ndarray:
-    """The chunks end to end, each freed once copied (peak: the whole plus one chunk)."""
-    out = np.empty(sum(len(c) for c in chunks))
-    at = 0
-    chunks.reverse()
-    while chunks:
-        chunk = chunks.pop()
-        out[at : at + len(chunk)] = chunk
-        at += len(chunk)
-    return out

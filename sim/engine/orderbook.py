@@ -102,6 +102,16 @@ class OrderBook:
             window.add(self, name, dtype, fill)
         self.charged = CostLedger()  # every charge also lands here, to reconcile the columns
 
+    @classmethod
+    def detached(cls, columns: dict[str, np.ndarray]) -> OrderBook:
+        """A book over given columns (every one of :data:`COLUMNS`), outside any window: rows
+        kept aside (:mod:`sim.engine.parked`), read as a run's own."""
+        book = cls.__new__(cls)
+        for name in COLUMNS:
+            setattr(book, name, columns[name])
+        book.charged = CostLedger()
+        return book
+
     def cost_columns(self, lo: int = 0, hi: int | None = None) -> dict[str, np.ndarray]:
         """Every per-order cost column (``cost_*_usd``), by name, for ids ``[lo, hi)``."""
         return {k: getattr(self, k)[lo:hi] for k in COLUMNS if _is_cost(k)}

@@ -23,6 +23,7 @@ from sim.engine.kpi_sums import KpiSums
 from sim.engine.kpis import CANCELLED, DELIVERED, NAN, OPEN
 from sim.engine.ledger import CostLedger
 from sim.engine.orderbook import OrderBook
+from sim.engine.quantile import ValueStore
 from sim.engine.sink import CollectedOrders, OrderSink
 
 WAREHOUSE_SERIES = (
@@ -109,6 +110,7 @@ class Rows:
     lo: int
     hi: int
     end_h: float
+    ids: np.ndarray | None = None  # the rows' order ids (default: lo..hi-1, a run's own columns)
 
 
 class Records:
@@ -116,10 +118,16 @@ class Records:
     counted into the KPIs, the per-mode series and the cost totals; nothing kept per order."""
 
     def __init__(
-        self, world: World, sink: OrderSink, time_h: np.ndarray, warmup_h: float, horizon_h: float
+        self,
+        world: World,
+        sink: OrderSink,
+        time_h: np.ndarray,
+        warmup_h: float,
+        horizon_h: float,
+        delivery_times: ValueStore | None = None,
     ) -> None:
         self.world, self.sink, self.horizon_h = world, sink, horizon_h
-        self.kpi_sums = KpiSums(warmup_h, horizon_h)
+        self.kpi_sums = KpiSums(warmup_h, horizon_h, delivery_times)
         self.modes = ModeSeries(time_h, len(world.modes))
         self.cost_totals: dict[str, list[float]] = {}
         self.recorded = 0
@@ -127,15 +135,33 @@ class Records:
         self.last_delivered_h = NAN  # latest delivery of a recorded order
         self.warmup_h = warmup_h
 
-    def add(self, rows: Rows) -> None:
-        """Orders ``[lo, hi)``, final: every column as it will be when the run ends."""
+    def add(self, rows: Rows, parked: np.ndarray | None = None) -> None:
+        """Orders ``[lo, hi)``, final: every column as it will be when the run ends. Those where
+        ``parked`` is set are in transit, settled but not yet delivered: counted into the
+        per-mode series and the last delivery now, recorded later (:meth:`add_parked`)."""
         book, lo, hi = rows.book, rows.lo, rows.hi
         self.modes.add(book.mode[lo:hi], book.shipped_h[lo:hi], book.delivered_h[lo:hi])
-        for name, column in book.cost_columns(lo, hi).items():
-            self.cost_totals.setdefault(name, []).append(float(np.sum(column)))
         created = rows.orders.created_h[lo:hi]
         n = int(np.searchsorted(created, self.horizon_h))  # arrivals of the cool-down: no record
+        delivered_h = book.delivered_h[lo : lo + n]
+        if (~np.isnan(delivered_h)).any():
+            self.last_delivered_h = float(np.fmax(self.last_delivered_h, np.nanmax(delivered_h)))
+        self._record(rows, n, None if parked is None else ~parked)
+
+    def add_parked(self, rows: Rows) -> None:
+        """Parked orders, final now (their series and delivery were counted by :meth:`add`)."""
+        created = rows.orders.created_h[rows.lo : rows.hi]
+        self._record(rows, int(np.searchsorted(created, self.horizon_h)), None)
+
+    def _record(self, rows: Rows, n: int, keep: np.ndarray | None) -> None:
+        """Cost totals, KPIs and the sink for the first ``n`` rows (those ``keep`` says)."""
+        book, lo, hi = rows.book, rows.lo, rows.hi
+        for name, column in book.cost_columns(lo, hi).items():
+            total = np.sum(column if keep is None else column[keep])
+            self.cost_totals.setdefault(name, []).append(float(total))
         columns = order_columns(dataclasses.replace(rows, hi=lo + n))
+        if keep is not None:
+            columns = {k: v[keep[:n]] for k, v in columns.items()}
         check_statuses(columns["status"])
         check_cost_total(columns)
         self.kpi_sums.add(columns)
@@ -144,11 +170,8 @@ class Records:
         if resolved.any():
             last = np.fmax(columns["delivered_h"], columns["cancelled_h"])[resolved].max()
             self.last_resolved_h = float(np.fmax(self.last_resolved_h, last))
-        delivered_h = book.delivered_h[lo : lo + n]
-        if (~np.isnan(delivered_h)).any():
-            self.last_delivered_h = float(np.fmax(self.last_delivered_h, np.nanmax(delivered_h)))
         self.sink.write(columns)
-        self.recorded += n
+        self.recorded += len(columns["order_id"])
 
     def result(self, run: FinishedRun, charged: CostLedger) -> RunResult:
         """The run's series, KPIs and facts once every order was added; invariants checked."""
@@ -247,7 +270,7 @@ def order_columns(rows: Rows) -> dict[str, np.ndarray]:
         + book.cost_unserved_usd[lo:hi]
     )
     return {
-        "order_id": np.arange(lo, hi, dtype=np.int64),
+        "order_id": np.arange(lo, hi, dtype=np.int64) if rows.ids is None else rows.ids[lo:hi],
         "created_h": o.created_h[lo:hi],
         "region": np.asarray(world.regions, dtype=object)[o.region[lo:hi]],
         "product_class": np.asarray(world.product_classes, dtype=object)[o.product[lo:hi]],

@@ -35,7 +35,9 @@ from sim.engine.drains import StockDrains
 from sim.engine.interventions import Interventions
 from sim.engine.invariants import check_counts, check_places, check_stock
 from sim.engine.orderbook import OrderBook
+from sim.engine.parked import ParkedOrders
 from sim.engine.promotions import PromotionPauses
+from sim.engine.quantile import ValueStore
 from sim.engine.restart import condition_weather, place
 from sim.engine.result import FinishedRun, Records, Rows, RunResult, TimeSeries, events_scheduled
 from sim.engine.sink import CollectedOrders, OrderSink
@@ -54,6 +56,9 @@ TIME_TOLERANCE_H = 1e-9  # a wave at 0.1 h steps may land a rounding error befor
 AUDIT_EVERY_H = 24.0  # the order-place and stock invariants, also checked during the run
 # finished orders are handed to the sink at each audit
 CAPACITY_SLACK = 1.05  # order ids mapped up front: the expected count and this much more
+# finished orders are turned into records at most this many at a time (a quarter row group of
+# orders.parquet), so the orders left when the run stops never make one run-sized chunk
+RECORD_CHUNK_ORDERS = 16_384
 
 
 class PolicyError(RuntimeError):
@@ -78,6 +83,7 @@ class Simulation:
         snapshot: SnapshotRequest | None = None,
         start: SnapshotState | None = None,
         demand_until_h: float | None = None,
+        delivery_times: ValueStore | None = None,
     ) -> None:
         self.world = world
         self.routing = routing
@@ -115,6 +121,10 @@ class Simulation:
         self._days_drawn = 0
         self.n_before_horizon = -1  # known once the clock reaches the horizon
         self._recorded = 0  # orders below this are finished, handed to the sink and forgotten
+        # (or parked: in transit, their rows kept aside until delivered, when nothing can touch
+        # a shipped parcel: a monitoring policy that never acts)
+        self.parked = ParkedOrders()
+        self._park = not math.isfinite(monitoring.interval_h)
         self.timeseries = TimeSeries(len(world.warehouses), timeseries_interval_h, self.horizon_h)
         self.records = Records(
             world,
@@ -122,6 +132,7 @@ class Simulation:
             self.timeseries.time_h,
             self.warmup_h,
             self.horizon_h,
+            delivery_times,
         )
         self.env = simpy.Environment(initial_time=self.start_h)
         availability = Availability(world, self.storms)
@@ -292,25 +303,54 @@ class Simulation:
 
     def _record_finished(self, end_h: float | None = None) -> None:
         """Hand the records of the oldest orders, once all are finished (cancelled, or delivered
-        by now, and none waiting on the monitoring team), to the sink and give their memory back.
-        With ``end_h`` (the run stopped): every order left, its outcome read at ``end_h``."""
+        by now, and none waiting on the monitoring team), to the sink and give their memory back;
+        parcels among them still in transit are parked (when nothing can touch them) and recorded
+        once delivered. With ``end_h`` (the run stopped): every order left, its outcome read at
+        ``end_h``."""
         book, lo, now = self.book, self._recorded, self.env.now
+        parked: np.ndarray | None = None
         if end_h is None:
+            self._record_parked(now, self.parked.book["delivered_h"] <= now)
             hi = self._arrived
             stage = book.stage[lo:hi]
-            done = (stage == Stage.CANCELLED) | (
-                (stage == Stage.IN_TRANSIT) & (book.delivered_h[lo:hi] <= now)
-            )
+            in_transit = stage == Stage.IN_TRANSIT
+            delivered = in_transit & (book.delivered_h[lo:hi] <= now)
+            done = (stage == Stage.CANCELLED) | (in_transit if self._park else delivered)
             k = lo + (len(done) if done.all() else int(np.argmin(done)))
             k = int(min(k, self.interventions.oldest_in_hand()))
+            if self._park:
+                parked = in_transit[: k - lo] & ~delivered[: k - lo]
+                self.parked.park(lo + np.flatnonzero(parked), self.orders, book, self.promised_h)
         else:
             k = self.n_orders
         if k <= lo and end_h is None:
             return  # (the last call always hands a chunk over, if empty: a file gets its columns)
         read_at = now if end_h is None else end_h
-        self.records.add(Rows(self.world, self.orders, book, self.promised_h, lo, k, read_at))
+        while True:  # at least one chunk, if empty
+            hi = min(k, lo + RECORD_CHUNK_ORDERS)
+            rows = Rows(self.world, self.orders, book, self.promised_h, lo, hi, read_at)
+            self.records.add(
+                rows, None if parked is None else parked[lo - self._recorded : hi - self._recorded]
+            )
+            lo = hi
+            if lo >= k:
+                break
         self._recorded = self.interventions.recorded_below = k
         self.window.release(k)
+        if end_h is not None:
+            self._record_parked(end_h, np.ones(len(self.parked), dtype=bool))
+
+    def _record_parked(self, read_at: float, which: np.ndarray) -> None:
+        """Record the parked orders ``which`` selects, their outcomes read at ``read_at``."""
+        if not which.any():
+            return
+        taken = self.parked.take(which)
+        for lo in range(0, len(taken.ids), RECORD_CHUNK_ORDERS):
+            hi = min(len(taken.ids), lo + RECORD_CHUNK_ORDERS)
+            rows = Rows(
+                self.world, taken.orders, taken.book, taken.promised_h, lo, hi, read_at, taken.ids
+            )
+            self.records.add_parked(rows)
 
     def _record_sample(self) -> None:
         ts, now = self.timeseries, self.env.now
@@ -383,6 +423,14 @@ class Simulation:
         book.cost_unserved_usd[idx] += self.world.costs.cancel_usd + lost
         book.charged.charge("unserved_open", self.world.costs.cancel_usd * len(idx), len(idx))
         book.charged.charge("unserved_margin", float(lost.sum()), len(idx))
+        parked = self.parked.book  # parcels parked in transit: open if not delivered by the end
+        late = (self.parked.ids < n) & (parked["delivered_h"] > self.end_h)
+        if late.any():
+            n_late = int(late.sum())
+            lost = self.world.costs.unserved_margin_loss_p * self.parked.orders["margin_usd"][late]
+            parked["cost_unserved_usd"][late] += self.world.costs.cancel_usd + lost
+            book.charged.charge("unserved_open", self.world.costs.cancel_usd * n_late, n_late)
+            book.charged.charge("unserved_margin", float(lost.sum()), n_late)
 
     def _lost_margin(self, idx: np.ndarray) -> np.ndarray:
         return self.world.costs.unserved_margin_loss_p * self.orders.margin_usd[idx]
@@ -699,6 +747,7 @@ def run(
     snapshot: SnapshotRequest | None = None,
     start: SnapshotState | None = None,
     demand_until_h: float | None = None,
+    delivery_times: ValueStore | None = None,
 ) -> RunResult:
     """Simulate one replication and return its records (invariants already checked).
 
@@ -710,6 +759,8 @@ def run(
     With ``start``, the run starts from that snapshot (:mod:`sim.engine.restart`): its clock at
     the snapshot's hour, horizon and warm-up still counted from hour 0. Orders arrive until
     ``demand_until_h`` (default: as long as the run goes on).
+    The delivery times of delivered cohort orders, ranked at the end for the exact p90, are kept
+    in ``delivery_times`` (default: in memory, 8 bytes an order).
     """
     return Simulation(
         world,
@@ -725,4 +776,5 @@ def run(
         snapshot,
         start,
         demand_until_h,
+        delivery_times,
     ).run()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -131,41 +132,81 @@ def _open_orders(sim: Simulation, now: float) -> dict[str, np.ndarray]:
     )
     idx = lo + np.flatnonzero(~done)
     code = _stage_codes(sim, idx, book.stage[idx])
-    declared = book.lost_declared_h[idx]
+    columns = _order_rows(
+        idx, code, partial(getattr, orders), partial(getattr, book), sim.promised_h[idx], now, idx
+    )
+    # parcels parked in transit (sim.engine.parked) left the window: still open until delivered
+    parked = sim.parked
+    out = np.flatnonzero(parked.book["delivered_h"] > now)
+    if len(out):
+        ids = parked.ids[out]
+        rows = _order_rows(
+            out,
+            np.full(len(out), STAGE_CODE["in_transit"], dtype=np.int8),
+            parked.orders.__getitem__,
+            parked.book.__getitem__,
+            parked.promised_h[out],
+            now,
+            ids,
+        )
+        order = np.argsort(np.concatenate([columns["order_id"], rows["order_id"]]), kind="stable")
+        columns = {k: np.concatenate([columns[k], rows[k]])[order] for k in columns}
+    assert tuple(columns) == ORDER_COLUMNS
+    return columns
+
+
+def _order_rows(
+    rows: np.ndarray,
+    code: np.ndarray,
+    order_column: Callable[[str], np.ndarray],
+    book_column: Callable[[str], np.ndarray],
+    promised_h: np.ndarray,
+    now: float,
+    ids: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The snapshot's order columns for ``rows`` of a table read through ``order_column`` and
+    ``book_column`` (the run's window, or the parked parcels' side table), copied."""
+
+    def o(name: str) -> np.ndarray:
+        return order_column(name)[rows]
+
+    def b(name: str) -> np.ndarray:
+        return book_column(name)[rows]
+
+    declared = b("lost_declared_h")
     columns = {
-        "order_id": idx.astype(np.int64),
+        "order_id": ids.astype(np.int64),
         "stage": code,
-        "created_h": orders.created_h[idx],
-        "promised_h": sim.promised_h[idx],
-        "region": orders.region[idx].astype(np.int64),
-        "product": orders.product[idx].astype(np.int64),
-        "channel": orders.channel[idx].astype(np.int64),
-        "items": orders.items[idx],
-        "value_usd": orders.value_usd[idx],
-        "margin_usd": orders.margin_usd[idx],
-        "vip": orders.vip[idx],
-        "service_level": orders.service_level[idx],
-        "urgent": orders.urgent[idx],
-        "signal": orders.signal[idx],
-        "warehouse": book.warehouse[idx],
-        "mode": book.mode[idx],
-        "routed_h": book.routed_h[idx],
-        "queued_h": book.queued_h[idx],
-        "pick_start_h": book.pick_start_h[idx],
-        "picked_h": book.picked_h[idx],
-        "shipped_h": book.shipped_h[idx],
+        "created_h": o("created_h"),
+        "promised_h": promised_h,
+        "region": o("region").astype(np.int64),
+        "product": o("product").astype(np.int64),
+        "channel": o("channel").astype(np.int64),
+        "items": o("items"),
+        "value_usd": o("value_usd"),
+        "margin_usd": o("margin_usd"),
+        "vip": o("vip"),
+        "service_level": o("service_level"),
+        "urgent": o("urgent"),
+        "signal": o("signal"),
+        "warehouse": b("warehouse"),
+        "mode": b("mode"),
+        "routed_h": b("routed_h"),
+        "queued_h": b("queued_h"),
+        "pick_start_h": b("pick_start_h"),
+        "picked_h": b("picked_h"),
+        "shipped_h": b("shipped_h"),
         # known once declared (the carrier tells the OMS); a later declaration is the future
         "reshipped_h": np.where(declared <= now, declared, np.nan),
-        "reroutes": book.reroutes[idx],
-        "backordered": book.backordered[idx],
-        "prioritised": book.prioritised[idx],
-        "expedited": book.expedited[idx],
+        "reroutes": b("reroutes"),
+        "backordered": b("backordered"),
+        "prioritised": b("prioritised"),
+        "expedited": b("expedited"),
     }
     # times of steps the order has not reached yet are NaN (a re-routed order may carry old ones)
     unrouted = code <= STAGE_CODE["rerouting"]
     for name in ("queued_h", "pick_start_h", "picked_h", "shipped_h"):
         columns[name] = np.where(unrouted, np.nan, columns[name])
-    assert tuple(columns) == ORDER_COLUMNS
     return {k: np.array(v, copy=True) for k, v in columns.items()}
 
 
