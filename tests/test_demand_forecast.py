@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scenarios.calibration.monthly_forecast import fit_monthly_forecast
+from scenarios.calibration.monthly_forecast import _near_bound, fit_monthly_forecast
 from sim.backtest.forecast import holdout
 
 START, END = pd.Timestamp("2020-01-01"), pd.Timestamp("2021-07-01")
@@ -56,17 +56,20 @@ def test_falling_log_is_followed_down(falling: dict[str, Any]) -> None:
     assert max(falling["high"]) < 0.8 * 300  # the old level is outside the bands
 
 
-def test_a_weight_at_its_bound_is_held_in_the_draws() -> None:
+def test_parameters_near_a_bound_are_held_in_the_draws() -> None:
     """Following the fall puts the level weight at 1, where its standard error means nothing:
-    draws keep it there (drawing it would spread the bands over the whole family)."""
+    draws hold every parameter whose 95% Wald interval crosses a bound (drawing them would spread
+    the bands over the whole family)."""
     local = created(FALLING, 2)
-    days = pd.date_range(START, periods=(END - START).days)
-    per_day = np.bincount(((local - START).dt.days).to_numpy(), minlength=len(days))
+    per_day = np.bincount(((local - START).dt.days).to_numpy(), minlength=len(DAYS))
     forecast = fit_monthly_forecast(START, per_day[: (pd.Timestamp("2021-04-01") - START).days])
     assert forecast is not None
-    names = list(forecast.result.model.param_names)
-    level = names.index("smoothing_level")
-    assert forecast.result.params[level] > 0.99
+    result = forecast.result
+    names = list(result.model.param_names)
+    assert result.params[names.index("smoothing_level")] > 0.9
+    held = _near_bound(names, np.asarray(result.params), np.asarray(result.cov_params()))
+    assert held[names.index("smoothing_level")]
     rng = np.random.default_rng(0)
-    drawn = np.array([forecast._drawn(rng)[level] for _ in range(20)])
-    assert np.all(drawn == forecast.result.params[level])
+    drawn = np.array([forecast._drawn(rng) for _ in range(20)])
+    assert np.all(drawn[:, held] == np.asarray(result.params)[held])
+    assert "held at the estimate" in forecast.note()

@@ -25,6 +25,7 @@ effect cannot be told apart from the trend, and the report says so.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -61,9 +62,15 @@ class CalendarFit:
     counts: np.ndarray  # orders per day
     first_week: pd.Timestamp  # Monday of the first week
     week_rate: np.ndarray  # smoothed orders per week (level + transient), events excluded
-    forecast: MonthlyForecast | None  # past the log (None: under two months seen)
+    per_day: np.ndarray  # orders per day with events out (a surge day at the level; gaps NaN)
     events: tuple[DayEvent, ...]
     notes: list[str] = field(default_factory=list)
+
+    @functools.cached_property
+    def forecast(self) -> MonthlyForecast | None:
+        """The monthly model for dates past the log (None: under two months seen), fitted when
+        first asked for: its cross-validation refits a dozen times, which only forecasts need."""
+        return fit_monthly_forecast(self.first_day, self.per_day)
 
     @property
     def days(self) -> pd.DatetimeIndex:
@@ -175,14 +182,15 @@ def fit_calendar(local_created: pd.Series) -> CalendarFit:
     if np.isfinite(z).sum() < MIN_WEEKS:
         rate = np.full(len(z), counts[~out].mean() * 7)
         note = f"{n} days: too few full weeks for a level over time; the calendar is flat"
-        return CalendarFit(first, counts, first_week, rate, None, (), [note])
+        per_day = np.where(out, np.nan, counts.astype(float))
+        return CalendarFit(first, counts, first_week, rate, per_day, (), [note])
     res: Any = None
     week_rate = np.zeros(len(z))
     for _ in range(ROUNDS):
         first_week, z = _weekly(first, counts, out | surge)
         res = _fit_weekly(z)
         week_rate = rate_from_z(np.asarray(res.smoother_results.smoothed_forecasts, dtype=float)[0])
-        fit = CalendarFit(first, counts, first_week, week_rate, None, ())
+        fit = CalendarFit(first, counts, first_week, week_rate, counts, ())
         level = fit.level_per_day(days)
         p_high = stats.poisson.sf(counts - 1, np.maximum(level, 1e-9))
         flagged = (
@@ -193,7 +201,7 @@ def fit_calendar(local_created: pd.Series) -> CalendarFit:
         if not (flagged & ~surge).any():
             break
         surge = surge | flagged
-    level = CalendarFit(first, counts, first_week, week_rate, None, ()).level_per_day(days)
+    level = CalendarFit(first, counts, first_week, week_rate, counts, ()).level_per_day(days)
     events = [
         DayEvent(
             f"gap_{days[s].date().isoformat()}",
@@ -219,7 +227,6 @@ def fit_calendar(local_created: pd.Series) -> CalendarFit:
     events.sort(key=lambda e: e.start)
     params = np.asarray(res.params, dtype=float)
     per_day = np.where(out, np.nan, np.where(surge, level, counts))  # events out
-    forecast = fit_monthly_forecast(first, per_day)
     shown = ", ".join(f"{k} {v:.3g}" for k, v in zip(res.model.param_names, params, strict=True))
     notes = [
         "level: local level + AR(1) transient (statsmodels UnobservedComponents, maximum "
@@ -232,9 +239,7 @@ def fit_calendar(local_created: pd.Series) -> CalendarFit:
             f"yearly profile not fitted: {n} days, fewer than two years, so a month's effect "
             "cannot be told apart from the level"
         )
-    if forecast is not None:
-        notes.append(forecast.note())
-    return CalendarFit(first, counts, first_week, week_rate, forecast, tuple(events), notes)
+    return CalendarFit(first, counts, first_week, week_rate, per_day, tuple(events), notes)
 
 
 def demand_paths(
@@ -250,7 +255,7 @@ def demand_paths(
     month's days), times the weekday weight (7, mean 1, Monday first) and the events."""
     rate = np.tile(fit.level_per_day(days), (n_paths, 1))
     log_end = fit.first_day + pd.Timedelta(days=len(fit.counts))
-    if fit.forecast is not None:
+    if days[-1] >= log_end and fit.forecast is not None:
         last = fit.forecast.last_month
         step = ((days.year - last.year) * 12 + days.month - last.month).to_numpy()
         ahead = (days >= log_end) & (step >= 1)

@@ -95,5 +95,6 @@ def holdout(
         "forecast": naive,
         "mape": float(np.mean(np.abs(naive - real.to_numpy()) / real.to_numpy())),
     }
-    scored["fit"] = {"until": str(cut.date()), "notes": fit.notes}
+    chosen = [fit.forecast.note()] if fit.forecast is not None else []
+    scored["fit"] = {"until": str(cut.date()), "notes": [*fit.notes, *chosen]}
     return scored
