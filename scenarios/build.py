@@ -242,11 +242,11 @@ def _demand(
         bursts=tuple(
             _burst(b, regions, products, channels, region_share, product_share) for b in d["bursts"]
         ),
-        calendar=None if d.get("calendar") is None else calendar(d["calendar"], start),
+        calendar=None if d.get("calendar") is None else calendar(d["calendar"], start, regions),
     )
 
 
-def calendar(c: Mapping[str, Any], start: datetime.date) -> Calendar:
+def calendar(c: Mapping[str, Any], start: datetime.date, regions: Sequence[str] = ()) -> Calendar:
     """The dated demand calendar, dates turned into days and hours from hour 0."""
     knots = c["daily_level"]
     knot_day = np.array([hours_from(start, "date", k["date"]) / 24.0 for k in knots])
@@ -255,6 +255,7 @@ def calendar(c: Mapping[str, Any], start: datetime.date) -> Calendar:
     if c["past_last_knot"] == "trend" and len(knots) >= 2:
         trend = (knot_level[-1] - knot_level[-2]) / (knot_day[-1] - knot_day[-2])
     events = c["events"]
+    mixes = c.get("region_mix_by_month") or []
     event_start = np.array([hours_from(start, "start", e["start"]) for e in events])
     return Calendar(
         knot_day=knot_day,
@@ -265,6 +266,12 @@ def calendar(c: Mapping[str, Any], start: datetime.date) -> Calendar:
         event_start_h=event_start,
         event_end_h=event_start + np.array([24.0 * float(e["days"]) for e in events]),
         event_multiplier=np.array([float(e["multiplier"]) for e in events]),
+        mix_from_day=np.array(
+            [hours_from(start, "month", f"{r['month']}-01") / 24.0 for r in mixes], dtype=float
+        ),
+        region_share_by_month=np.array(
+            [[float(r["shares"].get(name, 0.0)) for name in regions] for r in mixes], dtype=float
+        ).reshape(len(mixes), len(regions)),
     )
 
 

@@ -145,6 +145,14 @@ class LevelKnotConf:
 
 
 @dataclass
+class MonthMixConf:
+    """Region shares of one calendar month (``YYYY-MM``), from its first day until the next row."""
+
+    month: str = MISSING
+    shares: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
 class DemandEventConf:
     """A dated multiplier on top of the calendar (Black Friday; a gap is multiplier 0)."""
 
@@ -162,6 +170,8 @@ class CalendarConf:
     yearly_profile: list[float] = field(default_factory=list)  # 12 month multipliers, or none
     events: list[DemandEventConf] = field(default_factory=list)
     past_last_knot: str = "hold"  # hold | trend: the level after the last knot
+    # region shares by month (empty: regions.<r>.share throughout); the last row holds after it
+    region_mix_by_month: list[MonthMixConf] = field(default_factory=list, metadata=OPTIONAL)
 
 
 @dataclass

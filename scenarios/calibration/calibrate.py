@@ -43,6 +43,7 @@ from scenarios.calibration.mix import (
     fit_promise_h,
     shares,
 )
+from scenarios.calibration.monthly_mix import fit_region_mix_by_month
 from scenarios.calibration.network import NetworkFit, fit_network
 from scenarios.calibration.order_log import OrderLog, OrderLogError, read_order_log
 from scenarios.calibration.quality import CleanLog, clean_log
@@ -317,6 +318,12 @@ def calibrate(
     weight = _calendar_weight(calendar, clock, mean_per_day) if dated else None
     demand = fit_demand(orders["created_h"].to_numpy(), weight)
     base = ~demand.in_burst(orders["created_h"].to_numpy())
+    region_months = fit_region_mix_by_month(
+        orders.loc[base, "region"], local[base].dt.to_period("M")
+    )
+    calendar_conf = _calendar_conf(calendar, mean_per_day)
+    if region_months["rows"]:  # months drift beyond sampling: their shares, shrunk
+        calendar_conf["region_mix_by_month"] = region_months["rows"]
     shipped_hod = clock.local_hour_of_day(orders["shipped_at"], orders["shipped_at_offset_min"])
     network = fit_network(orders, shipped_hod, t, rng)
     created_hod = clock.local_hour_of_day(orders["created_at"], orders["created_at_offset_min"])
@@ -341,7 +348,7 @@ def calibrate(
     }
     left_out = _drop_unknown(
         demand_conf,
-        {"calendar": _calendar_conf(calendar, mean_per_day)},
+        {"calendar": calendar_conf},
         "demand",
         schema_fields(schema.DemandConf),
     )
@@ -409,6 +416,10 @@ def calibrate(
             "days": len(calendar.counts),
         },
         profile_shrinkage=demand.shrinkage,
+        region_mix_by_month={
+            **{k: v for k, v in region_months.items() if k != "rows"},
+            "rows_written": len(region_months["rows"]),
+        },
         handling=_handling_report(handling),
         lanes=[lane.row() for lane in network.lanes],
         service_levels=levels,

@@ -145,6 +145,13 @@ def _planner_lines(bt: Backtest) -> list[str]:
             f"| {_pct(late_r.get('history'))} | {_pct(late_r.get('twin'))} "
             f"| {_num(tr.get('history_mean_h'), '.1f')} | {_num(tr.get('twin_mean_h'), '.1f')} |"
         )
+    by_month = p.get("region_share_by_month", {})
+    if by_month:
+        lines += [
+            "",
+            "Region share by month, largest gap between history and twin (pp): "
+            + ", ".join(f"{r} {v['max_gap_pp']}" for r, v in by_month.items()),
+        ]
     lines += ["", "| level | late history | late twin |", "|---|---|---|"]
     lines += [
         f"| {level} | {_pct(v['history'])} | {_pct(v['twin'])} |"
