@@ -73,3 +73,20 @@ def test_parameters_near_a_bound_are_held_in_the_draws() -> None:
     drawn = np.array([forecast._drawn(rng) for _ in range(20)])
     assert np.all(drawn[:, held] == np.asarray(result.params)[held])
     assert "held at the estimate" in forecast.note()
+
+
+def test_a_holdout_scenario_follows_the_forecast_past_the_cut() -> None:
+    """calibrate --until writes the forecast's monthly medians as knots past the cut: the
+    falling log's twin runs on at the fallen level, not at the year's mean."""
+    from scenarios.calibration.calendar import fit_calendar
+    from scenarios.calibration.calibrate import _projected_knots
+
+    local = created(FALLING, 1)
+    before = local[local < pd.Timestamp("2021-05-01")]
+    fit = fit_calendar(before)
+    mean_per_day = float(fit.counts.mean())
+    knots = _projected_knots(fit, mean_per_day, np.random.default_rng(0))
+    assert [k["date"] for k in knots[:2]] == ["2021-05-15", "2021-06-15"]
+    assert len(knots) == 12
+    level_now = 4.0 / mean_per_day  # the fallen rate, relative to the fitted mean
+    assert all(abs(k["level"] / level_now - 1.0) < 0.25 for k in knots[:3])

@@ -256,6 +256,32 @@ def _calendar_weight(calendar: CalendarFit, clock: LogClock, mean_per_day: float
     return weight
 
 
+PROJECTED_MONTHS = 12
+PROJECTION_PATHS = 400
+
+
+def _projected_knots(
+    calendar: CalendarFit, mean_per_day: float, rng: np.random.Generator
+) -> list[dict[str, Any]]:
+    """Knots past the log on each month's 15th for :data:`PROJECTED_MONTHS` months: the monthly
+    forecast's median rate (:mod:`scenarios.calibration.monthly_forecast`), so a holdout run of
+    the twin follows the forecast the holdout scores instead of holding the last week's level
+    (then held, as ``past_last_knot: hold`` says)."""
+    forecast = calendar.forecast
+    if forecast is None:
+        return []
+    paths = forecast.month_totals(PROJECTED_MONTHS, PROJECTION_PATHS, rng)
+    last_knot = calendar.first_week + pd.Timedelta(days=7 * (len(calendar.week_rate) - 1) + 3)
+    out = []
+    for step, total in enumerate(np.median(paths, axis=0), start=1):
+        month = forecast.last_month + step
+        day = month.start_time + pd.Timedelta(days=14)
+        if day > last_knot:
+            per_day = float(total) / month.days_in_month
+            out.append({"date": day.date().isoformat(), "level": round(per_day / mean_per_day, 4)})
+    return out
+
+
 def _calendar_conf(calendar: CalendarFit, mean_per_day: float) -> dict[str, Any]:
     return {
         "daily_level": calendar.knots(mean_per_day),
@@ -322,6 +348,10 @@ def calibrate(
         orders.loc[base, "region"], local[base].dt.to_period("M")
     )
     calendar_conf = _calendar_conf(calendar, mean_per_day)
+    projected: list[dict[str, Any]] = []
+    if until is not None:  # a holdout: the level past the cut follows the forecast
+        projected = _projected_knots(calendar, mean_per_day, np.random.default_rng(0))
+    calendar_conf["daily_level"] += projected
     if region_months["rows"]:  # months drift beyond sampling: their shares, shrunk
         calendar_conf["region_mix_by_month"] = region_months["rows"]
     shipped_hod = clock.local_hour_of_day(orders["shipped_at"], orders["shipped_at_offset_min"])
@@ -408,7 +438,12 @@ def calibrate(
             "fitted_until": None if until is None else str(until.date()),
         },
         calendar={
-            "notes": calendar.notes,
+            "notes": calendar.notes
+            + (
+                [calendar.forecast.note(), f"{len(projected)} monthly knots past the cut"]
+                if projected and calendar.forecast is not None
+                else []
+            ),
             "mean_orders_per_day": mean_per_day,
             "events": [dataclasses.asdict(e) for e in calendar.events],
             "daily_level": _calendar_conf(calendar, mean_per_day)["daily_level"],
