@@ -191,10 +191,11 @@ def _burst(
     channels: Sequence[str],
     region_share: np.ndarray,
     product_share: np.ndarray,
+    start: datetime.date,
 ) -> Burst:
     return Burst(
         name=b["name"],
-        start_h=float(b["start_h"]),
+        start_h=storm_start_h(b, start),
         ramp_h=float(b["ramp_h"]),
         peak_multiplier=float(b["peak_multiplier"]),
         decay_tau_h=float(b["decay_tau_h"]),
@@ -240,7 +241,8 @@ def _demand(
         channel_level_mix=level_mix,
         channel_value_multiplier=np.array([chs[c]["value_multiplier"] for c in channels], float),
         bursts=tuple(
-            _burst(b, regions, products, channels, region_share, product_share) for b in d["bursts"]
+            _burst(b, regions, products, channels, region_share, product_share, start)
+            for b in d["bursts"]
         ),
         calendar=None if d.get("calendar") is None else calendar(d["calendar"], start, regions),
     )
@@ -293,7 +295,8 @@ def _customer(c: Mapping[str, Any]) -> CustomerModel:
 
 
 def storm_start_h(storm: Mapping[str, Any], start: datetime.date, key: str = "start") -> float:
-    """A scripted storm's onset in hours: ``start_h``, or its ``start`` date from ``start_date``."""
+    """A scripted storm's or a burst's onset in hours: ``start_h``, or its ``start`` date from
+    ``start_date``."""
     if storm.get("start") is not None:  # absent from files older than dated storms
         return hours_from(start, key, storm["start"])
     return float(storm["start_h"])

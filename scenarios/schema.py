@@ -125,7 +125,9 @@ class BurstConf:
     """A live-stream or flash-sale burst on top of base demand."""
 
     name: str = MISSING
-    start_h: float = MISSING
+    start_h: float | None = None  # hours from hour 0; or give ``start``
+    # a date or local time (``2025-11-28T09:00``), counted from ``start_date``
+    start: str | None = field(default=None, metadata=OPTIONAL)
     ramp_h: float = 1.0 / 60.0
     peak_multiplier: float = 30.0  # total rate at peak / base rate
     decay_tau_h: float = 0.25

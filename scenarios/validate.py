@@ -65,7 +65,7 @@ def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
     _validate_warehouses(sc["warehouses"], f"{k}.warehouses", regions, products)
     _validate_product_classes(sc["product_classes"], f"{k}.product_classes", products)
     _validate_channels(sc["channels"], f"{k}.channels", channels, list(sc["service_levels"]))
-    _validate_demand(sc["demand"], f"{k}.demand", products, regions, channels)
+    _validate_demand(sc["demand"], f"{k}.demand", products, regions, channels, start_date)
     if sc["demand"].get("calendar") is not None:
         _validate_calendar(sc["demand"]["calendar"], f"{k}.demand.calendar", regions)
     _validate_customer(sc["customer"], f"{k}.customer")
@@ -229,7 +229,12 @@ def _validate_channels(
 
 
 def _validate_demand(
-    d: Mapping[str, Any], k: str, products: list[str], regions: list[str], channels: list[str]
+    d: Mapping[str, Any],
+    k: str,
+    products: list[str],
+    regions: list[str],
+    channels: list[str],
+    start_date: Any,
 ) -> None:
     positive(f"{k}.base_rate_per_h", d["base_rate_per_h"])
     for key, length in (("hourly_profile", 24), ("weekly_profile", 7)):
@@ -240,7 +245,7 @@ def _validate_demand(
     _unique_names(d["bursts"], f"{k}.bursts", "burst")
     for i, burst in enumerate(d["bursts"]):
         bk = f"{k}.bursts[{i}]"
-        non_negative(f"{bk}.start_h", burst["start_h"])
+        _validate_start(burst, bk, start_date)
         non_negative(f"{bk}.ramp_h", burst["ramp_h"])
         if burst["peak_multiplier"] < 1:
             raise ConfigError(
