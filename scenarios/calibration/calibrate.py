@@ -40,7 +40,6 @@ from scenarios.calibration.mix import (
     column_or,
     fit_channels,
     fit_product_classes,
-    fit_promise_h,
     shares,
 )
 from scenarios.calibration.monthly_mix import fit_region_mix_by_month
@@ -329,7 +328,6 @@ def calibrate(
         if log.frame.empty:
             raise OrderLogError(log_path, "file", f"no orders created before {until.date()}")
     scenario_keys = schema_fields(schema.ScenarioConf)
-    levels_free = "service_levels" in scenario_keys
     clean = clean_log(log.frame, any_level=True)  # every class is a level of the table
     check_fittable(log_path, clean, log.row_word)
     t = template
@@ -359,7 +357,6 @@ def calibrate(
     created_hod = clock.local_hour_of_day(orders["created_at"], orders["created_at_offset_min"])
     handling = fit_handling(orders, created_hod, t, rng)
     channels = fit_channels(orders, base)
-    promise = fit_promise_h(orders, t)
     warehouses, wh_notes = _warehouses(orders, network, t)
     levels = fit_service_levels(orders)
     region_counts = orders.loc[base, "region"].value_counts()
@@ -415,14 +412,12 @@ def calibrate(
         "scenario",
         scenario_keys,
     )
-    if levels_free:
-        mix = fit_level_mix(orders, list(levels), ONE_CHANNEL)
-        for ch, conf in scenario["channels"].items():
-            conf.pop("express_p", None)
-            conf["level_mix"] = mix.get(ch, {})
+    mix = fit_level_mix(orders, list(levels), ONE_CHANNEL)
+    for ch, conf in scenario["channels"].items():
+        conf["level_mix"] = mix.get(ch, {})
     checked(scenario)
     report = summarise(
-        log_path, template_name, clean, clock, orders, demand, network, promise, wh_notes, scenario
+        log_path, template_name, clean, clock, orders, demand, network, wh_notes, scenario
     )
     report["pick_to_ship"] = pick_to_ship(orders, scenario) if handling.chosen == "pickers" else {}
     times = orders[["created_h", "shipped_h", "delivered_h"]].to_numpy(dtype=float)
