@@ -68,3 +68,33 @@ class Distribution:
         if self.family == "normal":
             return np.maximum(m + s * special.ndtri(u), 0.0)
         raise ValueError(f"unknown distribution family {self.family!r}")
+
+    def cdf(self, x_h: np.ndarray) -> np.ndarray:
+        """P(duration <= ``x_h``); vectorised, the inverse of :meth:`quantile`."""
+        x = np.maximum(np.asarray(x_h, dtype=float), 0.0)
+        m, s = self.mean_h, self.sd_h
+        if self.family == "exponential":
+            return np.asarray(-np.expm1(-x / m))
+        if self.family == "constant":
+            return np.where(x >= m, 1.0, 0.0)
+        if self.family == "lognormal":
+            sigma2 = np.log1p((s / m) ** 2)
+            mu = np.log(m) - sigma2 / 2.0
+            with np.errstate(divide="ignore"):
+                return np.asarray(special.ndtr((np.log(x) - mu) / np.sqrt(sigma2)))
+        if self.family == "gamma":
+            return np.asarray(special.gammainc((m / s) ** 2, x * m / (s * s)))
+        if self.family == "normal":  # clipped at 0: the mass below 0 sits at 0
+            return np.asarray(special.ndtr((x - m) / s))
+        raise ValueError(f"unknown distribution family {self.family!r}")
+
+    def remaining(self, elapsed_h: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """What is left of a duration that has already lasted ``elapsed_h``, drawn from the law
+        conditioned on lasting that long: ``F^-1(F(a) + u (1 - F(a))) - a`` (for the
+        memoryless exponential, a fresh draw). Vectorised; never below 0."""
+        a = np.maximum(np.asarray(elapsed_h, dtype=float), 0.0)
+        if self.family == "constant":
+            return np.maximum(self.mean_h - a, 0.0)
+        low = self.cdf(a)
+        p = np.minimum(low + np.asarray(u, dtype=float) * (1.0 - low), 1.0 - 1e-12)
+        return np.maximum(self.quantile(p) - a, 0.0)

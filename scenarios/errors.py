@@ -106,3 +106,16 @@ class OrderLogError(ValueError):
 
     def __reduce__(self) -> tuple[type, tuple[Any, ...]]:  # pickles across sweep workers
         return (type(self), (self.path, self.where, self.problem))
+
+
+class SnapshotError(ValueError):
+    """A state snapshot not in the snapshot format; the message names the file, row and column."""
+
+    def __init__(self, path: str | Path, where: str, problem: str) -> None:
+        self.path = str(path)
+        self.where = where
+        self.problem = problem
+        super().__init__(f"{path}: {where}: {problem}" if where else f"{path}: {problem}")
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:  # pickles across sweep workers
+        return (type(self), (self.path, self.where, self.problem))

@@ -22,7 +22,9 @@ from sim.config.validate import validate
 from sim.engine import RunResult, run
 from sim.engine.simulation import DEFAULT_COOLDOWN_DAYS
 from sim.engine.sink import CollectedOrders, OrderSink, TeeOrders
+from sim.engine.snapshot_state import SnapshotRequest, SnapshotState
 from sim.io.run_files import streamed_orders, write_run
+from sim.io.snapshot import SNAPSHOT_DIR, write_snapshot
 
 
 def simulate(
@@ -32,9 +34,11 @@ def simulate(
     monitoring: MonitoringPolicy,
     progress: Callable[[float], None] | None = None,
     sink: OrderSink | None = None,
+    snapshot: SnapshotRequest | None = None,
 ) -> RunResult:
     """Simulate the world under the policies for the config's seed, horizon and warm-up; the
-    orders' records go to ``sink`` as they finish (default: collected into the result)."""
+    orders' records go to ``sink`` as they finish (default: collected into the result), and the
+    OMS's view at ``snapshot.at_h`` to its callback."""
     return run(
         world,
         routing,
@@ -46,6 +50,7 @@ def simulate(
         progress=progress,
         cooldown_days=float(cfg.get("cooldown_days", DEFAULT_COOLDOWN_DAYS)),
         sink=sink,
+        snapshot=snapshot,
     )
 
 
@@ -85,6 +90,9 @@ def run_and_write(cfg: Mapping[str, Any], output_dir: str | Path) -> RunResult:
 
     export = cfg.get("export", {})
     order_log = CollectedOrders() if export.get("order_log", False) else None
+    snapshots: list[SnapshotState] = []
+    at_h = export.get("snapshot_at_h")
+    request = None if at_h is None else SnapshotRequest(float(at_h), snapshots.append)
     try:
         # orders.parquet is written as orders finish, and renamed into place before kpis.json
         with streamed_orders(
@@ -97,6 +105,7 @@ def run_and_write(cfg: Mapping[str, Any], output_dir: str | Path) -> RunResult:
                 monitoring,
                 advance if progress_bar is not None else None,
                 orders if order_log is None else TeeOrders(orders, order_log),
+                request,
             )
     finally:
         if progress_bar is not None:
@@ -108,5 +117,8 @@ def run_and_write(cfg: Mapping[str, Any], output_dir: str | Path) -> RunResult:
         start_date = str(cfg["scenario"].get("start_date", DEFAULT_START_DATE))
         write_order_log(result, export, int(cfg["seed"]), output_dir, start_date)
         result.orders = {}  # orders.parquet is written already (or not wanted)
+    for state in snapshots:  # before kpis.json marks the run done
+        out = Path(output_dir)
+        write_snapshot(state, world, int(cfg["seed"]), out / SNAPSHOT_DIR, root=out)
     write_run(result, output_dir)
     return result

@@ -45,27 +45,26 @@ def candidate_features(
 ) -> np.ndarray:
     """[candidate, feature] as float32 for the candidates (order[k], warehouse[k], mode[k])."""
     now = view.now_h
-    n_modes = est.eta_h.shape[2]
+    _, n_wh, n_modes = est.eta_h.shape
+    pair = order * n_wh + warehouse  # flat [order, warehouse] and [warehouse, mode] indices:
+    lane = warehouse * n_modes + mode  # one plain gather per column
     out = np.empty((len(order), len(BASE_FEATURES) + n_modes), dtype=np.float32)
-    zone = est.zone[order, warehouse]
+    zone = est.zone.ravel().take(pair)
     transit = view.transit_mean_h[mode, zone]
-    eta = est.eta_h[order, warehouse, mode] - now
+    eta = est.eta_h.ravel().take(pair * n_modes + mode) - now
     hour = 2 * np.pi * (now % 24.0) / 24.0
     out[:, 0] = zone
     out[:, 1] = eta
     out[:, 2] = eta - transit
     out[:, 3] = transit
-    out[:, 4] = est.backlog_h[warehouse]
-    out[:, 5] = est.storm_at_destination[order, warehouse, mode]
-    out[:, 6] = est.storm_at_warehouse[warehouse, mode]
-    out[:, 7] = view.carrier_load()[warehouse, mode]
-    out[:, 8] = est.stock_short[order, warehouse]
-    out[:, 9] = np.sin(hour)
-    out[:, 10] = np.cos(hour)
-    out[:, 11] = (now // 24.0 + view.world.start_weekday) % 7  # 0 Monday
-    out[:, 12] = orders.urgent[order]
-    out[:, 13] = orders.items[order]
-    out[:, 14] = orders.value_usd[order]
-    for m in range(n_modes):
-        out[:, len(BASE_FEATURES) + m] = mode == m
+    out[:, 4] = est.backlog_h.take(warehouse)
+    out[:, 5] = est.storm_at_destination.ravel().take(pair * n_modes + mode)
+    out[:, 6] = est.storm_at_warehouse.ravel().take(lane)
+    out[:, 7] = view.carrier_load().ravel().take(lane)
+    out[:, 8] = est.stock_short.ravel().take(pair)
+    out[:, 9:12] = (np.sin(hour), np.cos(hour), (now // 24.0 + view.world.start_weekday) % 7)
+    out[:, 12] = orders.urgent.take(order)
+    out[:, 13] = orders.items.take(order)
+    out[:, 14] = orders.value_usd.take(order)
+    out[:, len(BASE_FEATURES) :] = mode[:, None] == np.arange(n_modes)
     return out

@@ -34,10 +34,13 @@ class FlatForest:
     value: np.ndarray  # [node] leaf value
     depth: int
     baseline: float
-    # derived for the fast walk
+    # derived for the fast walk (platform-sized indices: ``ndarray.take`` casts others first)
     children: np.ndarray = field(init=False, repr=False, compare=False)
-    feature32: np.ndarray = field(init=False, repr=False, compare=False)
-    roots32: np.ndarray = field(init=False, repr=False, compare=False)
+    node_feature: np.ndarray = field(init=False, repr=False, compare=False)
+    root_feature: np.ndarray = field(init=False, repr=False, compare=False)
+    root_threshold: np.ndarray = field(init=False, repr=False, compare=False)
+    root_left: np.ndarray = field(init=False, repr=False, compare=False)
+    root_right: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n = len(self.feature)
@@ -50,13 +53,19 @@ class FlatForest:
             a = getattr(self, name)
             if len(a) and (a.min() < 0 or a.max() >= n):
                 raise ValueError(f"flat forest: {name} points outside the {n} nodes")
-        # children[2 * node] = left, children[2 * node + 1] = right: one gather per level;
-        # int32 indices and np.take: the walk is all gathers, so their cost is the cost
-        object.__setattr__(
-            self, "children", np.stack([self.left, self.right], axis=1).ravel().astype(np.int32)
-        )
-        object.__setattr__(self, "feature32", self.feature.astype(np.int32))
-        object.__setattr__(self, "roots32", self.roots.astype(np.int32))
+        # children[2 * node] = left, children[2 * node + 1] = right: one gather per level; the
+        # walk is all gathers, so their cost is the cost
+        derived = {
+            "children": np.stack([self.left, self.right], axis=1).ravel().astype(np.intp),
+            "node_feature": self.feature.astype(np.intp),
+            # every row starts at the roots: the first level needs no gathers
+            "root_feature": self.feature[self.roots].astype(np.intp),
+            "root_threshold": self.threshold[self.roots],
+            "root_left": self.left[self.roots].astype(np.intp),
+            "root_right": self.right[self.roots].astype(np.intp),
+        }
+        for name, array in derived.items():
+            object.__setattr__(self, name, array)
 
     @classmethod
     def from_arrays(
@@ -79,22 +88,33 @@ class FlatForest:
         return {name: getattr(self, name) for name in ARRAYS}
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        """Predictions for the rows of ``x`` [row, feature]."""
         n, n_features = x.shape
         flat = np.ascontiguousarray(x, dtype=np.float64).ravel()
-        # tree-major: all rows through tree 0, then tree 1, ...
-        row_start = np.tile(np.arange(n, dtype=np.int32) * n_features, len(self.roots))
-        node = np.repeat(self.roots32, n)
         if np.isnan(flat).any():  # the careful walk: a missing value goes where training sent it
-            for _ in range(self.depth):
-                value = flat[row_start + self.feature[node]]
-                go_left = (value <= self.threshold[node]) | (
-                    np.isnan(value) & self.missing_left[node]
-                )
-                node = np.where(go_left, self.left[node], self.right[node]).astype(np.int32)
-        else:
-            children, feature32 = self.children, self.feature32
-            for _ in range(self.depth):
-                value = np.take(flat, row_start + np.take(feature32, node))
-                go_right = value > np.take(self.threshold, node)
-                node = np.take(children, 2 * node + go_right)
-        return self.baseline + np.take(self.value, node).reshape(len(self.roots), n).sum(axis=0)
+            return self.predict_careful(x)
+        if n == 0 or self.depth == 0:
+            return self.predict_careful(x)
+        # tree-major: all rows through tree 0, then tree 1, ...; the first level at once
+        go_right = flat.reshape(n, n_features)[:, self.root_feature] > self.root_threshold
+        node = np.where(go_right.T, self.root_right[:, None], self.root_left[:, None]).ravel()
+        row_start = np.tile(
+            np.arange(0, n * n_features, n_features, dtype=np.intp), len(self.roots)
+        )
+        children, feature, threshold = self.children, self.node_feature, self.threshold
+        for _ in range(self.depth - 1):
+            go_right = flat.take(row_start + feature.take(node)) > threshold.take(node)
+            node = children.take(2 * node + go_right)
+        return self.baseline + self.value.take(node).reshape(len(self.roots), n).sum(axis=0)
+
+    def predict_careful(self, x: np.ndarray) -> np.ndarray:
+        """The plain walk, missing values included: one level of every tree per step."""
+        n, n_features = x.shape
+        flat = np.ascontiguousarray(x, dtype=np.float64).ravel()
+        row_start = np.tile(np.arange(n, dtype=np.int64) * n_features, len(self.roots))
+        node = np.repeat(self.roots, n)
+        for _ in range(self.depth):
+            value = flat[row_start + self.feature[node]]
+            go_left = (value <= self.threshold[node]) | (np.isnan(value) & self.missing_left[node])
+            node = np.where(go_left, self.left[node], self.right[node])
+        return self.baseline + self.value[node].reshape(len(self.roots), n).sum(axis=0)

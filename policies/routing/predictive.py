@@ -108,32 +108,62 @@ class PredictiveRouting:
         """The lowest expected cost (transport, stock-out risk, late penalty) per order."""
         assert self.model is not None
         n, n_wh, n_modes = est.eta_h.shape
-        serves = np.asarray(est.served & ~orders.excluded)
-        serves[~serves.any(axis=1)] = est.served[~serves.any(axis=1)]
-        nearest = np.where(serves, est.zone, NOT_SERVED).min(axis=1)
-        serves &= est.zone <= nearest[:, None] + self.max_detour_zones
-        if n_wh > self.max_warehouses:  # score only the closest few (by zone, then ETA)
-            closeness = np.where(serves, est.zone + np.nanmin(est.eta_h, axis=2) / 1e4, np.inf)
-            rank = np.argsort(np.argsort(closeness, axis=1), axis=1)
-            serves &= rank < self.max_warehouses
-        i, w, m = np.nonzero(np.broadcast_to(serves[:, :, None], (n, n_wh, n_modes)))
+        i, w, m = self._candidates(orders, est)
         feats = candidate_features(orders, view, est, i, w, m)
         predicted = self._delivery.predict(feats)
-        slack = orders.promised_h[i] - view.now_h
+        pair = i * n_wh + w  # flat [order, warehouse] and [order, warehouse, mode] indices
+        cell = pair * n_modes + m
+        slack = orders.promised_h.take(i) - view.now_h
         if self.pseudo_urgency_threshold < 1.0:
-            relaxed = orders.urgent & (
-                self.model.pseudo_urgent_probability(orders.signal) >= self.pseudo_urgency_threshold
+            relaxed = np.zeros(n, dtype=bool)
+            urgent = np.flatnonzero(orders.urgent)
+            relaxed[urgent] = (
+                self.model.pseudo_urgent_probability(orders.signal[urgent])
+                >= self.pseudo_urgency_threshold
             )
-            slack = slack + np.where(relaxed[i], self.pseudo_urgent_slack_h, 0.0)
-        p_late = self.model.late_probability(predicted, slack, self.model.risk_group(feats))
+            slack = slack + np.where(relaxed.take(i), self.pseudo_urgent_slack_h, 0.0)
+        storm_dest = est.storm_at_destination.ravel()
+        storm = storm_dest.take(cell) | est.storm_at_warehouse.ravel().take(w * n_modes + m)
+        p_late = self.model.late_probability(predicted, slack, self.model.group_of(m, storm))
         penalty = (self.late_penalty_usd + self.late_penalty_value_share * orders.value_usd) * (
             1.0 + (self.vip_weight - 1.0) * orders.vip
         )
-        risk = np.where(est.stock_short[i, w] | orders.excluded[i, w], self.stockout_risk, 0.0)
-        cost = est.transport_usd[i, w, m] + risk * self._stockout_usd + p_late * penalty[i]
-        table = np.full((n, n_wh * n_modes), np.inf)
-        table[i, w * n_modes + m] = cost
-        choice = table.argmin(axis=1)
+        short = est.stock_short.ravel().take(pair) | orders.excluded.ravel().take(pair)
+        risk = np.where(short, self.stockout_risk, 0.0)
+        cost = (
+            est.transport_usd.ravel().take(cell)
+            + risk * self._stockout_usd
+            + p_late * penalty.take(i)
+        )
+        table = np.full(n * n_wh * n_modes, np.inf)
+        table[cell] = cost
+        choice = table.reshape(n, n_wh * n_modes).argmin(axis=1)
         warehouse, mode = choice // n_modes, choice % n_modes
-        ahead_of_storm = est.storm_at_destination[np.arange(n), warehouse, mode]
+        ahead_of_storm = storm_dest.take(np.arange(n) * (n_wh * n_modes) + choice)
         return RoutingDecision(warehouse, mode, ahead_of_storm)
+
+    def _candidates(
+        self, orders: OrderBatch, est: CandidateEstimates
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(order, warehouse, mode) of the candidates worth scoring, in that order: every mode of
+        the warehouses serving the order (those that failed it only if nothing else serves it)
+        at most ``max_detour_zones`` beyond the nearest, the ``max_warehouses`` closest (by zone,
+        then ETA)."""
+        _, n_wh, n_modes = est.eta_h.shape
+        served = est.served
+        serves = served & ~orders.excluded
+        stuck = ~serves.any(axis=1)
+        if stuck.any():
+            serves[stuck] = served[stuck]
+        nearest = np.where(serves, est.zone, NOT_SERVED).min(axis=1)
+        serves &= est.zone <= nearest[:, None] + self.max_detour_zones
+        if n_wh > self.max_warehouses:
+            # the first few of each row's sort: the same as ranking every warehouse by it
+            soonest = np.fmin.reduce(est.eta_h, axis=2)  # NaN only where not served
+            closeness = np.where(serves, est.zone + soonest / 1e4, np.inf)
+            closest = np.argsort(closeness, axis=1)[:, : self.max_warehouses]
+            top = np.zeros_like(serves)
+            top[np.arange(len(serves))[:, None], closest] = True
+            serves &= top
+        i, w, m = np.nonzero(np.broadcast_to(serves[:, :, None], (len(serves), n_wh, n_modes)))
+        return i, w, m

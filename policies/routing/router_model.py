@@ -18,6 +18,7 @@ import os
 import tempfile
 import zipfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,17 @@ class RouterModel:
         2 x modes rows; a storm widens delivery times, so its residuals are kept apart)."""
         return risk_groups(features, self.feature_names, len(self.residual_quantiles_h))
 
+    def group_of(self, mode: np.ndarray, storm: np.ndarray) -> np.ndarray:
+        """:meth:`risk_group` from what the features were made of: each candidate's mode and
+        whether a storm is forecast at its warehouse or destination."""
+        if len(self.residual_quantiles_h) == 2 * self.n_modes:
+            return mode + self.n_modes * storm
+        return mode
+
+    @cached_property
+    def n_modes(self) -> int:
+        return sum(name.startswith("mode_") for name in self.feature_names)
+
     def pseudo_urgent_probability(self, signal: np.ndarray) -> np.ndarray:
         """P(pseudo-urgent | behaviour signal): the fitted logistic curve."""
         logit = special.logit(np.clip(signal, 1e-6, 1 - 1e-6))
@@ -94,11 +106,20 @@ def late_probability(
     quantiles_h: np.ndarray, predicted_h: np.ndarray, slack_h: np.ndarray, group: np.ndarray
 ) -> np.ndarray:
     """P(residual > slack - predicted) per row, from [group, quantile] residual quantiles."""
-    out = np.empty(len(predicted_h))
-    for g in np.unique(group):
-        mine = group == g
-        cdf = np.interp(slack_h[mine] - predicted_h[mine], quantiles_h[g], RESIDUAL_QUANTILES)
-        out[mine] = 1.0 - cdf
+    margin = slack_h - predicted_h
+    counts = np.bincount(group, minlength=len(quantiles_h))
+    if np.count_nonzero(counts) == 1:
+        return 1.0 - np.interp(margin, quantiles_h[group[0]], RESIDUAL_QUANTILES)
+    # rows sorted by group: one interpolation per group over a slice, no masks
+    order = np.argsort(group, kind="stable")
+    by_group = margin[order]
+    cdf = np.empty(len(margin))
+    ends = np.cumsum(counts)
+    for g in np.flatnonzero(counts):
+        rows = slice(ends[g] - counts[g], ends[g])
+        cdf[rows] = np.interp(by_group[rows], quantiles_h[g], RESIDUAL_QUANTILES)
+    out = np.empty(len(margin))
+    out[order] = 1.0 - cdf
     return out
 
 

@@ -26,12 +26,19 @@ from omegaconf.errors import (
     ValidationError,
 )
 
-from scenarios.errors import ConfigError, OrderLogError, unknown_key, yaml_error
+from scenarios.errors import ConfigError, OrderLogError, SnapshotError, unknown_key, yaml_error
 from sim.config.compose import group_options
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
-BAD_INPUT = (ConfigError, OrderLogError, OmegaConfBaseException, HydraException, yaml.YAMLError)
+BAD_INPUT = (
+    ConfigError,
+    OrderLogError,
+    SnapshotError,
+    OmegaConfBaseException,
+    HydraException,
+    yaml.YAMLError,
+)
 
 
 # Hydra's wrappers around an OmegaConf error name the override; the OmegaConf error names the key
@@ -151,7 +158,7 @@ def describe_error(err: BaseException) -> str:
     override: str | None = None  # the override itself, where Hydra's message gives it
     cause: BaseException | None = err
     while cause is not None:
-        if isinstance(cause, ConfigError | OrderLogError):
+        if isinstance(cause, ConfigError | OrderLogError | SnapshotError):
             return str(cause)
         if isinstance(cause, yaml.YAMLError):
             return str(yaml_error(cause))

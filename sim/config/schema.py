@@ -49,6 +49,8 @@ class ExportConf:
     start: str | None = None  # local wall time of hour 0 (00:00); None: scenario.start_date
     test_order_p: float = 0.0  # share of extra test orders mixed in (flagged is_test)
     duplicate_p: float = 0.0  # share of rows written twice
+    # write the state snapshot (docs/snapshot.md) at this hour into the run dir's snapshot/
+    snapshot_at_h: float | None = None
 
 
 @dataclass

@@ -21,7 +21,14 @@ import zoneinfo
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from scenarios.checks import check_schema, count, known, non_negative, positive, probability
+from scenarios.checks import (
+    check_schema,
+    count,
+    known,
+    non_negative,
+    positive,
+    probability,
+)
 from scenarios.dates import DEFAULT_START_DATE
 from scenarios.errors import ConfigError, unknown_key
 from scenarios.validate import validate_scenario
@@ -69,6 +76,15 @@ def validate(cfg: Mapping[str, Any]) -> None:
     if "export" in cfg:  # older callers may pass a config without the export group
         start_date = cfg["scenario"].get("start_date", DEFAULT_START_DATE)
         _validate_export(cfg["export"], "export", start_date)
+        snapshot_at_h = cfg["export"].get("snapshot_at_h")
+        if snapshot_at_h is not None:  # taken while the run goes on: before its horizon
+            horizon_h = float(cfg["horizon_days"]) * 24.0
+            if not (isinstance(snapshot_at_h, int | float) and 0 <= snapshot_at_h < horizon_h):
+                raise ConfigError(
+                    "export.snapshot_at_h",
+                    f"an hour in [0, {horizon_h:g}) (before horizon_days x 24)",
+                    snapshot_at_h,
+                )
     monitoring_interval_h = math.inf
     if "routing" in cfg and "monitoring" in cfg:
         routing, monitoring = check_policies(cfg)

@@ -35,6 +35,10 @@ class Availability:
                 return end
         return None
 
+    def next_outage_start_h(self, warehouse: int, t_h: float) -> float:
+        """When the next outage of ``warehouse`` after ``t_h`` starts (inf: none)."""
+        return min((start for start, _ in self._outages[warehouse] if start > t_h), default=np.inf)
+
     def site_down(self, warehouse: int, t_h: float) -> bool:
         return self.outage_end_h(warehouse, t_h) is not None
 
@@ -55,14 +59,14 @@ class Availability:
         )
 
     def transit_delay_h(
-        self, regions: np.ndarray, mode: Mode, t0_h: float, arrive_h: np.ndarray
+        self, regions: np.ndarray, mode: Mode, t0_h: float | np.ndarray, arrive_h: np.ndarray
     ) -> np.ndarray:
         """Per parcel shipped at ``t0_h`` to ``regions``, due at ``arrive_h``: extra hours from
         the worst storm met on the way. One delay model (:meth:`Weather.transit_delay_h`: the
         mode's delay for a typical storm, scaled by severity); a storm that stops the mode also
         keeps the parcel until it has passed — the later of the two, never their sum."""
         severity, storm_end = self._storms.worst_overlap(
-            regions, np.full(len(regions), t0_h), arrive_h
+            regions, np.broadcast_to(np.asarray(t0_h, dtype=float), np.shape(regions)), arrive_h
         )
         delay = self._weather.transit_delay_h(mode.storm_delay_h, severity)
         stopped = (severity >= mode.storm_stop_severity) & (mode.storm_stop_severity > 0)

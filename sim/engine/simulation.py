@@ -36,8 +36,10 @@ from sim.engine.interventions import Interventions
 from sim.engine.invariants import check_counts, check_places, check_stock
 from sim.engine.orderbook import OrderBook
 from sim.engine.promotions import PromotionPauses
+from sim.engine.restart import condition_weather, place
 from sim.engine.result import FinishedRun, Records, Rows, RunResult, TimeSeries, events_scheduled
 from sim.engine.sink import CollectedOrders, OrderSink
+from sim.engine.snapshot_state import SnapshotRequest, SnapshotState, capture
 from sim.engine.stock_view import StockVisibility
 from sim.engine.streams import RandomStreams
 from sim.engine.views import ActionRequests, PublishedMonitorView, Readings, frozen, read_only
@@ -73,6 +75,9 @@ class Simulation:
         progress: ProgressCallback | None = None,
         cooldown_days: float = DEFAULT_COOLDOWN_DAYS,
         sink: OrderSink | None = None,
+        snapshot: SnapshotRequest | None = None,
+        start: SnapshotState | None = None,
+        demand_until_h: float | None = None,
     ) -> None:
         self.world = world
         self.routing = routing
@@ -81,6 +86,10 @@ class Simulation:
         self.horizon_h = horizon_days * 24.0
         self.warmup_h = warmup_days * 24.0
         self.limit_h = self.horizon_h + cooldown_days * 24.0  # the run stops by then at the latest
+        # orders arrive until then (a now-cast bounds new demand apart from the run's limit)
+        self.demand_end_h = (
+            self.limit_h if demand_until_h is None else min(demand_until_h, self.limit_h)
+        )
         self.progress = progress
         self.streams = RandomStreams(seed)
         # orders and weather go on past the horizon, from the same per-day streams (not counted);
@@ -89,6 +98,11 @@ class Simulation:
         self.storms, self.forecasts = generate_weather(
             world, self.limit_h + world.weather.forecast_lead_h, self.streams
         )
+        self.start_h = 0.0 if start is None else start.snapshot_h  # the clock's first hour
+        if start is not None:  # the snapshot's forecasts were out; storms follow them
+            self.storms, self.forecasts = condition_weather(
+                world, self.storms, self.forecasts, start, seed
+            )
         expected = expected_orders(world, self.limit_h)
         self.window = Window(int(CAPACITY_SLACK * expected + 6 * math.sqrt(expected)) + 1024)
         self.orders = OrderStream.in_window(self.window)
@@ -109,7 +123,7 @@ class Simulation:
             self.warmup_h,
             self.horizon_h,
         )
-        self.env = simpy.Environment()
+        self.env = simpy.Environment(initial_time=self.start_h)
         availability = Availability(world, self.storms)
         self.carriers = CarrierOps(self.env, world, self.book, self.orders, availability)
         self.warehouses = [
@@ -177,12 +191,18 @@ class Simulation:
         self.env.process(self._cool_down())
         if progress is not None:
             self.env.process(self._progress())
+        if snapshot is not None:
+            self.env.process(self._snapshot(snapshot))
+        self.snapshot_ids = np.zeros(0, dtype=np.int64)  # started from a snapshot: its order ids
+        if start is not None:
+            self._days_drawn = int(self.start_h // 24.0)  # new demand: from the snapshot on
+            self.snapshot_ids = place(self, start, seed)
 
     # -- processes -----------------------------------------------------------------------------
     def _allocation(self) -> Generator[Any, Any, None]:
         """Route arrivals: in allocation waves (with the re-routes that are due), or one by one."""
         env, wave = self.env, self.world.allocation_wave_h
-        i = 0
+        i = self._arrived  # (a run from a snapshot: its orders arrived before the start)
         if wave > 0:
             while True:
                 yield env.timeout(wave)
@@ -193,7 +213,7 @@ class Simulation:
                 i = j
         else:
             while True:
-                while i >= self.n_orders and self._days_drawn * 24.0 < self.limit_h:
+                while i >= self.n_orders and self._days_drawn * 24.0 < self.demand_end_h:
                     self._draw_through(self._days_drawn * 24.0)
                 if i >= self.n_orders:
                     return
@@ -207,11 +227,15 @@ class Simulation:
         """Draw the orders of every day that starts by ``t_h`` (up to the run's limit), each from
         its own per-day streams: the same orders as drawing the whole run up front."""
         world, costs = self.world, self.world.costs
-        while self._days_drawn * 24.0 <= t_h and self._days_drawn * 24.0 < self.limit_h:
+        while self._days_drawn * 24.0 <= t_h and self._days_drawn * 24.0 < self.demand_end_h:
             day = day_orders(world, self._days_drawn, self.streams)
             self._days_drawn += 1
-            keep = int(np.searchsorted(day["created_h"], self.limit_h, side="left"))
-            day = {k: v[:keep] for k, v in day.items()}
+            keep = int(np.searchsorted(day["created_h"], self.demand_end_h, side="left"))
+            first = 0  # from a snapshot: the orders before it are the snapshot's
+            if self.start_h > 0:
+                first = int(np.searchsorted(day["created_h"][:keep], self.start_h, side="right"))
+            day = {k: v[first:keep] for k, v in day.items()}
+            keep -= first
             lo, hi = self.n_orders, self.n_orders + keep
             self.window.open(hi)
             self.orders.put(lo, day)
@@ -312,7 +336,7 @@ class Simulation:
         had gone on to it. Otherwise the run goes on until the last delivery has happened.
         """
         env, book = self.env, self.book
-        yield env.timeout(self.horizon_h)
+        yield env.timeout(self.horizon_h - self.start_h)
         self._draw_through(self.horizon_h)
         lo = self._recorded
         created = self.orders.created_h[lo : self.n_orders]
@@ -362,6 +386,12 @@ class Simulation:
 
     def _lost_margin(self, idx: np.ndarray) -> np.ndarray:
         return self.world.costs.unserved_margin_loss_p * self.orders.margin_usd[idx]
+
+    def _snapshot(self, request: SnapshotRequest) -> Generator[Any, Any, None]:
+        """Hand the OMS's view of the network at ``request.at_h`` over (reads only)."""
+        yield self.env.timeout(request.at_h - self.env.now)
+        yield self.env.timeout(0.0)  # after what was due at that hour (an allocation wave, say)
+        request.deliver(capture(self))
 
     def _progress(self) -> Generator[Any, Any, None]:
         assert self.progress is not None
@@ -495,6 +525,10 @@ class Simulation:
         warehouse = np.asarray(decision.warehouse, dtype=np.int64)
         mode = np.asarray(decision.mode, dtype=np.int64)
         self._check_decision(idx, warehouse, mode)
+        if len(idx) == 1:  # arrivals routed one by one (no allocation waves): plain scalars
+            urgent = None if decision.priority is None else np.asarray(decision.priority, bool)
+            self._carry_out(int(idx[0]), int(warehouse[0]), int(mode[0]), urgent)
+            return
         book, now = self.book, self.env.now
         book.warehouse[idx] = warehouse
         book.mode[idx] = mode
@@ -508,12 +542,30 @@ class Simulation:
             priority = np.where(urgent, HIGH_PRIORITY, NORMAL_PRIORITY).tolist()
             book.prioritised[idx[urgent]] = True
         for order, w, rank in zip(idx.tolist(), warehouse.tolist(), priority, strict=True):
-            ops = self.warehouses[w]
-            if ops.try_reserve(order):
-                self.stock.note_allocation(order, w)
-                ops.enqueue(order, rank)
-            else:
-                self._stockout(order, w)
+            self._dispatch(order, w, rank)
+
+    def _carry_out(self, order: int, w: int, mode: int, urgent: np.ndarray | None) -> None:
+        """:meth:`_route`'s bookkeeping for a batch of one order, on scalars."""
+        book = self.book
+        book.warehouse[order] = w
+        book.mode[order] = mode
+        book.zone[order] = self.world.zone[self.orders.region[order], w]
+        if math.isnan(book.routed_h[order]):
+            book.routed_h[order] = self.env.now
+        rank = NORMAL_PRIORITY
+        if urgent is not None and urgent[0]:
+            rank = HIGH_PRIORITY
+            book.prioritised[order] = True
+        self._dispatch(order, w, rank)
+
+    def _dispatch(self, order: int, w: int, rank: int) -> None:
+        """Reserve the routed order's stock and queue it for a picker, or handle the stock-out."""
+        ops = self.warehouses[w]
+        if ops.try_reserve(order):
+            self.stock.note_allocation(order, w)
+            ops.enqueue(order, rank)
+        else:
+            self._stockout(order, w)
 
     def _check_decision(self, idx: np.ndarray, warehouse: np.ndarray, mode: np.ndarray) -> None:
         name = getattr(self.routing, "name", type(self.routing).__name__)
@@ -522,11 +574,19 @@ class Simulation:
                 f"routing {name!r} returned {warehouse.shape}/{mode.shape} "
                 f"decisions for {len(idx)} orders"
             )
-        if ((warehouse < 0) | (warehouse >= len(self.warehouses))).any() or (
-            (mode < 0) | (mode >= len(self.world.modes))
-        ).any():
+        if len(idx) == 1:  # the same checks on scalars
+            w, m = int(warehouse[0]), int(mode[0])
+            known = 0 <= w < len(self.warehouses) and 0 <= m < len(self.world.modes)
+            serves = known and self.world.zone[self.orders.region[int(idx[0])], w] != 0
+        else:
+            known = not (
+                ((warehouse < 0) | (warehouse >= len(self.warehouses))).any()
+                or ((mode < 0) | (mode >= len(self.world.modes))).any()
+            )
+            serves = known and not (self.world.zone[self.orders.region[idx], warehouse] == 0).any()
+        if not known:
             raise PolicyError(f"routing {name!r} chose an unknown warehouse or mode")
-        if (self.world.zone[self.orders.region[idx], warehouse] == 0).any():
+        if not serves:
             raise PolicyError(f"routing {name!r} chose a warehouse that does not serve the region")
 
     def _stockout(self, order: int, w: int) -> None:
@@ -636,6 +696,9 @@ def run(
     progress: ProgressCallback | None = None,
     cooldown_days: float = DEFAULT_COOLDOWN_DAYS,
     sink: OrderSink | None = None,
+    snapshot: SnapshotRequest | None = None,
+    start: SnapshotState | None = None,
+    demand_until_h: float | None = None,
 ) -> RunResult:
     """Simulate one replication and return its records (invariants already checked).
 
@@ -643,6 +706,10 @@ def run(
     horizon (arrivals continuing) until they are all resolved or ``cooldown_days`` have passed.
     Finished orders' records go to ``sink`` as the run goes (by default they are collected and
     returned in ``RunResult.orders``; with a sink of your own ``RunResult.orders`` is empty).
+    With ``snapshot``, the OMS's view at its hour is handed to its callback as the run passes it.
+    With ``start``, the run starts from that snapshot (:mod:`sim.engine.restart`): its clock at
+    the snapshot's hour, horizon and warm-up still counted from hour 0. Orders arrive until
+    ``demand_until_h`` (default: as long as the run goes on).
     """
     return Simulation(
         world,
@@ -655,4 +722,7 @@ def run(
         progress,
         cooldown_days,
         sink,
+        snapshot,
+        start,
+        demand_until_h,
     ).run()

@@ -41,6 +41,14 @@ class StockVisibility:
         # the warehouses' net reservations at the last sync: the allocation ledger's reference
         self._net_reserved_at_sync = self._net_reserved()
 
+    def restart(self, seen: np.ndarray, synced_h: float) -> None:
+        """Start from the OMS's estimate ``seen`` [warehouse, product] as synced at ``synced_h``
+        (its own allocations since already taken off), the warehouses' stock set to match."""
+        self._synced = np.asarray(seen, dtype=np.int64).copy()
+        self.synced_h = synced_h
+        self.allocated_since_sync[:] = 0
+        self._net_reserved_at_sync = self._net_reserved()
+
     def start_syncing(self) -> None:
         """Start the periodic sync (a process; started by the simulation in its fixed order)."""
         if self._lagging:

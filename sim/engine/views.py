@@ -82,6 +82,11 @@ class PublishedRoutingView:
         self.rng = rng  # the "policy" stream, for randomised policies
         self._forecasts = forecasts
         self._readings: Readings | None = None
+        # the forecast storms (start, end, severity by region): the same from the hour they were
+        # found until the next forecast is issued or ends
+        none = frozen(np.zeros(0))
+        self._outlook = (none, none, none)
+        self._outlook_hours = (np.inf, -np.inf)  # found at, valid until
 
     def publish(self, readings: Readings) -> None:
         self._readings = readings
@@ -119,11 +124,21 @@ class PublishedRoutingView:
         return frozen(self._forecasts.active(len(self.world.regions), self.now_h))
 
     def storm_forecast_severity(self) -> np.ndarray:
-        return frozen(self._forecasts.next_severity(len(self.world.regions), self.now_h))
+        return self._storm_outlook()[2]
 
     def storm_window(self) -> tuple[np.ndarray, np.ndarray]:
-        start, end = self._forecasts.window(len(self.world.regions), self.now_h)
-        return frozen(start), frozen(end)
+        start, end, _ = self._storm_outlook()
+        return start, end
+
+    def _storm_outlook(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Read by most routers twice a wave: the forecasts are searched again only once one
+        has been issued or has ended since the last search."""
+        now, (since, until) = self.now_h, self._outlook_hours
+        if not since <= now < until:
+            start, end, severity = self._forecasts.outlook(len(self.world.regions), now)
+            self._outlook = (frozen(start), frozen(end), frozen(severity))
+            self._outlook_hours = (now, self._forecasts.next_change_h(now))
+        return self._outlook
 
 
 class PublishedMonitorView(PublishedRoutingView):

@@ -26,6 +26,9 @@ from sim.engine.ledger import StockLedger
 from sim.engine.orderbook import OrderBook
 
 NORMAL_PRIORITY = 1
+# a picker's known working span ends this much before its shift's end (or an outage's start),
+# so that rounding in hour-of-day arithmetic can never extend it past the exact check
+ON_SPAN_MARGIN_H = 1e-6
 HIGH_PRIORITY = 0
 
 
@@ -53,6 +56,9 @@ class WarehouseOps:
         self.on_hand = spec.stock_initial.copy()
         self.units = StockLedger(self.on_hand)  # movements, kept apart from on_hand
         self.on_order = np.zeros_like(self.on_hand)
+        # purchase orders not yet received, by number: (due hour, product, units) — the OMS's own
+        self.inbound: dict[int, tuple[float, int, int]] = {}
+        self._po_number = 0
         self.min_on_hand = self.on_hand.copy()
         self.backordered_units = np.zeros_like(self.on_hand)
         self.backorders: list[deque[int]] = [deque() for _ in range(len(self.on_hand))]
@@ -68,8 +74,11 @@ class WarehouseOps:
         self._on_intervals = self._shift_intervals()
         n_pickers = spec.pickers if not spec.shifts else max(s.pickers for s in spec.shifts)
         self._in_hand = [-1] * n_pickers  # per picker: the order being picked, -1 none
+        # per picker: hours [since, until) it is known to work (asked before every pick)
+        self._on_span = [(np.inf, -np.inf)] * n_pickers
         self._handling = spec.handling  # None: pickers; else each order's handover delay
         self._in_handling: set[int] = set()
+        self._resumed: dict[int, float] = {}  # picker -> hours left of the pick in its hand
         for k in range(n_pickers if self._handling is None else 0):
             env.process(self._picker(k))
 
@@ -128,12 +137,21 @@ class WarehouseOps:
         position = self.on_hand[product] + self.on_order[product] - self.backordered_units[product]
         if s_point >= 0 and position <= s_point:
             quantity = int(self.spec.order_up_to[product] - position)
-            self.on_order[product] += quantity
             self.replenishments += 1
-            self.env.process(self._replenish(product, quantity))
+            self.expect(product, quantity, self.spec.replenish_lead_time_h)
 
-    def _replenish(self, product: int, quantity: int) -> Generator[Any, Any, None]:
-        yield self.env.timeout(self.spec.replenish_lead_time_h)
+    def expect(self, product: int, quantity: int, lead_h: float) -> None:
+        """Place a purchase order for ``quantity`` units of ``product`` arriving in ``lead_h``."""
+        self.on_order[product] += quantity
+        self._po_number += 1
+        self.inbound[self._po_number] = (self.env.now + lead_h, product, quantity)
+        self.env.process(self._replenish(product, quantity, lead_h, self._po_number))
+
+    def _replenish(
+        self, product: int, quantity: int, lead_h: float, number: int
+    ) -> Generator[Any, Any, None]:
+        yield self.env.timeout(lead_h)
+        del self.inbound[number]
         self.on_order[product] -= quantity
         self.on_hand[product] += quantity
         self.units.received[product] += quantity
@@ -232,6 +250,43 @@ class WarehouseOps:
         self.book.stage[order] = Stage.PACKED
         self.on_packed(order)
 
+    # -- a run started from a snapshot -----------------------------------------------------------
+    def restock(self, on_hand: np.ndarray) -> None:
+        """Start from ``on_hand`` units by product instead of the scenario's initial stock."""
+        self.on_hand = np.asarray(on_hand, dtype=self.on_hand.dtype).copy()
+        self.units = StockLedger(self.on_hand)
+        self.min_on_hand = self.on_hand.copy()
+
+    def resume(self, order: int, remaining_h: float) -> None:
+        """An order already being picked (or handled) at the start: done in ``remaining_h``.
+        Held by a free picker; with none free (a real snapshot may say more than the shift
+        has), it goes to the front of the queue with ``remaining_h`` as its pick time."""
+        book = self.book
+        if self._handling is not None:
+            book.stage[order] = Stage.PICKING
+            self.busy += 1
+            self._in_handling.add(order)
+            self.env.timeout(remaining_h).callbacks.append(lambda _event: self._handed(order))
+            return
+        free = [k for k, held in enumerate(self._in_hand) if held < 0]
+        if not free:
+            self.pick_h[order] = remaining_h
+            self.enqueue(order, HIGH_PRIORITY)
+            return
+        book.stage[order] = Stage.PICKING
+        self.busy += 1
+        self._in_hand[free[0]] = order
+        self._resumed[free[0]] = remaining_h
+
+    def _put_down(self, k: int) -> None:
+        """Picker ``k`` finishes the resumed order in its hand."""
+        order = self._in_hand[k]
+        self._in_hand[k] = -1
+        self.busy -= 1
+        self.book.picked_h[order] = self.env.now
+        self.book.stage[order] = Stage.PACKED
+        self.on_packed(order)
+
     # -- pickers -------------------------------------------------------------------------------
     def _shift_intervals(self) -> list[list[tuple[float, float]]]:
         """Per picker: the hours of day (start, end) it is on, ends may pass 24."""
@@ -244,10 +299,36 @@ class WarehouseOps:
         ]
 
     def hours_until_on(self, picker: int, t_h: float) -> float:
-        """0 if the picker works at ``t_h``, otherwise hours until it next does."""
+        """0 if the picker works at ``t_h``, otherwise hours until it next does; once found at
+        work, known to be until its shift ends or an outage starts."""
+        since, until = self._on_span[picker]
+        if since <= t_h < until:
+            return 0.0
+        wait = self._hours_until_on(picker, t_h)
+        if wait == 0.0:
+            self._on_span[picker] = (t_h, self._on_until_h(picker, t_h) - ON_SPAN_MARGIN_H)
+        return wait
+
+    def _on_until_h(self, picker: int, t_h: float) -> float:
+        """For a picker at work at ``t_h``: when its shift covering ``t_h`` ends (the longest of
+        those covering it) or the site's next outage starts, whichever is first."""
+        until = self.availability.next_outage_start_h(self.index, t_h)
+        if self._on_intervals:
+            hour = t_h % 24.0
+            day = t_h - hour  # exact: a multiple of 24
+            ends = [day + end for start, end in self._on_intervals[picker] if start <= hour < end]
+            ends += [
+                day - 24.0 + end
+                for start, end in self._on_intervals[picker]
+                if start <= hour + 24.0 < end
+            ]
+            until = min(until, max(ends))
+        return until
+
+    def _hours_until_on(self, picker: int, t_h: float) -> float:
         outage_end = self.availability.outage_end_h(self.index, t_h)
         if outage_end is not None:
-            return outage_end - t_h + self.hours_until_on(picker, outage_end)
+            return outage_end - t_h + self._hours_until_on(picker, outage_end)
         if not self._on_intervals:
             return 0.0
         hour = t_h % 24.0
@@ -277,6 +358,9 @@ class WarehouseOps:
 
     def _picker(self, k: int) -> Generator[Any, Any, None]:
         env, book = self.env, self.book
+        if k in self._resumed:  # a run started from a snapshot: the pick in hand comes first
+            yield env.timeout(self._resumed.pop(k))
+            self._put_down(k)
         while True:
             wait = self.hours_until_on(k, env.now)
             if wait > 0:

@@ -92,18 +92,25 @@ class PublicForecasts:
         out[self.region[live]] = True
         return out
 
-    def window(self, n_regions: int, now_h: float) -> tuple[np.ndarray, np.ndarray]:
-        """Per region: predicted (start, end) hours of the earliest forecast storm not yet over;
-        (inf, inf) where none is forecast."""
+    def outlook(self, n_regions: int, now_h: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per region: predicted (start, end) hours and severity of the earliest forecast storm
+        not yet over; (inf, inf, 0) where none is forecast."""
         first = self._earliest(n_regions, now_h)
-        start = np.where(first >= 0, self.start_h[first], np.inf)
-        end = np.where(first >= 0, self.end_h[first], np.inf)
-        return start, end
+        known = first >= 0
+        if not known.any():  # (also when no forecast was ever issued: nothing to index)
+            return np.full(n_regions, np.inf), np.full(n_regions, np.inf), np.zeros(n_regions)
+        return (
+            np.where(known, self.start_h[first], np.inf),
+            np.where(known, self.end_h[first], np.inf),
+            np.where(known, self.severity[first], 0.0),
+        )
 
-    def next_severity(self, n_regions: int, now_h: float) -> np.ndarray:
-        """Per region: predicted severity of the storm :meth:`window` gives; 0 where none."""
-        first = self._earliest(n_regions, now_h)
-        return np.where(first >= 0, self.severity[first], 0.0)
+    def next_change_h(self, now_h: float) -> float:
+        """The first hour after ``now_h`` at which a forecast is issued or ends: the outlook stays
+        the same until then."""
+        times = np.concatenate([self.issued_h, self.end_h])
+        later = times[times > now_h]
+        return float(later.min()) if len(later) else np.inf
 
     def _earliest(self, n_regions: int, now_h: float) -> np.ndarray:
         """Per region: the forecast (index) of the earliest storm issued and not yet over, -1."""

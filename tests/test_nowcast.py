@@ -1,0 +1,131 @@
+"""``ordertwin-nowcast``: the risk list, its statistics, drivers, the what-if and bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scenarios.build import build
+from sim.cli.nowcast import main
+from sim.config.compose import load_config, load_policies
+from sim.engine import run
+from sim.engine.snapshot_state import SnapshotRequest, SnapshotState
+from sim.io.snapshot import write_snapshot
+from sim.nowcast.nowcast import NowcastRequest, paired, run_nowcast
+from sim.nowcast.outputs import write_outputs
+from sim.nowcast.replicate import Outcomes
+from sim.nowcast.risk import Tiers, drivers, wilson
+
+COLUMNS = [
+    "order_id",
+    "p_on_time",
+    "p_on_time_low",
+    "p_on_time_high",
+    "delivery_p10_h",
+    "delivery_p90_h",
+    "risk_tier",
+    "driver",
+]
+
+
+@pytest.fixture(scope="module")
+def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cfg = load_config("scenario=baseline", "horizon_days=3", "warmup_days=1")
+    world = build(cfg["scenario"])
+    got: list[SnapshotState] = []
+    run(world, *load_policies(cfg, world), seed=3, horizon_days=3, warmup_days=1,
+        snapshot=SnapshotRequest(40.0, got.append))  # fmt: skip
+    return write_snapshot(got[0], world, 3, tmp_path_factory.mktemp("nowcast") / "snapshot")
+
+
+@pytest.fixture(scope="module")
+def nowcast(snapshot: Path) -> Any:
+    request = NowcastRequest(
+        snapshot, "baseline", days=3, replications=6, driver_replications=3,
+        expedite_red_by="air", tiers=Tiers(red=0.9, yellow=0.95, blue=0.99),
+    )  # fmt: skip
+    return run_nowcast(request)
+
+
+def test_risk_list_has_every_open_order_ranked(nowcast: Any, tmp_path: Path) -> None:
+    table = nowcast.table
+    assert list(table.columns[: len(COLUMNS)]) == COLUMNS
+    assert len(table) == nowcast.summary["open_orders"] == table["order_id"].nunique()
+    assert (np.diff(table["p_on_time"]) >= 0).all()  # riskiest first
+    assert (table["p_on_time_low"] <= table["p_on_time"]).all()
+    assert (table["p_on_time"] <= table["p_on_time_high"]).all()
+    late = table["delivery_p90_h"] > table["promised_h"]
+    sure = table[table["p_on_time"] == 1.0]
+    assert (sure["delivery_p90_h"] <= sure["promised_h"]).all()
+    assert late.any()
+    at_risk = table["risk_tier"] != "none"
+    assert set(table.loc[at_risk, "driver"]) <= {"stage", "lane", "backlog", "weather", "none"}
+    assert (table.loc[~at_risk, "driver"] == "").all()
+    written = write_outputs(table, nowcast.summary, tmp_path / "out")
+    names = {p.name for p in written}
+    assert {"risk.parquet", "risk.csv", "risk.xlsx", "summary.json"} <= names
+    assert len(pd.read_parquet(tmp_path / "out" / "risk.parquet")) == len(table)
+
+
+def test_what_if_reports_a_paired_interval(nowcast: Any) -> None:
+    what_if = nowcast.summary["what_if"]
+    assert what_if["orders"] == (nowcast.table["risk_tier"] == "red").sum() > 0
+    saved, cost = what_if["late_orders_saved"], what_if["cost_added_usd"]
+    assert saved["low"] <= saved["mean"] <= saved["high"]
+    assert cost["mean"] > 0  # air costs more than the modes it replaces
+
+
+def test_wilson_interval_matches_the_textbook() -> None:
+    low, high = wilson(np.array([0, 8, 20]), 20)  # Agresti & Coull (1998) table values
+    np.testing.assert_allclose(low, [0.0, 0.2188, 0.8389], atol=1e-4)
+    np.testing.assert_allclose(high, [0.1611, 0.6134, 1.0], atol=1e-4)
+
+
+def test_driver_is_the_factor_that_lowers_the_late_probability_most() -> None:
+    seeds = np.arange(4)
+    base = _outcomes(seeds, [[0, 0, 1], [0, 1, 1], [0, 0, 1], [1, 0, 1]])  # late: .75 .75 0
+    lane = _outcomes(seeds[:2], [[1, 0, 1], [1, 0, 1]])  # paired on its seeds: .5 gain on order 0
+    weather = _outcomes(seeds[:2], [[0, 1, 1], [0, 1, 1]])
+    got = drivers(base, {"lane": lane, "weather": weather})
+    assert list(got) == ["lane", "weather", "none"]
+    diff = paired(np.array([3.0, 5, 4, 6]), np.array([1.0, 2, 2, 3]))
+    assert diff["low"] < diff["mean"] == 2.5 < diff["high"]
+
+
+def _outcomes(seeds: np.ndarray, on_time: list[list[int]]) -> Outcomes:
+    ok = np.asarray(on_time, dtype=bool)
+    blank = np.zeros(ok.shape)
+    return Outcomes(seeds, ok, blank, ok & False, blank)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--days", "0"], "--days: expected a number of days in (0, 60]"),
+        (["--replications", "1"], "--replications: expected 2 to 100,000"),
+        (["--scenario", "../x"], "--scenario: expected a name of letters"),
+        (["--red-below", "0.9", "--yellow-below", "0.8"], "expected probabilities with red <="),
+        (["--expedite-red-by", "rocket"], "--expedite-red-by: expected a mode of the scenario"),
+    ],
+)
+def test_bad_arguments_are_one_line(
+    snapshot: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [str(snapshot), "--scenario", "baseline", *args]
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("ordertwin-nowcast: error: ") and "\n" not in err
+    assert message in err
+
+
+def test_bad_snapshot_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main([str(tmp_path), "--scenario", "baseline", "--replications", "2"])
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"ordertwin-nowcast: error: {tmp_path / 'manifest.json'}: expected")
