@@ -191,10 +191,11 @@ def _burst(
     channels: Sequence[str],
     region_share: np.ndarray,
     product_share: np.ndarray,
+    start: datetime.date,
 ) -> Burst:
     return Burst(
         name=b["name"],
-        start_h=float(b["start_h"]),
+        start_h=storm_start_h(b, start),
         ramp_h=float(b["ramp_h"]),
         peak_multiplier=float(b["peak_multiplier"]),
         decay_tau_h=float(b["decay_tau_h"]),
@@ -240,13 +241,14 @@ def _demand(
         channel_level_mix=level_mix,
         channel_value_multiplier=np.array([chs[c]["value_multiplier"] for c in channels], float),
         bursts=tuple(
-            _burst(b, regions, products, channels, region_share, product_share) for b in d["bursts"]
+            _burst(b, regions, products, channels, region_share, product_share, start)
+            for b in d["bursts"]
         ),
-        calendar=None if d.get("calendar") is None else calendar(d["calendar"], start),
+        calendar=None if d.get("calendar") is None else calendar(d["calendar"], start, regions),
     )
 
 
-def calendar(c: Mapping[str, Any], start: datetime.date) -> Calendar:
+def calendar(c: Mapping[str, Any], start: datetime.date, regions: Sequence[str] = ()) -> Calendar:
     """The dated demand calendar, dates turned into days and hours from hour 0."""
     knots = c["daily_level"]
     knot_day = np.array([hours_from(start, "date", k["date"]) / 24.0 for k in knots])
@@ -255,6 +257,7 @@ def calendar(c: Mapping[str, Any], start: datetime.date) -> Calendar:
     if c["past_last_knot"] == "trend" and len(knots) >= 2:
         trend = (knot_level[-1] - knot_level[-2]) / (knot_day[-1] - knot_day[-2])
     events = c["events"]
+    mixes = c.get("region_mix_by_month") or []
     event_start = np.array([hours_from(start, "start", e["start"]) for e in events])
     return Calendar(
         knot_day=knot_day,
@@ -265,6 +268,12 @@ def calendar(c: Mapping[str, Any], start: datetime.date) -> Calendar:
         event_start_h=event_start,
         event_end_h=event_start + np.array([24.0 * float(e["days"]) for e in events]),
         event_multiplier=np.array([float(e["multiplier"]) for e in events]),
+        mix_from_day=np.array(
+            [hours_from(start, "month", f"{r['month']}-01") / 24.0 for r in mixes], dtype=float
+        ),
+        region_share_by_month=np.array(
+            [[float(r["shares"].get(name, 0.0)) for name in regions] for r in mixes], dtype=float
+        ).reshape(len(mixes), len(regions)),
     )
 
 
@@ -286,7 +295,8 @@ def _customer(c: Mapping[str, Any]) -> CustomerModel:
 
 
 def storm_start_h(storm: Mapping[str, Any], start: datetime.date, key: str = "start") -> float:
-    """A scripted storm's onset in hours: ``start_h``, or its ``start`` date from ``start_date``."""
+    """A scripted storm's or a burst's onset in hours: ``start_h``, or its ``start`` date from
+    ``start_date``."""
     if storm.get("start") is not None:  # absent from files older than dated storms
         return hours_from(start, key, storm["start"])
     return float(storm["start_h"])

@@ -125,7 +125,9 @@ class BurstConf:
     """A live-stream or flash-sale burst on top of base demand."""
 
     name: str = MISSING
-    start_h: float = MISSING
+    start_h: float | None = None  # hours from hour 0; or give ``start``
+    # a date or local time (``2025-11-28T09:00``), counted from ``start_date``
+    start: str | None = field(default=None, metadata=OPTIONAL)
     ramp_h: float = 1.0 / 60.0
     peak_multiplier: float = 30.0  # total rate at peak / base rate
     decay_tau_h: float = 0.25
@@ -142,6 +144,14 @@ class LevelKnotConf:
 
     date: str = MISSING  # ISO date
     level: float = 1.0
+
+
+@dataclass
+class MonthMixConf:
+    """Region shares of one calendar month (``YYYY-MM``), from its first day until the next row."""
+
+    month: str = MISSING
+    shares: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -162,6 +172,8 @@ class CalendarConf:
     yearly_profile: list[float] = field(default_factory=list)  # 12 month multipliers, or none
     events: list[DemandEventConf] = field(default_factory=list)
     past_last_knot: str = "hold"  # hold | trend: the level after the last knot
+    # region shares by month (empty: regions.<r>.share throughout); the last row holds after it
+    region_mix_by_month: list[MonthMixConf] = field(default_factory=list, metadata=OPTIONAL)
 
 
 @dataclass

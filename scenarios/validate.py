@@ -12,7 +12,8 @@ config's own checks (``sim.config.validate``) call :func:`validate_scenario`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -64,9 +65,9 @@ def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
     _validate_warehouses(sc["warehouses"], f"{k}.warehouses", regions, products)
     _validate_product_classes(sc["product_classes"], f"{k}.product_classes", products)
     _validate_channels(sc["channels"], f"{k}.channels", channels, list(sc["service_levels"]))
-    _validate_demand(sc["demand"], f"{k}.demand", products, regions, channels)
+    _validate_demand(sc["demand"], f"{k}.demand", products, regions, channels, start_date)
     if sc["demand"].get("calendar") is not None:
-        _validate_calendar(sc["demand"]["calendar"], f"{k}.demand.calendar")
+        _validate_calendar(sc["demand"]["calendar"], f"{k}.demand.calendar", regions)
     _validate_customer(sc["customer"], f"{k}.customer")
     _validate_weather(sc["weather"], f"{k}.weather", regions, start_date)
     _validate_inventory(sc["inventory"], f"{k}.inventory")
@@ -228,7 +229,12 @@ def _validate_channels(
 
 
 def _validate_demand(
-    d: Mapping[str, Any], k: str, products: list[str], regions: list[str], channels: list[str]
+    d: Mapping[str, Any],
+    k: str,
+    products: list[str],
+    regions: list[str],
+    channels: list[str],
+    start_date: Any,
 ) -> None:
     positive(f"{k}.base_rate_per_h", d["base_rate_per_h"])
     for key, length in (("hourly_profile", 24), ("weekly_profile", 7)):
@@ -239,7 +245,7 @@ def _validate_demand(
     _unique_names(d["bursts"], f"{k}.bursts", "burst")
     for i, burst in enumerate(d["bursts"]):
         bk = f"{k}.bursts[{i}]"
-        non_negative(f"{bk}.start_h", burst["start_h"])
+        _validate_start(burst, bk, start_date)
         non_negative(f"{bk}.ramp_h", burst["ramp_h"])
         if burst["peak_multiplier"] < 1:
             raise ConfigError(
@@ -268,7 +274,14 @@ def _unique_names(items: list[Mapping[str, Any]], k: str, what: str) -> None:
         seen[item["name"]] = i
 
 
-def _validate_calendar(c: Mapping[str, Any], k: str) -> None:
+MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+
+def _is_month(value: Any) -> bool:
+    return isinstance(value, str) and MONTH.match(value) is not None
+
+
+def _validate_calendar(c: Mapping[str, Any], k: str, regions: Sequence[str]) -> None:
     """Knots on increasing dates with levels >= 0, 12 month factors (or none), named events with a
     date, a length in days and a multiplier >= 0, and how to project past the last knot."""
     previous = None
@@ -292,6 +305,16 @@ def _validate_calendar(c: Mapping[str, Any], k: str) -> None:
         parse_moment(f"{ek}.start", event["start"])
         positive(f"{ek}.days", event["days"])
         non_negative(f"{ek}.multiplier", event["multiplier"])
+    previous_month = None
+    for i, row in enumerate(c.get("region_mix_by_month") or []):
+        mk = f"{k}.region_mix_by_month[{i}]"
+        month = parse_date(f"{mk}.month", f"{row['month']}-01") if _is_month(row["month"]) else None
+        if month is None:
+            raise ConfigError(f"{mk}.month", "a month as YYYY-MM", row["month"])
+        if previous_month is not None and month <= previous_month:
+            raise ConfigError(f"{mk}.month", "a month after the previous row's", row["month"])
+        previous_month = month
+        shares(f"{mk}.shares", row["shares"], regions, "region")
 
 
 def _validate_profile(profile: list[float], k: str, length: int) -> None:

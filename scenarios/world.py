@@ -8,7 +8,7 @@ engine; these objects describe the network and its random processes, not their r
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -112,6 +112,16 @@ class Calendar:
     event_start_h: np.ndarray
     event_end_h: np.ndarray
     event_multiplier: np.ndarray
+    mix_from_day: np.ndarray = field(default_factory=lambda: np.zeros(0))  # month rows' first day
+    region_share_by_month: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+
+    def region_share(self, day: int, default: np.ndarray) -> np.ndarray:
+        """The region shares on ``day``: its month's row (before the first: the first row; after
+        the last: the last row held), or ``default`` without monthly rows."""
+        if not len(self.mix_from_day):
+            return default
+        row = max(int(np.searchsorted(self.mix_from_day, day, side="right")) - 1, 0)
+        return np.asarray(self.region_share_by_month[row])
 
     def daily_level(self, days: np.ndarray) -> np.ndarray:
         """The level of each day (before the first knot: the first knot's; after the last: held,

@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from policies.protocols import MonitoringPolicy, RoutingPolicy
 from scenarios.build import build
+from scenarios.dates import DEFAULT_START_DATE
 from scenarios.world import World
 from sim.config.compose import load_config, load_policies
 from sim.config.validate import validate
@@ -123,7 +124,8 @@ def run_and_write(cfg: Mapping[str, Any], output_dir: str | Path) -> RunResult:
         from sim.io.order_log import write_order_log  # pandas: only when asked for
 
         result.orders = order_log.columns()
-        write_order_log(result, export, int(cfg["seed"]), output_dir)
+        start_date = str(cfg["scenario"].get("start_date", DEFAULT_START_DATE))
+        write_order_log(result, export, int(cfg["seed"]), output_dir, start_date)
         result.orders = {}  # orders.parquet is written already (or not wanted)
     for state in snapshots:  # before kpis.json marks the run done
         out = Path(output_dir)

@@ -16,15 +16,16 @@ and become dated events:
 
 The filter then sees those days as missing, so an event neither lifts nor drags the level.
 The calendar's knots are the smoothed rate, one per week, relative to the mean rate. Past the
-last knot the level is held (a random walk's forecast, the transient dying out); its uncertainty
-grows with the horizon, which :func:`demand_paths` samples through the model's own forecast paths
-under parameter draws from the fit's covariance, for holdout prediction bands.
+last knot the scenario holds the level; forecasts past the log (holdout bands, what-ifs) come from
+:mod:`scenarios.calibration.monthly_forecast` instead, a model of monthly totals chosen by
+cross-validation inside the log, which :func:`demand_paths` samples.
 Yearly seasonality is fitted only from two full years of data on: with less, a month's
 effect cannot be told apart from the trend, and the report says so.
 """
 
 from __future__ import annotations
 
+import functools
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from scenarios.calibration.monthly_forecast import MonthlyForecast, fit_monthly_forecast
 
 SURGE_P = 1e-4
 SURGE_MIN_RATIO = 2.0
@@ -59,11 +62,15 @@ class CalendarFit:
     counts: np.ndarray  # orders per day
     first_week: pd.Timestamp  # Monday of the first week
     week_rate: np.ndarray  # smoothed orders per week (level + transient), events excluded
-    model: Any  # statsmodels UnobservedComponents (None: too short, flat)
-    params: np.ndarray
-    params_cov: np.ndarray
+    per_day: np.ndarray  # orders per day with events out (a surge day at the level; gaps NaN)
     events: tuple[DayEvent, ...]
     notes: list[str] = field(default_factory=list)
+
+    @functools.cached_property
+    def forecast(self) -> MonthlyForecast | None:
+        """The monthly model for dates past the log (None: under two months seen), fitted when
+        first asked for: its cross-validation refits a dozen times, which only forecasts need."""
+        return fit_monthly_forecast(self.first_day, self.per_day)
 
     @property
     def days(self) -> pd.DatetimeIndex:
@@ -95,24 +102,6 @@ class CalendarFit:
             multiplier[hit] = e.multiplier
         return multiplier
 
-    def forecast_week_rates(self, weeks: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
-        """Orders per week for ``weeks`` after the last fitted week (n_paths x weeks): the model's
-        forecast paths (level diffusion and decaying transients) under parameter draws from the
-        fit's estimate and covariance, so the bands carry parameter and forecast uncertainty."""
-        if self.model is None:
-            return np.tile(self.week_rate[-1:], (n_paths, weeks))
-        draws = max(n_paths // PATHS_PER_DRAW, 1)
-        out = []
-        for _ in range(draws):
-            params = _drawn_params(self.model, self.params, self.params_cov, rng)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                res = self.model.filter(params)
-                paths = res.simulate(weeks, repetitions=PATHS_PER_DRAW, anchor="end", rng=rng)
-            z = np.asarray(paths).reshape(weeks, -1).T
-            out.append(rate_from_z(z))
-        return np.concatenate(out)[:n_paths]
-
 
 def anscombe(counts: np.ndarray) -> np.ndarray:
     return 2.0 * np.sqrt(np.asarray(counts, dtype=float) + 3.0 / 8.0)
@@ -134,25 +123,6 @@ def _zero_runs(counts: np.ndarray, min_days: int) -> list[tuple[int, int]]:
                 out.append((start, i - start))
             start = None
     return out
-
-
-PATHS_PER_DRAW = 50
-
-
-def _drawn_params(
-    model: Any, params: np.ndarray, cov: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
-    """Parameters drawn from the MLE's normal approximation, kept valid (variances >= 0,
-    |AR| < 1); the MLE itself when the covariance is not usable."""
-    if not np.all(np.isfinite(cov)):
-        return params
-    drawn = rng.multivariate_normal(params, cov, method="eigh")
-    for i, name in enumerate(model.param_names):
-        if name.startswith("sigma2"):
-            drawn[i] = abs(drawn[i])
-        elif name.startswith("ar."):
-            drawn[i] = float(np.clip(drawn[i], -0.98, 0.98))
-    return drawn
 
 
 def _fit_weekly(z: np.ndarray) -> Any:
@@ -212,18 +182,15 @@ def fit_calendar(local_created: pd.Series) -> CalendarFit:
     if np.isfinite(z).sum() < MIN_WEEKS:
         rate = np.full(len(z), counts[~out].mean() * 7)
         note = f"{n} days: too few full weeks for a level over time; the calendar is flat"
-        return CalendarFit(
-            first, counts, first_week, rate, None, np.zeros(0), np.zeros((0, 0)), (), [note]
-        )
+        per_day = np.where(out, np.nan, counts.astype(float))
+        return CalendarFit(first, counts, first_week, rate, per_day, (), [note])
     res: Any = None
     week_rate = np.zeros(len(z))
     for _ in range(ROUNDS):
         first_week, z = _weekly(first, counts, out | surge)
         res = _fit_weekly(z)
         week_rate = rate_from_z(np.asarray(res.smoother_results.smoothed_forecasts, dtype=float)[0])
-        fit = CalendarFit(
-            first, counts, first_week, week_rate, None, np.zeros(0), np.zeros((0, 0)), ()
-        )
+        fit = CalendarFit(first, counts, first_week, week_rate, counts, ())
         level = fit.level_per_day(days)
         p_high = stats.poisson.sf(counts - 1, np.maximum(level, 1e-9))
         flagged = (
@@ -234,9 +201,7 @@ def fit_calendar(local_created: pd.Series) -> CalendarFit:
         if not (flagged & ~surge).any():
             break
         surge = surge | flagged
-    level = CalendarFit(
-        first, counts, first_week, week_rate, None, np.zeros(0), np.zeros((0, 0)), ()
-    ).level_per_day(days)
+    level = CalendarFit(first, counts, first_week, week_rate, counts, ()).level_per_day(days)
     events = [
         DayEvent(
             f"gap_{days[s].date().isoformat()}",
@@ -261,7 +226,7 @@ def fit_calendar(local_created: pd.Series) -> CalendarFit:
         )
     events.sort(key=lambda e: e.start)
     params = np.asarray(res.params, dtype=float)
-    cov = np.asarray(res.cov_params(), dtype=float)
+    per_day = np.where(out, np.nan, np.where(surge, level, counts))  # events out
     shown = ", ".join(f"{k} {v:.3g}" for k, v in zip(res.model.param_names, params, strict=True))
     notes = [
         "level: local level + AR(1) transient (statsmodels UnobservedComponents, maximum "
@@ -274,9 +239,7 @@ def fit_calendar(local_created: pd.Series) -> CalendarFit:
             f"yearly profile not fitted: {n} days, fewer than two years, so a month's effect "
             "cannot be told apart from the level"
         )
-    return CalendarFit(
-        first, counts, first_week, week_rate, res.model, params, cov, tuple(events), notes
-    )
+    return CalendarFit(first, counts, first_week, week_rate, per_day, tuple(events), notes)
 
 
 def demand_paths(
@@ -287,16 +250,17 @@ def demand_paths(
     rng: np.random.Generator,
 ) -> np.ndarray:
     """Simulated orders per day on ``days`` (n_paths x days), as the twin's arrivals would come:
-    Poisson around the fitted rate inside the log, around forecast paths past it (see
-    :meth:`CalendarFit.forecast_week_rates`), times the weekday weight (7, mean 1, Monday first)
-    and the events on their dates."""
-    last_week_end = fit.first_week + pd.Timedelta(days=7 * len(fit.week_rate))
+    Poisson around the fitted rate inside the log and its last fitted month, around the monthly
+    forecast's paths past them (:meth:`MonthlyForecast.month_totals`, spread evenly over the
+    month's days), times the weekday weight (7, mean 1, Monday first) and the events."""
     rate = np.tile(fit.level_per_day(days), (n_paths, 1))
-    ahead = days >= last_week_end
-    if ahead.any():
-        week = ((days[ahead] - last_week_end) / pd.Timedelta(days=7)).to_numpy(dtype=float)
-        week_i = np.floor(week).astype(np.int64)
-        paths = fit.forecast_week_rates(int(week_i.max()) + 1, n_paths, rng)
-        rate[:, ahead] = paths[:, week_i] / 7.0
+    log_end = fit.first_day + pd.Timedelta(days=len(fit.counts))
+    if days[-1] >= log_end and fit.forecast is not None:
+        last = fit.forecast.last_month
+        step = ((days.year - last.year) * 12 + days.month - last.month).to_numpy()
+        ahead = (days >= log_end) & (step >= 1)
+        if ahead.any():
+            paths = fit.forecast.month_totals(int(step[ahead].max()), n_paths, rng)
+            rate[:, ahead] = paths[:, step[ahead] - 1] / days[ahead].days_in_month.to_numpy()
     rate = rate * weekday_weight[days.day_of_week.to_numpy()][None, :]
     return rng.poisson(rate * fit.event_days(days)[None, :])

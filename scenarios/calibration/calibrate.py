@@ -40,9 +40,9 @@ from scenarios.calibration.mix import (
     column_or,
     fit_channels,
     fit_product_classes,
-    fit_promise_h,
     shares,
 )
+from scenarios.calibration.monthly_mix import fit_region_mix_by_month
 from scenarios.calibration.network import NetworkFit, fit_network
 from scenarios.calibration.order_log import OrderLog, OrderLogError, read_order_log
 from scenarios.calibration.quality import CleanLog, clean_log
@@ -255,6 +255,32 @@ def _calendar_weight(calendar: CalendarFit, clock: LogClock, mean_per_day: float
     return weight
 
 
+PROJECTED_MONTHS = 12
+PROJECTION_PATHS = 400
+
+
+def _projected_knots(
+    calendar: CalendarFit, mean_per_day: float, rng: np.random.Generator
+) -> list[dict[str, Any]]:
+    """Knots past the log on each month's 15th for :data:`PROJECTED_MONTHS` months: the monthly
+    forecast's median rate (:mod:`scenarios.calibration.monthly_forecast`), so a holdout run of
+    the twin follows the forecast the holdout scores instead of holding the last week's level
+    (then held, as ``past_last_knot: hold`` says)."""
+    forecast = calendar.forecast
+    if forecast is None:
+        return []
+    paths = forecast.month_totals(PROJECTED_MONTHS, PROJECTION_PATHS, rng)
+    last_knot = calendar.first_week + pd.Timedelta(days=7 * (len(calendar.week_rate) - 1) + 3)
+    out = []
+    for step, total in enumerate(np.median(paths, axis=0), start=1):
+        month = forecast.last_month + step
+        day = month.start_time + pd.Timedelta(days=14)
+        if day > last_knot:
+            per_day = float(total) / month.days_in_month
+            out.append({"date": day.date().isoformat(), "level": round(per_day / mean_per_day, 4)})
+    return out
+
+
 def _calendar_conf(calendar: CalendarFit, mean_per_day: float) -> dict[str, Any]:
     return {
         "daily_level": calendar.knots(mean_per_day),
@@ -302,7 +328,6 @@ def calibrate(
         if log.frame.empty:
             raise OrderLogError(log_path, "file", f"no orders created before {until.date()}")
     scenario_keys = schema_fields(schema.ScenarioConf)
-    levels_free = "service_levels" in scenario_keys
     clean = clean_log(log.frame, any_level=True)  # every class is a level of the table
     check_fittable(log_path, clean, log.row_word)
     t = template
@@ -317,12 +342,21 @@ def calibrate(
     weight = _calendar_weight(calendar, clock, mean_per_day) if dated else None
     demand = fit_demand(orders["created_h"].to_numpy(), weight)
     base = ~demand.in_burst(orders["created_h"].to_numpy())
+    region_months = fit_region_mix_by_month(
+        orders.loc[base, "region"], local[base].dt.to_period("M")
+    )
+    calendar_conf = _calendar_conf(calendar, mean_per_day)
+    projected: list[dict[str, Any]] = []
+    if until is not None:  # a holdout: the level past the cut follows the forecast
+        projected = _projected_knots(calendar, mean_per_day, np.random.default_rng(0))
+    calendar_conf["daily_level"] += projected
+    if region_months["rows"]:  # months drift beyond sampling: their shares, shrunk
+        calendar_conf["region_mix_by_month"] = region_months["rows"]
     shipped_hod = clock.local_hour_of_day(orders["shipped_at"], orders["shipped_at_offset_min"])
     network = fit_network(orders, shipped_hod, t, rng)
     created_hod = clock.local_hour_of_day(orders["created_at"], orders["created_at_offset_min"])
     handling = fit_handling(orders, created_hod, t, rng)
     channels = fit_channels(orders, base)
-    promise = fit_promise_h(orders, t)
     warehouses, wh_notes = _warehouses(orders, network, t)
     levels = fit_service_levels(orders)
     region_counts = orders.loc[base, "region"].value_counts()
@@ -341,7 +375,7 @@ def calibrate(
     }
     left_out = _drop_unknown(
         demand_conf,
-        {"calendar": _calendar_conf(calendar, mean_per_day)},
+        {"calendar": calendar_conf},
         "demand",
         schema_fields(schema.DemandConf),
     )
@@ -378,14 +412,12 @@ def calibrate(
         "scenario",
         scenario_keys,
     )
-    if levels_free:
-        mix = fit_level_mix(orders, list(levels), ONE_CHANNEL)
-        for ch, conf in scenario["channels"].items():
-            conf.pop("express_p", None)
-            conf["level_mix"] = mix.get(ch, {})
+    mix = fit_level_mix(orders, list(levels), ONE_CHANNEL)
+    for ch, conf in scenario["channels"].items():
+        conf["level_mix"] = mix.get(ch, {})
     checked(scenario)
     report = summarise(
-        log_path, template_name, clean, clock, orders, demand, network, promise, wh_notes, scenario
+        log_path, template_name, clean, clock, orders, demand, network, wh_notes, scenario
     )
     report["pick_to_ship"] = pick_to_ship(orders, scenario) if handling.chosen == "pickers" else {}
     times = orders[["created_h", "shipped_h", "delivered_h"]].to_numpy(dtype=float)
@@ -401,7 +433,12 @@ def calibrate(
             "fitted_until": None if until is None else str(until.date()),
         },
         calendar={
-            "notes": calendar.notes,
+            "notes": calendar.notes
+            + (
+                [calendar.forecast.note(), f"{len(projected)} monthly knots past the cut"]
+                if projected and calendar.forecast is not None
+                else []
+            ),
             "mean_orders_per_day": mean_per_day,
             "events": [dataclasses.asdict(e) for e in calendar.events],
             "daily_level": _calendar_conf(calendar, mean_per_day)["daily_level"],
@@ -409,6 +446,10 @@ def calibrate(
             "days": len(calendar.counts),
         },
         profile_shrinkage=demand.shrinkage,
+        region_mix_by_month={
+            **{k: v for k, v in region_months.items() if k != "rows"},
+            "rows_written": len(region_months["rows"]),
+        },
         handling=_handling_report(handling),
         lanes=[lane.row() for lane in network.lanes],
         service_levels=levels,

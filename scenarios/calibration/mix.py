@@ -1,5 +1,4 @@
-"""Fit who orders what: region shares, channels and their express share, product classes and
-order values, and the delivery promise per service level.
+"""Fit who orders what: region shares, channels, product classes and order values.
 
 Shares are counted on orders outside bursts (bursts have their own mix). Values follow the
 engine's model: lognormal per product class, scaled per channel; the channel multipliers are
@@ -13,8 +12,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from scenarios.world import SERVICE_LEVELS
 
 ONE_CLASS = "general"  # product class used when the log has no product_class column
 ONE_CHANNEL = "all"  # channel used when the log has no channel column
@@ -39,7 +36,8 @@ def column_or(orders: pd.DataFrame, column: str, default: str) -> pd.Series:
 
 
 def fit_channels(orders: pd.DataFrame, base: np.ndarray) -> dict[str, dict[str, Any]]:
-    """Per channel: share of regular (non-burst) demand, level mix, value multiplier."""
+    """Per channel: share of regular (non-burst) demand and value multiplier (its level mix is
+    :func:`scenarios.calibration.levels.fit_level_mix`'s)."""
     channel = column_or(orders, "channel", ONE_CHANNEL)
     product = column_or(orders, "product_class", ONE_CLASS)
     value = orders["value"].to_numpy(dtype=float)
@@ -49,11 +47,9 @@ def fit_channels(orders: pd.DataFrame, base: np.ndarray) -> dict[str, dict[str, 
     base_counts = channel[base].value_counts()
     names = sorted(channel.unique().tolist())
     share = shares(names, [base_counts.get(n, 0) + 1e-12 for n in names])
-    express = (orders["service_level"] == "express").groupby(channel.to_numpy()).mean()
     return {
         n: {
             "share": share.get(n, 0.0),
-            "level_mix": shares(SERVICE_LEVELS, [1.0 - float(express[n]), float(express[n])]),
             "value_multiplier": round(float(multiplier[n]), 4),
         }
         for n in names
@@ -93,53 +89,3 @@ def fit_product_classes(
             "return_p": float(t_class.get("return_p", 0.10)),  # not in an order log
         }
     return out
-
-
-def fit_promise_h(orders: pd.DataFrame, template: Mapping[str, Any]) -> dict[str, Any]:
-    """Median promise (hours after ordering) per service level, with its spread for the report."""
-    promise = orders["promised_h"] - orders["created_h"]
-    out: dict[str, Any] = {"promise_h": {}, "spread_h": {}}
-    for level in SERVICE_LEVELS:
-        mine = promise[orders["service_level"] == level]
-        if len(mine):
-            out["promise_h"][level] = round(float(mine.median()), 2)
-            out["spread_h"][level] = [round(float(mine.quantile(q)), 2) for q in (0.1, 0.9)]
-        else:
-            out["promise_h"][level] = float(template["service_levels"][level]["promise_h"])
-    return out
-
-
-def fit_service_mode(orders: pd.DataFrame, template: Mapping[str, Any]) -> dict[str, str]:
-    """The mode each service level usually ships with."""
-    routed = orders[orders["mode"] != ""]
-    out = {}
-    for level in SERVICE_LEVELS:
-        modes = routed.loc[routed["service_level"] == level, "mode"]
-        out[level] = str(modes.mode().iloc[0]) if len(modes) else ""
-    fallback = next((m for m in out.values() if m), "")
-    for level, mode in out.items():
-        if not mode:
-            out[level] = _template_mode(template, level) if fallback == "" else fallback
-    return out
-
-
-def _template_mode(template: Mapping[str, Any], level: str) -> str:
-    """The mode most of the template level's customers choose."""
-    mix = template["service_levels"][level]["mode_mix"]
-    return str(max(mix, key=lambda m: mix[m]))
-
-
-def service_levels(
-    promise: Mapping[str, Any], service_mode: Mapping[str, str]
-) -> dict[str, dict[str, Any]]:
-    """The service-level table from the fitted promises and modes (express is the urgent one)."""
-    return {
-        level: {
-            "promise_h": promise["promise_h"][level],
-            "promise_h_by_region": {},
-            "mode_mix": {service_mode[level]: 1.0},
-            "urgent": level == "express",
-            "cancel_p": 0.0,
-        }
-        for level in SERVICE_LEVELS
-    }

@@ -41,7 +41,6 @@ def summarise(
     orders: pd.DataFrame,
     demand: DemandFit,
     network: NetworkFit,
-    promise: Mapping[str, Any],
     warehouse_notes: list[str],
     scenario: Mapping[str, Any],
 ) -> dict[str, Any]:
@@ -74,7 +73,7 @@ def summarise(
         "regions": {r: v["share"] for r, v in scenario["regions"].items()},
         "channels": scenario["channels"],
         "product_classes": scenario["product_classes"],
-        "promise": promise,
+        "promise": {level: row["promise_h"] for level, row in scenario["service_levels"].items()},
         "service_mode": {
             level: next(iter(row["mode_mix"])) for level, row in scenario["service_levels"].items()
         },

@@ -1,12 +1,13 @@
 """Holdout backtest of demand: fit up to a date, forecast the rest, and score the forecast.
 
 The demand calendar is refitted on the orders created before the cut (as ``ordertwin-calibrate
---until`` does) and its forecast paths (:func:`scenarios.calibration.calendar.demand_paths`:
-parameter draws, the level's diffusion past the log, Poisson arrivals, the weekday pattern) give
-each month's 90% band. Scored per whole month after the cut: how many months fall inside their
-band (coverage), the median half-width relative to the band's centre, and the twin's mean
-absolute percentage error beside a naive forecast, the mean of the last three whole months
-before the cut. The same paths over the fitted period give the in-sample comparison.
+--until`` does) and its forecast paths (:func:`scenarios.calibration.calendar.demand_paths`: the
+monthly model chosen by cross-validation inside the fitted months, simulated under parameter
+draws, Poisson arrivals, the weekday pattern) give each month's 90% band. Scored per whole
+month after the cut: how many months fall inside their band (coverage), the median half-width
+relative to the band's centre, and the twin's mean absolute percentage error beside a naive
+forecast, the mean of the last three whole months before the cut. The same paths over the
+fitted period give the in-sample comparison.
 """
 
 from __future__ import annotations
@@ -94,5 +95,6 @@ def holdout(
         "forecast": naive,
         "mape": float(np.mean(np.abs(naive - real.to_numpy()) / real.to_numpy())),
     }
-    scored["fit"] = {"until": str(cut.date()), "notes": fit.notes}
+    chosen = [fit.forecast.note()] if fit.forecast is not None else []
+    scored["fit"] = {"until": str(cut.date()), "notes": [*fit.notes, *chosen]}
     return scored

@@ -124,6 +124,32 @@ def shares_by(
     }
 
 
+def region_share_by_month(
+    history: pd.DataFrame, sims: Sequence[pd.DataFrame], clock: LogClock, top: int = 8
+) -> dict[str, dict[str, Any]]:
+    """Per top region, its share of each month's orders: history, the twin's mean, and the
+    largest gap in percentage points (does the twin's mix drift as the log's did?)."""
+
+    def table(orders: pd.DataFrame) -> pd.DataFrame:
+        month = local_times(orders, clock).dt.to_period("M").astype(str)
+        return pd.crosstab(month, orders["region"].astype(str), normalize="index")
+
+    real = table(history)
+    twin = real * 0.0
+    for s in sims:
+        twin = twin + table(s).reindex_like(real).fillna(0.0) / len(sims)
+    out = {}
+    for region in history["region"].value_counts().index[:top]:
+        r, t = real[str(region)], twin[str(region)]
+        out[str(region)] = {
+            "months": [str(m) for m in real.index],
+            "history": [round(float(v), 4) for v in r],
+            "twin": [round(float(v), 4) for v in t],
+            "max_gap_pp": round(float(100 * np.max(np.abs(r - t))), 2) if len(r) else None,
+        }
+    return out
+
+
 def durations(orders: pd.DataFrame, start: str, stop: str, end_h: float) -> np.ndarray:
     ok = orders[start].notna() & orders[stop].notna() & (orders[stop] <= end_h)
     return (orders.loc[ok, stop] - orders.loc[ok, start]).to_numpy(dtype=float)
@@ -223,6 +249,7 @@ def planner_checks(
         "late_by_region": rates_by(h, s, "region", end_h),
         "late_by_level": rates_by(h, s, "service_level", end_h),
         "region_shares": shares_by(h, s, "region"),
+        "region_share_by_month": region_share_by_month(h, s, clock),
         "cancel_rate": {"history": float((h["status"] == "cancelled").mean()), "twin": cancelled},
         "handling": {
             "history": summary(durations(h, "created_h", "shipped_h", end_h)),

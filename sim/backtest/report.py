@@ -34,20 +34,33 @@ def _fmt(name: str, value: float) -> str:
     return f"{value:.1%}" if name == "on_time_rate" else f"{value:,.2f}"
 
 
-def to_json(bt: Backtest) -> dict[str, Any]:
-    def safe(v: Any) -> Any:
-        return None if isinstance(v, float) and not math.isfinite(v) else v
+def json_ready(value: Any) -> Any:
+    """``value`` with every NaN or infinity, however deep (numpy floats too), as ``None``:
+    JSON has no NaN, and a reader other than Python's refuses the file that writes one."""
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, np.integer | np.bool_):
+        return value.item()
+    return value
 
-    return {
-        "passed": bt.passed,
-        "window_h": [bt.history.window.start_h, bt.history.window.end_h],
-        "dropped": bt.history.dropped,
-        "kpis": [{k: safe(v) for k, v in vars(c).items()} for c in bt.checks],
-        "delivery_time_ks": bt.ks,
-        "planner": bt.planner,
-        "demand": bt.demand,
-        **bt.meta,
-    }
+
+def to_json(bt: Backtest) -> dict[str, Any]:
+    return json_ready(
+        {
+            "passed": bt.passed,
+            "window_h": [bt.history.window.start_h, bt.history.window.end_h],
+            "dropped": bt.history.dropped,
+            "kpis": [vars(c) for c in bt.checks],
+            "delivery_time_ks": bt.ks,
+            "planner": bt.planner,
+            "demand": bt.demand,
+            **bt.meta,
+        }
+    )
 
 
 def markdown(bt: Backtest) -> str:
@@ -145,6 +158,13 @@ def _planner_lines(bt: Backtest) -> list[str]:
             f"| {_pct(late_r.get('history'))} | {_pct(late_r.get('twin'))} "
             f"| {_num(tr.get('history_mean_h'), '.1f')} | {_num(tr.get('twin_mean_h'), '.1f')} |"
         )
+    by_month = p.get("region_share_by_month", {})
+    if by_month:
+        lines += [
+            "",
+            "Region share by month, largest gap between history and twin (pp): "
+            + ", ".join(f"{r} {v['max_gap_pp']}" for r, v in by_month.items()),
+        ]
     lines += ["", "| level | late history | late twin |", "|---|---|---|"]
     lines += [
         f"| {level} | {_pct(v['history'])} | {_pct(v['twin'])} |"
@@ -274,7 +294,8 @@ def write_report(bt: Backtest, out_dir: Path) -> Path:
     _cdf_chart(bt, out_dir / CHARTS[1])
     _hour_of_week_chart(bt, out_dir / CHARTS[2])
     _monthly_chart(bt, out_dir / CHARTS[3])
-    (out_dir / "backtest.json").write_text(json.dumps(to_json(bt), indent=2) + "\n")
+    text = json.dumps(to_json(bt), indent=2, allow_nan=False)  # a NaN left would be an error
+    (out_dir / "backtest.json").write_text(text + "\n")
     path = out_dir / "backtest.md"
     path.write_text(markdown(bt))
     return path

@@ -123,13 +123,6 @@ def load_scenario(name_or_path: str) -> dict[str, Any]:
     return {str(k): v for k, v in plain.items()}
 
 
-def packaged_conf_dir() -> Path:
-    """The folder Hydra loads ``pkg://sim.conf`` from (``conf/`` in an editable install)."""
-    import sim.conf
-
-    return Path(sim.conf.__file__).resolve().parent
-
-
 def load_world(*overrides: str) -> World:
     return build(load_config(*overrides)["scenario"])
 

@@ -46,7 +46,7 @@ class ExportConf:
     order_log: bool = False
     format: str = "csv"  # csv | parquet
     time_zone: str = "UTC"  # IANA name; times are written with their UTC offset
-    start: str = "2026-01-05T00:00:00"  # local wall time of hour 0: a Monday, 00:00
+    start: str | None = None  # local wall time of hour 0 (00:00); None: scenario.start_date
     test_order_p: float = 0.0  # share of extra test orders mixed in (flagged is_test)
     duplicate_p: float = 0.0  # share of rows written twice
     # write the state snapshot (docs/snapshot.md) at this hour into the run dir's snapshot/

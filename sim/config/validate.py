@@ -13,6 +13,7 @@ re-exported here, where policies and commands have always imported it.
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import datetime
 import math
@@ -28,6 +29,7 @@ from scenarios.checks import (
     positive,
     probability,
 )
+from scenarios.dates import DEFAULT_START_DATE
 from scenarios.errors import ConfigError, unknown_key
 from scenarios.validate import validate_scenario
 from sim.config.budget import check_budget
@@ -72,7 +74,8 @@ def validate(cfg: Mapping[str, Any]) -> None:
     inventory = cfg["scenario"]["inventory"]
     interval("scenario.inventory.sync_interval_h", inventory["sync_interval_h"], shortest, off=0)
     if "export" in cfg:  # older callers may pass a config without the export group
-        _validate_export(cfg["export"], "export")
+        start_date = cfg["scenario"].get("start_date", DEFAULT_START_DATE)
+        _validate_export(cfg["export"], "export", start_date)
         snapshot_at_h = cfg["export"].get("snapshot_at_h")
         if snapshot_at_h is not None:  # taken while the run goes on: before its horizon
             horizon_h = float(cfg["horizon_days"]) * 24.0
@@ -122,9 +125,10 @@ def _validate_limits(limits: Mapping[str, Any] | None, k: str) -> dict[str, Any]
     return values
 
 
-def _validate_export(e: Mapping[str, Any], k: str) -> None:
+def _validate_export(e: Mapping[str, Any], k: str, start_date: str) -> None:
     """What is written of the orders: a known choice for orders.parquet; for the order log, a
-    known format and zone, hour 0 on a Monday at 00:00."""
+    known format and zone, and hour 0 (when given: at 00:00 on the weekday of the scenario's
+    ``start_date``, so the weekly profile falls on the log's own weekdays)."""
     known(f"{k}.orders", e.get("orders", "full"), ("full", "sample", "none"), "choice")
     count(f"{k}.sample_every", e.get("sample_every", 1), 1)
     known(f"{k}.format", e["format"], ("csv", "parquet"), "format")
@@ -134,13 +138,22 @@ def _validate_export(e: Mapping[str, Any], k: str) -> None:
         raise ConfigError(
             f"{k}.time_zone", "an IANA time zone such as UTC or Europe/Berlin", e["time_zone"]
         ) from None
-    try:
-        start = datetime.datetime.fromisoformat(e["start"])
-    except ValueError:
-        raise ConfigError(
-            f"{k}.start", "a local time like 2026-01-05T00:00:00", e["start"]
-        ) from None
-    if start.tzinfo is not None or start.weekday() != 0 or start.time() != datetime.time(0):
-        raise ConfigError(f"{k}.start", "a Monday at 00:00, without offset", e["start"])
+    if e.get("start") is not None:
+        try:
+            start = datetime.datetime.fromisoformat(e["start"])
+        except ValueError:
+            raise ConfigError(
+                f"{k}.start", "a local time like 2026-01-05T00:00:00", e["start"]
+            ) from None
+        weekday = datetime.date.fromisoformat(str(start_date)).weekday()
+        if (
+            start.tzinfo is not None
+            or start.weekday() != weekday
+            or start.time() != datetime.time(0)
+        ):
+            day = calendar.day_name[weekday]
+            raise ConfigError(
+                f"{k}.start", f"a {day} (start_date's weekday) at 00:00, without offset", e["start"]
+            )
     probability(f"{k}.test_order_p", e["test_order_p"])
     probability(f"{k}.duplicate_p", e["duplicate_p"])

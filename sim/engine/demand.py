@@ -2,8 +2,9 @@
 
 Arrivals follow a non-homogeneous Poisson process: piecewise constant per hour (base rate x
 hour-of-day x day-of-week profile x, when the scenario has a calendar, the day's dated level,
-month-of-year factor and events) plus bursts, whose extra rate ``(peak_multiplier - 1) x base rate
-x shape(t)`` is sampled exactly by thinning. Drawing each day from streams that nothing in the
+month-of-year factor and events; its region shares by month replace the overall ones) plus
+bursts, whose extra rate ``(peak_multiplier - 1) x base rate x shape(t)`` is sampled exactly by
+thinning. Drawing each day from streams that nothing in the
 simulation touches, each attribute from its own, is what makes the order stream identical under
 every policy; the simulation draws a day as its clock reaches it (memory follows the run's
 present, not its length), :func:`generate_orders` a whole period at once.
@@ -173,7 +174,10 @@ def day_orders(world: World, day: int, streams: RandomStreams) -> dict[str, np.n
     n = len(created)
 
     rng = streams.day("attributes", day)
-    region = _categorical(rng, d.region_share, n)
+    region_share = (
+        d.region_share if d.calendar is None else d.calendar.region_share(day, d.region_share)
+    )
+    region = _categorical(rng, region_share, n)  # the same draws whatever the shares
     product = _categorical(rng, d.product_share, n)
     channel = _categorical(rng, d.channel_share, n)
     for b, spec in enumerate(d.bursts):

@@ -3,8 +3,8 @@
 The history generator of the calibration round trip: a run of known parameters becomes a log in
 wall-clock time, every timestamp with its UTC offset, optionally contaminated the way real logs
 are (test orders placed by QA in office hours, rows written twice), so that calibration can be
-checked against the truth. Hour 0 of the run is ``export.start`` (a Monday, 00:00) in
-``export.time_zone``.
+checked against the truth. Hour 0 of the run is ``export.start`` (default: the scenario's
+``start_date`` at 00:00) in ``export.time_zone``.
 """
 
 from __future__ import annotations
@@ -119,11 +119,17 @@ def order_log_frame(
     return rows[list(REQUIRED_COLUMNS) + list(OPTIONAL_COLUMNS)]
 
 
+def hour_zero(export: Mapping[str, Any], start_date: str) -> str:
+    """The log's local wall time of hour 0: ``export.start``, else the scenario's start date."""
+    return str(export.get("start") or f"{start_date}T00:00:00")
+
+
 def write_order_log(
-    result: RunResult, export: Mapping[str, Any], seed: int, out_dir: str | Path
+    result: RunResult, export: Mapping[str, Any], seed: int, out_dir: str | Path, start_date: str
 ) -> Path:
     """Write ``order_log.csv`` (or ``.parquet``) into the run dir; returns its path."""
     out = make_dirs(Path(out_dir))
+    export = {**export, "start": hour_zero(export, start_date)}
     frame = order_log_frame(as_of(result.orders, float(result.meta["horizon_h"])), export, seed)
     path = out / f"{ORDER_LOG_STEM}.{export['format']}"
     with temp_path(path, out) as tmp:  # removed if the write fails or is interrupted

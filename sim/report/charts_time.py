@@ -65,7 +65,7 @@ def disruptions(scenario_cfg: Mapping[str, object]) -> list[Disruption]:
             Disruption(f"storm {s.get('region', '')}", start, start + float(s["duration_h"]))
         )
     for b in demand.get("bursts") or []:
-        start = float(b["start_h"])
+        start = storm_start_h(b, start_date(scenario_cfg))
         out.append(Disruption(str(b.get("name", "burst")), start, start + float(b["duration_h"])))
     return out
 
