@@ -542,12 +542,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--repeats", type=int, default=None)
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument(
+        "--job-days",
+        type=float,
+        default=None,
+        help="baseline days per sweep job (default 128: ~12 s a job on an idle core, the "
+        "target's 'jobs of 10 s or more')",
+    )
     o = parser.parse_args(argv)
     o.repeats = o.repeats or (1 if o.quick else 3)
     o.policy_days = 3 if o.quick else 14
     o.reference_orders = 2e4 if o.quick else 1e6
     o.mmc_customers = 2e4 if o.quick else 2e5
-    o.job_days = 2 if o.quick else 56
+    o.job_days = o.job_days or (2 if o.quick else 128)
     max_orders = o.max_orders or (1e4 if o.quick else 1e6)
     sizes = [n for n in (1e4, 1e5, 1e6, 1e7) if n <= max_orders]
     parts = o.only.split(",")
