@@ -124,6 +124,16 @@ def test_bad_arguments_are_one_line(
     assert message in err
 
 
+def test_overrides_may_follow_the_options(
+    snapshot: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a Hydra override after the options reaches the config (here: refused by name, one line)
+    with pytest.raises(SystemExit):
+        main([str(snapshot), "--scenario", "baseline", "--replications", "2", "scenario.nope=1"])
+    err = capsys.readouterr().err.strip()
+    assert "scenario.nope" in err and "unrecognized arguments" not in err and "\n" not in err
+
+
 def test_bad_snapshot_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main([str(tmp_path), "--scenario", "baseline", "--replications", "2"])

@@ -99,7 +99,7 @@ def _checked(args: argparse.Namespace) -> NowcastRequest:
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = _parser().parse_args(argv)
+    args = _parser().parse_intermixed_args(argv)  # overrides before or after the options
     out = args.out or Path("results", "nowcasts", datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
     try:
         request = _checked(args)
