@@ -418,19 +418,26 @@ class Simulation:
         open_ = (stage != Stage.CANCELLED) & ~(
             (stage == Stage.IN_TRANSIT) & (delivered_h <= self.end_h)
         )
-        idx = lo + np.flatnonzero(open_)
-        lost = self._lost_margin(idx)
-        book.cost_unserved_usd[idx] += self.world.costs.cancel_usd + lost
-        book.charged.charge("unserved_open", self.world.costs.cancel_usd * len(idx), len(idx))
-        book.charged.charge("unserved_margin", float(lost.sum()), len(idx))
+        self._never_served(
+            book.cost_unserved_usd, self.orders.margin_usd, lo + np.flatnonzero(open_)
+        )
         parked = self.parked.book  # parcels parked in transit: open if not delivered by the end
         late = (self.parked.ids < n) & (parked["delivered_h"] > self.end_h)
         if late.any():
-            n_late = int(late.sum())
-            lost = self.world.costs.unserved_margin_loss_p * self.parked.orders["margin_usd"][late]
-            parked["cost_unserved_usd"][late] += self.world.costs.cancel_usd + lost
-            book.charged.charge("unserved_open", self.world.costs.cancel_usd * n_late, n_late)
-            book.charged.charge("unserved_margin", float(lost.sum()), n_late)
+            self._never_served(
+                parked["cost_unserved_usd"], self.parked.orders["margin_usd"], np.flatnonzero(late)
+            )
+
+    def _never_served(
+        self, cost_unserved_usd: np.ndarray, margin_usd: np.ndarray, rows: np.ndarray
+    ) -> None:
+        """Charge ``rows`` of a table (the run's columns or the parked parcels') as never served:
+        ``cancel_usd`` each and their margin lost, on the order and in the cost ledger."""
+        costs = self.world.costs
+        lost = costs.unserved_margin_loss_p * margin_usd[rows]
+        cost_unserved_usd[rows] += costs.cancel_usd + lost
+        self.book.charged.charge("unserved_open", costs.cancel_usd * len(rows), len(rows))
+        self.book.charged.charge("unserved_margin", float(lost.sum()), len(rows))
 
     def _lost_margin(self, idx: np.ndarray) -> np.ndarray:
         return self.world.costs.unserved_margin_loss_p * self.orders.margin_usd[idx]
