@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from sim.engine.kpis import Orders
+from sim.nowcast.risk import wilson as score_interval
 from sim.runner import run_overrides
 
 SHOWN = (
@@ -35,14 +36,12 @@ SHOWN = (
 )
 
 
-def wilson(found: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """95% Wilson score interval of a binomial share."""
+def wilson(found: int, n: int) -> tuple[float, float]:
+    """95% Wilson score interval of a binomial share (the now-cast's; NaN for no trials)."""
     if n == 0:
         return math.nan, math.nan
-    p = found / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+    low, high = score_interval(np.asarray(found), n)
+    return float(low), float(high)
 
 
 def main() -> None:

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from scenarios.build import build
 from scenarios.errors import ConfigError
@@ -26,6 +25,7 @@ from sim.io.snapshot_read import Snapshot, read_snapshot
 from sim.nowcast.replicate import Outcomes, Variant, replicate
 from sim.nowcast.risk import Tiers, drivers, risk_table
 from sim.nowcast.variants import FACTORS, expedite
+from sim.report.stats import paired_difference
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,9 @@ class Nowcast:
 
 
 def paired(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
-    """Mean of ``a - b`` over replications with its t-based 95% interval."""
-    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    mean = float(diff.mean())
-    half = float(stats.t.ppf(0.975, len(diff) - 1) * diff.std(ddof=1) / np.sqrt(len(diff)))
-    return {"mean": mean, "low": mean - half, "high": mean + half, "replications": len(diff)}
+    """Mean of ``a - b`` over replications with its paired-t 95% interval (the report's own)."""
+    d = paired_difference(a, b).interval
+    return {"mean": d.mean, "low": d.low, "high": d.high, "replications": d.n}
 
 
 def run_nowcast(
