@@ -236,6 +236,9 @@ def test_sigint_ends_with_one_line(tmp_path: Path) -> None:
         text=True,
         env=_env(),
         cwd=tmp_path,
+        # Ctrl-C as a user's terminal delivers it: a shell without job control starts background
+        # jobs with SIGINT ignored, and the child would inherit that and never see the signal
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while not (tmp_path / "run" / ".hydra").exists() and time.monotonic() < deadline:
