@@ -107,6 +107,17 @@ def test_a_post_without_or_with_a_wrong_token_is_refused(folders: Folders, guard
     assert header_only  # (the first client's token never reached the fresh one)
 
 
+def test_the_allowed_hosts_are_the_address_served() -> None:
+    assert Guard.for_address("127.0.0.1", 8050).hosts == {
+        "127.0.0.1:8050",
+        "localhost:8050",
+        "[::1]:8050",
+    }
+    assert "[::1]:9000" in Guard.for_address("::1", 9000).hosts
+    exposed = Guard.for_address("0.0.0.0", 8050, ["planning.example"]).hosts
+    assert "planning.example:8050" in exposed and "0.0.0.0:8050" not in exposed
+
+
 def test_the_page_sets_the_token_and_a_post_with_it_is_answered(folders: Folders) -> None:
     test_client = client(folders)
     page = test_client.get("/", headers={"Host": HOST})
@@ -370,3 +381,41 @@ def test_the_results_page_reads_the_sweep(tiny_sweeps: tuple[Path, Path]) -> Non
     assert not view.scorecard.empty
     assert any(d.endswith("report.html") for d in view.downloads)
     assert any(png.endswith("delivery_ecdf.png") for png, _ in view.charts)
+
+
+def test_a_sweep_the_cli_refuses_shows_its_one_line(folders: Folders) -> None:
+    runner = JobRunner(folders)
+    job = runner.get(
+        runner.start_sweep(SweepRequest(("no_such_scenario",), ("nearest",), "none", 1, 2.0, 1.0))
+    )
+    assert job is not None and job.process.wait(timeout=300) == 2
+    assert job.status().startswith("failed (exit 2): ordertwin: error: scenario: expected one of")
+    assert not job.out_dir.exists()  # refused before Hydra made the sweep folder
+
+
+def test_a_nowcast_reads_only_snapshots_under_results(folders: Folders, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere" / "snapshot"
+    outside.mkdir(parents=True)
+    (outside / "manifest.json").write_text("{}")
+    runner = JobRunner(folders)
+    for path, key in ((outside, "snapshot"), (Path("../elsewhere/snapshot"), "snapshot")):
+        with pytest.raises(ConfigError) as err:
+            runner.start_nowcast(path, "storm", 1.0, 10)
+        assert err.value.key == key
+    (folders.results / "empty").mkdir(parents=True)
+    with pytest.raises(ConfigError, match="manifest.json"):
+        runner.start_nowcast(Path("empty"), "storm", 1.0, 10)
+    assert runner.jobs == {}
+
+
+def test_the_risk_list_pages_riskiest_first(folders: Folders) -> None:
+    from sim.app import results
+
+    out = folders.results / "nowcasts" / "n1"
+    out.mkdir(parents=True)
+    table = pd.DataFrame({"order_id": range(60), "p_on_time": [i / 60 for i in range(60)]})
+    table.to_parquet(out / "risk.parquet", index=False)
+    first, pages = results.risk_page(folders, Path("nowcasts/n1"), 0)
+    assert pages == 3 and list(first["order_id"]) == list(range(25))
+    last, _ = results.risk_page(folders, Path("nowcasts/n1"), 99)  # clamped to the last page
+    assert list(last["order_id"]) == list(range(50, 60))

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -147,6 +149,24 @@ def test_planner_builds_a_storm_what_if_compares_policies_and_downloads_the_repo
             browser.set_window_size(1400, 1000)
 
     with served_app(tmp_path) as app:
+        snapshot = subprocess.Popen(  # a state snapshot for page 4, made while the rest goes on
+            [
+                sys.executable,
+                "-m",
+                "sim",
+                "scenario=storm",
+                "horizon_days=3",
+                "warmup_days=1",
+                "export.orders=none",
+                "export.snapshot_at_h=40",
+                "progress=false",
+                "hydra.run.dir=results/runs/storm_snapshot",
+            ],
+            cwd=app.work,
+            env={**os.environ, "ORDERTWIN_HOME": str(app.home)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         steps(
             "open the app", lambda: (browser.get(app.url), lever("scenario.demand.base_rate_per_h"))
         )
@@ -214,6 +234,26 @@ def test_planner_builds_a_storm_what_if_compares_policies_and_downloads_the_repo
         report = steps("download report.html", download)
         sweep = next((app.work / "results" / "sweeps").glob("*/*/report.html"))
         assert report.read_bytes() == sweep.read_bytes()
-        tab("4. Now-cast")
+        assert snapshot.wait(timeout=300) == 0, snapshot.stderr.read() if snapshot.stderr else ""
+
+        def nowcast() -> None:
+            tab("4. Now-cast")
+            choose(by_id("nowcast-snapshot"), "runs/storm_snapshot/snapshot")
+            type_into(by_id("nowcast-days"), "1")
+            type_into(by_id("nowcast-replications"), "5")
+            by_id("run-nowcast").click()
+            status = by_id("nowcast-status")
+            wait(600).until(lambda _: "finished" in status.text or "fail" in status.text)
+            assert "finished" in status.text, status.text
+            label = by_id("risk-page-label")
+            wait(60).until(lambda _: label.text.startswith("page 1 of"))
+            first = by_id("risk-rows").text
+            by_id("risk-next").click()
+            wait(60).until(lambda _: label.text.startswith("page 2 of"))
+            assert by_id("risk-rows").text != first
+
+        steps("now-cast a snapshot (1 day, 5 replications), page its risk list", nowcast)
         shot("4-nowcast")
+        written = {p.relative_to(app.work).parts[0] for p in app.work.iterdir()}
+        assert written == {"results"}  # and the scenario in the user config folder only
     print("\n" + steps.report())

@@ -23,6 +23,7 @@ from sim.app.folders import Folders
 from sim.io.safe import make_dirs, path_name
 
 MAX_SEEDS = 50
+DRIVER_REPLICATIONS = 50  # ordertwin-nowcast's default
 MAX_DAYS = 366.0
 DONE = re.compile(r"\[ordertwin\] (\d+)/(\d+) jobs done")
 
@@ -180,6 +181,8 @@ class JobRunner:
         out = Path("results") / "nowcasts" / f"{day}_{time}"
         argv = [sys.executable, "-m", "sim.cli.nowcast", str(snapshot), "--scenario", scenario]
         argv += ["--days", f"{float(days):g}", "--replications", str(replications)]
+        # drivers: the CLI's 50 per factor, never more than the replications asked for
+        argv += ["--driver-replications", str(min(replications, DRIVER_REPLICATIONS))]
         argv += ["--jobs", "1", "--out", str(out)]
         return self._start("nowcast", argv, self.folders.work / out, 1)
 

@@ -21,7 +21,7 @@ PAGES = (
     ("nowcast", "4. Now-cast"),
 )
 ERROR_STYLE = {"color": "#b00020", "fontSize": "0.9em", "minHeight": "1em"}
-FIELD_STYLE = {"display": "grid", "gridTemplateColumns": "22em 12em 1fr", "gap": "0.5em"}
+FIELD_STYLE = {"display": "grid", "gridTemplateColumns": "22em 24em 1fr", "gap": "0.5em"}
 PAGE_STYLE = {"fontFamily": "system-ui, sans-serif", "margin": "1em 2em", "maxWidth": "80em"}
 
 
@@ -115,7 +115,7 @@ def table(frame: pd.DataFrame, table_id: str, page_size: int = 25) -> Any:
         id=table_id,
         data=[
             {str(k): v for k, v in row.items()}
-            for row in frame.astype(object).where(frame.notna(), None).to_dict("records")
+            for row in frame.round(3).astype(object).where(frame.notna(), None).to_dict("records")
         ],
         columns=[{"name": str(c), "id": str(c)} for c in frame.columns],
         page_size=page_size,

@@ -41,7 +41,8 @@ class Guard:
         names = {host, *extra}
         if host in ("127.0.0.1", "localhost", "::1", "0.0.0.0", "::"):
             names.update(LOOPBACK)
-        hosts = {f"{name}:{port}" for name in names if name not in ("0.0.0.0", "::")}
+        bracketed = {f"[{n}]" if ":" in n and not n.startswith("[") else n for n in names}
+        hosts = {f"{name}:{port}" for name in bracketed if name not in ("0.0.0.0", "[::]")}
         return cls(frozenset(hosts))
 
     def origins(self) -> set[str]:
