@@ -419,3 +419,16 @@ def test_the_risk_list_pages_riskiest_first(folders: Folders) -> None:
     assert pages == 3 and list(first["order_id"]) == list(range(25))
     last, _ = results.risk_page(folders, Path("nowcasts/n1"), 99)  # clamped to the last page
     assert list(last["order_id"]) == list(range(50, 60))
+
+
+def test_without_the_extra_the_command_says_so_in_one_line() -> None:
+    code = (
+        "import sys; sys.modules['dash'] = sys.modules['flask'] = None; "
+        "from sim.cli.app import main; main(['--port', '8050'])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip() in {
+        f'ordertwin-app: error: {name} is missing: pip install "ordertwin[app]"'
+        for name in ("dash", "flask")
+    }
