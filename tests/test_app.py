@@ -379,6 +379,7 @@ def test_the_results_page_reads_the_sweep(tiny_sweeps: tuple[Path, Path]) -> Non
     view = results.read_sweep(folders, results.sweeps(folders)[0])
     assert list(view.summary["status"]) == ["ok", "ok"]
     assert not view.scorecard.empty
+    assert list(view.risk.columns[-4:]) == ["best", "worst", "p5", "p95"] and len(view.risk) > 0
     assert any(d.endswith("report.html") for d in view.downloads)
     assert any(png.endswith("delivery_ecdf.png") for png, _ in view.charts)
 

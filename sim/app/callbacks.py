@@ -197,6 +197,7 @@ def register(app: dash.Dash, folders: Folders, runner: JobRunner) -> None:
         Output("results-downloads", "children"),
         Output("results-sentences", "children"),
         Output("results-scorecard", "children"),
+        Output("results-risk", "children"),
         Output("results-charts", "children"),
         Output("results-summary", "children"),
         Output("sweep-error", "children"),
@@ -204,11 +205,11 @@ def register(app: dash.Dash, folders: Folders, runner: JobRunner) -> None:
     )
     def show_sweep(relative: str | None) -> tuple[Any, ...]:
         if not relative:
-            return [], [], "", [], "", ""
+            return [], [], "", "", [], "", ""
         try:
             view = results.read_sweep(folders, relative)
         except (*BAD_INPUT, OSError) as err:
-            return [], [], "", [], "", message(err)
+            return [], [], "", "", [], "", message(err)
         links = [
             html.A(
                 f"Download {Path(d).name}",
@@ -230,6 +231,7 @@ def register(app: dash.Dash, folders: Folders, runner: JobRunner) -> None:
             links,
             sentences,
             layout.table(view.scorecard, "scorecard-table"),
+            layout.table(view.risk, "risk-view-table", page_size=10),
             charts,
             layout.table(view.summary[keep], "summary-table", page_size=10),
             "",

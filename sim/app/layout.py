@@ -205,6 +205,8 @@ def results_page() -> html.Div:
             html.H3("Scorecard"),
             html.Div(id="results-sentences"),
             html.Div(id="results-scorecard"),
+            html.H3("Risk view: the spread across replications"),
+            html.Div(id="results-risk"),
             html.H3("Charts"),
             html.Div(id="results-charts"),
             html.H3("Jobs"),

@@ -56,6 +56,7 @@ class SweepView:
     summary: pd.DataFrame
     scorecard: pd.DataFrame
     sentences: list[str]
+    risk: pd.DataFrame  # the spread across replications: best, worst, p5, p95
     charts: list[tuple[str, str]]  # (file relative to the results folder, caption)
     downloads: list[str]  # report.html, comparison.xlsx: relative to the results folder
 
@@ -83,7 +84,8 @@ def read_sweep(folders: Folders, relative: str) -> SweepView:
         for name in ("report.html", "comparison.xlsx", "summary.csv", "comparison.csv")
         if (folder / name).is_file()
     ]
-    return SweepView(folder, relative, summary, scorecard, sentences, charts, downloads)
+    risk = risk_view(comparison)
+    return SweepView(folder, relative, summary, scorecard, sentences, risk, charts, downloads)
 
 
 def headline(comparison: pd.DataFrame) -> pd.DataFrame:
@@ -108,6 +110,13 @@ def headline(comparison: pd.DataFrame) -> pd.DataFrame:
     ]
     keep = [c for c in ("scenario", "policy", "kpi") if c in rows.columns]
     return rows[[*keep, "n", "mean [95% CI]", "vs baseline [95% CI]"]].reset_index(drop=True)
+
+
+def risk_view(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Scenario x policy x headline KPI: the spread across replications (the report's risk
+    view): best and worst run, 5th and 95th percentiles."""
+    rows = comparison[comparison["kpi"].isin(HEADLINE)]
+    return rows[["scenario", "policy", "kpi", "best", "worst", "p5", "p95"]].reset_index(drop=True)
 
 
 def risk_page(folders: Folders, nowcast: Path, page: int) -> tuple[pd.DataFrame, int]:
