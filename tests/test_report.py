@@ -170,6 +170,7 @@ def test_co2e_reaches_summary_comparison_and_its_frontier(built: Path) -> None:
     rows = comparison[comparison["kpi"] == "co2e_kg_per_order"]
     assert set(rows["policy"]) == {"nearest", "cheapest", "value_tiered"}
     assert co2e_frontier(rows.assign(mean=np.nan)) is None  # nothing known: no chart
+    assert "co2e_kg_per_order" in set(pd.read_csv(built / "best.csv")["kpi"])  # a headline KPI
     page = (built / "report.html").read_text()
     assert "warning: CO2e unknown" not in page
 

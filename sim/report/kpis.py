@@ -76,6 +76,7 @@ HEADLINE = (
     "return_rate",
     "alert_precision",
     "alert_recall",
+    "co2e_kg_per_order",  # money, service and emissions side by side (issue 15)
 )
 
 
