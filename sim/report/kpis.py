@@ -21,7 +21,7 @@ class KpiInfo:
     label: str
     higher_is_better: bool | None  # None: neither (a count, a share)
     fmt: str  # str.format spec for one value
-    unit: str = ""  # spoken unit for differences: "USD", "points", "h", "pp"
+    unit: str = ""  # spoken unit for differences: "USD", "points", "h", "pp", "kg"
 
     @property
     def name(self) -> str:
@@ -35,7 +35,7 @@ class KpiInfo:
 
     def spoken(self, value: float) -> str:
         """A value with its unit, for sentences: ``14.44 USD``, ``96.0%``, ``+45.3``."""
-        suffix = {"USD": " USD", "h": " h"}.get(self.unit, "")
+        suffix = {"USD": " USD", "h": " h", "kg": " kg"}.get(self.unit, "")
         return self.show(value) + (suffix if value == value else "")
 
     def amount(self, value: float) -> str:
@@ -47,6 +47,8 @@ class KpiInfo:
             return f"{v:.2f} USD"
         if self.unit in ("points", "h"):
             return f"{v:.1f} {self.unit}"
+        if self.unit == "kg":
+            return f"{v:.3g} kg"
         return f"{v:.3g}"
 
     def show_delta(self, value: float) -> str:
@@ -74,6 +76,7 @@ HEADLINE = (
     "return_rate",
     "alert_precision",
     "alert_recall",
+    "co2e_kg_per_order",  # money, service and emissions side by side (issue 15)
 )
 
 
