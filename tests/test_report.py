@@ -91,9 +91,27 @@ def test_comparison_with_the_best_covers_every_policy(built: Path) -> None:
     assert cost["can_be_best"].any()
 
 
+def test_the_report_opens_on_the_scorecard(built: Path) -> None:
+    """First screen: title, the one-line setup, the scorecard and its sentences; details after."""
+    page = (built / "report.html").read_text()
+    body = page.split("<body>")[1]
+    assert re.findall(r"<h2>([^<]+)</h2>", body)[:3] == ["Scorecard", "Details", "Settings"]
+    first = body.split("<h2>Details</h2>")[0]
+    assert "1 scenario x 3 policies x 4 seeds, 2 days each" in first
+    assert "10 of 12 runs finished" in first and "against nearest" in first
+    card = pd.read_csv(built / "scorecard.csv")
+    assert set(card["policy"]) == {"cheapest", "value_tiered"}  # the baseline is the reference
+    assert {"on_time_rate", "cost_per_order", "nps", "delivery_time_mean_h"} == set(card["kpi"])
+    for policy in ("cheapest", "value_tiered"):
+        assert f"<li>{policy} in baseline: " in first  # one sentence per scenario x policy
+    coloured = card[card["verdict"].isin(["better", "worse"])]
+    assert first.count("class='sc sc-better'") + first.count("class='sc sc-worse'") == len(coloured)
+    assert "&lt;span" not in page  # the tables' markup is markup, not escaped text
+
+
 def test_summary_opens_the_report_with_findings_and_their_cis(built: Path) -> None:
     page = (built / "report.html").read_text()
-    summary = page.split("<h2>Executive summary</h2>")[1].split("<h2>Settings</h2>")[0]
+    summary = page.split("<h2>Details</h2>")[1].split("<h2>Settings</h2>")[0]
     assert "95% CI" in summary
     assert "has the best cost per order" in summary
     assert "MSER-5" in summary and "Replications" in summary
@@ -120,6 +138,8 @@ def test_command_rebuilds_identical_files_and_lists_the_failed_job(
     assert "10 of 12 jobs finished" in out
     assert f"job {FAILED_JOB} failed" in out and "PolicyError" in out
     assert f"job {MISSING_JOB} missing" in out
+    assert "Scorecard: difference from nearest" in out  # quotable from the terminal
+    assert "- cheapest in baseline: " in out and "- value_tiered in baseline: " in out
 
 
 def test_replication_advice_for_a_requested_half_width(built: Path) -> None:
