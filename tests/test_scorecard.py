@@ -12,6 +12,7 @@ import pytest
 from sim.engine import kpis as registry
 from sim.report import scorecard as sc
 from sim.report.aggregate import comparison_frame
+from sim.report.html import scorecard_table
 
 SEEDS = (1, 2, 3, 4, 5)
 NOISE = np.array([0.3, -0.3, 0.2, -0.2, 0.0])  # sums to zero: the paired mean is exact
@@ -165,3 +166,11 @@ def test_load_names_the_file_it_cannot_use(tmp_path: Path) -> None:
         sc.load(tmp_path)
     with pytest.raises(ValueError, match="cannot read"):
         sc.load(tmp_path / "nowhere")
+
+
+def test_names_from_the_sweep_stay_text_in_the_html() -> None:
+    xss = "<img src=x onerror=alert(1)>"
+    frame = _comparison_with_p({xss: 0.01, "rules": 0.5}).assign(scenario=xss)
+    page = str(scorecard_table(sc.scorecard(frame)))
+    assert xss not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert page.count("class='sc sc-better'") == 1 and page.count("class='sc sc-grey'") == 1

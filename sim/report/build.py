@@ -132,15 +132,16 @@ def setup_line(name: str, jobs: list[Job], summary: pd.DataFrame, baseline: str)
     counts = {w: finished[w].nunique() for w in words}
     crossed = " x ".join(f"{n} {w if n == 1 else words[w]}" for w, n in counts.items())
     return (
-        f"Sweep {name}: {crossed}, {_number(config.get('horizon_days'))} days each after "
-        f"{_number(config.get('warmup_days'))} days of warm-up; {len(finished)} of {len(jobs)} "
+        f"Sweep {name}: {crossed}, {_days(config.get('horizon_days'))} each after "
+        f"{_days(config.get('warmup_days'))} of warm-up; {len(finished)} of {len(jobs)} "
         f"runs finished; differences are paired by seed against {baseline}."
     )
 
 
-def _number(value: object) -> str:
-    """``28.0`` -> ``28``; anything not a number (a config without the key) as it is."""
-    return f"{value:g}" if isinstance(value, int | float) else str(value)
+def _days(value: object) -> str:
+    """``28.0`` -> ``28 days``, ``1`` -> ``1 day``; not a number (no such key): as it is."""
+    shown = f"{value:g}" if isinstance(value, int | float) else str(value)
+    return f"{shown} day" if shown == "1" else f"{shown} days"
 
 
 def _card(card: scorecard.Scorecard) -> Markup:
