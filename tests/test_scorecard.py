@@ -174,3 +174,11 @@ def test_names_from_the_sweep_stay_text_in_the_html() -> None:
     page = str(scorecard_table(sc.scorecard(frame)))
     assert xss not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     assert page.count("class='sc sc-better'") == 1 and page.count("class='sc sc-grey'") == 1
+
+
+def test_load_reads_comparison_csv_back_with_names_kept(tmp_path: Path) -> None:
+    frame = _comparison_with_p({"NA": 0.01, "none": 0.5})
+    frame.to_csv(tmp_path / "comparison.csv", index=False, float_format="%.10g")
+    card = sc.load(tmp_path)
+    assert list(card.cells["policy"]) == ["NA", "none"]  # names, not missing values
+    assert list(card.cells["verdict"]) == list(sc.scorecard(frame).cells["verdict"])

@@ -233,7 +233,8 @@ def load(sweep_dir: str | Path, alpha: float = ALPHA) -> Scorecard:
     """The scorecard of a sweep folder, from its ``comparison.csv`` (what the app shows)."""
     path = Path(sweep_dir) / "comparison.csv"
     try:
-        comparison = pd.read_csv(path)
+        # only an empty field is missing: a policy or scenario called "none" or "NA" stays a name
+        comparison = pd.read_csv(path, keep_default_na=False, na_values=[""])
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise ValueError(f"{path}: cannot read the comparison table ({err})") from None
     try:
