@@ -231,7 +231,8 @@ def _sections(
             "Results by scenario",
             note(
                 "Mean [95% CI]; second line: paired difference against the baseline [95% CI] "
-                "and its p-value."
+                "and its p-value, coloured where that interval excludes zero (not corrected for "
+                "the number of policies, unlike the scorecard)."
             )
             + detail,
         ),
