@@ -13,6 +13,7 @@ from sim.engine import kpis as registry
 from sim.report import scorecard as sc
 from sim.report.aggregate import comparison_frame
 from sim.report.html import scorecard_table
+from sim.report.kpis import HEADLINE, scorecard_kpis
 
 SEEDS = (1, 2, 3, 4, 5)
 NOISE = np.array([0.3, -0.3, 0.2, -0.2, 0.0])  # sums to zero: the paired mean is exact
@@ -182,3 +183,10 @@ def test_load_reads_comparison_csv_back_with_names_kept(tmp_path: Path) -> None:
     card = sc.load(tmp_path)
     assert list(card.cells["policy"]) == ["NA", "none"]  # names, not missing values
     assert list(card.cells["verdict"]) == list(sc.scorecard(frame).cells["verdict"])
+
+
+def test_the_scorecards_kpis_are_among_the_reports_headline_kpis() -> None:
+    """What the scorecard shows is also in best.csv and the workbook's Headline sheet."""
+    marked = scorecard_kpis(entry.key for entry in registry.KPIS)
+    assert {"cost_per_order", "co2e_kg_per_order", "on_time_rate", "nps"} <= set(marked)
+    assert set(marked) <= set(HEADLINE)

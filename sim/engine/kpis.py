@@ -106,6 +106,17 @@ class Orders:
         return 100.0 * (_mean(self["promoter_p"][among]) - _mean(self["detractor_p"][among]))
 
     @functools.cached_property
+    def shipped(self) -> np.ndarray:
+        """Handed to a carrier (delivered since, or still in transit)."""
+        return ~np.isnan(self["shipped_h"])
+
+    @functools.cached_property
+    def co2e_known(self) -> np.ndarray:
+        """Shipped orders whose CO2e the scenario's inputs determine (lane distance, mode
+        factor and item weight all given)."""
+        return self.shipped & ~np.isnan(self["co2e_kg"])
+
+    @functools.cached_property
     def alerted(self) -> np.ndarray:
         return self["alert_level"] > 0
 
@@ -400,6 +411,21 @@ KPIS: tuple[Kpi | KpiFamily, ...] = (
     _cost("cost_exception_per_order", "exception cost per order (USD)", "cost_exception_usd"),
     _cost("monitoring_cost_per_order", "monitoring cost per order (USD)", "cost_monitoring_usd"),
     _cost("cost_unserved_per_order", "unserved cost per order (USD)", "cost_unserved_usd"),
+    Kpi(
+        "co2e_kg_per_order",
+        "CO2e per shipped order (kg)",
+        "kg",
+        "lower",
+        "{:.3f}",
+        lambda o: _mean(o["co2e_kg"][o.co2e_known]),
+        headline=True,  # money, service and emissions side by side on the scorecard
+    ),
+    _count(
+        "co2e_unknown_orders",
+        "shipped orders of unknown CO2e",
+        "lower",
+        lambda o: o.count(o.shipped & ~o.co2e_known),
+    ),
     _hours(
         "delivery_time_mean_h",
         "delivery time, mean (h)",

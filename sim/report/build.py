@@ -40,7 +40,7 @@ from sim.report.html import (
     table,
 )
 from sim.report.kpis import DEFAULT_HALF_WIDTHS, HEADLINE
-from sim.report.method import method_rows
+from sim.report.method import co2e_rows, method_rows
 from sim.report.series import warmup_frame
 from sim.report.style import save
 from sim.report.sweep import OK, Job, read_sweep
@@ -112,7 +112,7 @@ def build_report(
     page = render(
         "Order-fulfilment policy comparison",
         setup_line(root.name, jobs, summary, base),
-        _card(card),
+        _card(card, [f"{k}: {v}." for k, v in co2e_rows(summary[summary["status"] == OK])]),
         card.sentences,
         summary_lines,
         _settings(jobs, summary, base, warmup),
@@ -144,15 +144,17 @@ def _days(value: object) -> str:
     return f"{shown} day" if shown == "1" else f"{shown} days"
 
 
-def _card(card: scorecard.Scorecard) -> Markup:
+def _card(card: scorecard.Scorecard, warnings: list[str]) -> Markup:
+    """The scorecard with its reading note; ``warnings`` (a KPI partly unknown) right under it."""
     if card.cells.empty:
         return note("One policy only: nothing to compare with the baseline.")
-    return note(
+    reading = note(
         f"Difference from {card.baseline} (same seeds, paired). Green: better, orange: "
         "worse, only where significant at 5% after Holm's correction within each scenario "
         "and KPI across the policies; grey: not distinguishable from no difference. Below "
         "each: the paired 95% interval (uncorrected)."
-    ) + scorecard_table(card)
+    )
+    return reading + scorecard_table(card) + Markup("").join(note(w) for w in warnings)
 
 
 def _charts(root: Path, data: ChartData) -> list[Chart]:

@@ -22,7 +22,7 @@ class KpiInfo:
     label: str
     higher_is_better: bool | None  # None: neither (a count, a share)
     fmt: str  # str.format spec for one value
-    unit: str = ""  # spoken unit for differences: "USD", "points", "h", "pp"
+    unit: str = ""  # spoken unit for differences: "USD", "points", "h", "pp", "kg"
 
     @property
     def name(self) -> str:
@@ -36,7 +36,7 @@ class KpiInfo:
 
     def spoken(self, value: float) -> str:
         """A value with its unit, for sentences: ``14.44 USD``, ``96.0%``, ``+45.3``."""
-        suffix = {"USD": " USD", "h": " h"}.get(self.unit, "")
+        suffix = {"USD": " USD", "h": " h", "kg": " kg"}.get(self.unit, "")
         return self.show(value) + (suffix if value == value else "")
 
     def amount(self, value: float) -> str:
@@ -75,6 +75,7 @@ HEADLINE = (
     "return_rate",
     "alert_precision",
     "alert_recall",
+    "co2e_kg_per_order",  # money, service and emissions side by side (issue 15)
 )
 
 
