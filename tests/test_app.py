@@ -320,10 +320,11 @@ def _decoded(folder: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def tiny_sweeps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
-    """The same tiny sweep (baseline, nearest, 2 seeds x 2 days) from the app and the CLI."""
+    """The same tiny sweep (baseline, nearest vs rules, 2 seeds x 2 days) from the app and the
+    CLI."""
     root = tmp_path_factory.mktemp("same")
     folders = Folders(work=root / "app")
-    request = SweepRequest(("baseline",), ("nearest",), "none", 2, 2.0, 1.0)
+    request = SweepRequest(("baseline",), ("nearest", "rules"), "none", 2, 2.0, 1.0)
     runner = JobRunner(folders)
     job = runner.get(runner.start_sweep(request))
     assert job is not None
@@ -336,7 +337,7 @@ def tiny_sweeps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
             "sim",
             "-m",
             "scenario=baseline",
-            "routing=nearest",
+            "routing=nearest,rules",
             "monitoring=none",
             "seed=1,2",
             "horizon_days=2",
@@ -354,13 +355,13 @@ def tiny_sweeps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path
     )
     assert cli.returncode == 0, cli.stderr[-2000:]
     assert job.process.wait(timeout=600) == 0, job.log_text()[-2000:]
-    assert job.done_count() == job.total == 2
+    assert job.done_count() == job.total == 4
     yield job.out_dir, cli_dir
 
 
 def test_the_apps_sweep_gives_the_clis_files(tiny_sweeps: tuple[Path, Path]) -> None:
     app, cli = _decoded(tiny_sweeps[0]), _decoded(tiny_sweeps[1])
-    assert sorted(app) == sorted(cli) and len(app) == 2 * 2 + 2
+    assert sorted(app) == sorted(cli) and len(app) == 4 * 2 + 2
     for name, value in app.items():
         if isinstance(value, pd.DataFrame):
             pd.testing.assert_frame_equal(value, cli[name])
@@ -377,8 +378,14 @@ def test_the_results_page_reads_the_sweep(tiny_sweeps: tuple[Path, Path]) -> Non
     folders = Folders(work=sweep.parents[3])
     assert results.sweeps(folders) == [str(sweep.relative_to(folders.results))]
     view = results.read_sweep(folders, results.sweeps(folders)[0])
-    assert list(view.summary["status"]) == ["ok", "ok"]
-    assert not view.scorecard.empty
+    assert list(view.summary["status"]) == ["ok"] * 4
+    # the report's own scorecard: rules against nearest, its verdicts those of scorecard.csv
+    assert view.baseline == "nearest" and list(view.scorecard["policy"]) == ["rules"]
+    written = pd.read_csv(sweep / "scorecard.csv")
+    assert sorted(view.verdicts.drop(columns=["scenario", "policy"]).iloc[0]) == sorted(
+        written["verdict"]
+    )
+    assert len(view.sentences) == 1 and view.sentences[0].startswith("rules in baseline")
     assert list(view.risk.columns[-4:]) == ["best", "worst", "p5", "p95"] and len(view.risk) > 0
     assert any(d.endswith("report.html") for d in view.downloads)
     assert any(png.endswith("delivery_ecdf.png") for png, _ in view.charts)

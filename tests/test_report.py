@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import json
 import re
 import shutil
 from dataclasses import fields
@@ -94,9 +95,28 @@ def test_comparison_with_the_best_covers_every_policy(built: Path) -> None:
     assert cost["can_be_best"].any()
 
 
+def test_the_report_opens_on_the_scorecard(built: Path) -> None:
+    """First screen: title, the one-line setup, the scorecard and its sentences; details after."""
+    page = (built / "report.html").read_text()
+    body = page.split("<body>")[1]
+    assert re.findall(r"<h2>([^<]+)</h2>", body)[:3] == ["Scorecard", "Details", "Settings"]
+    first = body.split("<h2>Details</h2>")[0]
+    assert "1 scenario x 3 policies x 4 seeds, 2 days each" in first
+    assert "10 of 12 runs finished" in first and "against nearest" in first
+    card = pd.read_csv(built / "scorecard.csv")
+    assert set(card["policy"]) == {"cheapest", "value_tiered"}  # the baseline is the reference
+    marked = {"on_time_rate", "cost_per_order", "nps", "delivery_time_mean_h", "co2e_kg_per_order"}
+    assert set(card["kpi"]) == marked  # those the registry marks headline
+    for policy in ("cheapest", "value_tiered"):
+        assert f"<li>{policy} in baseline: " in first  # one sentence per scenario x policy
+    coloured = card[card["verdict"].isin(["better", "worse"])]
+    assert first.count("class='sc sc-better'") + first.count("class='sc sc-worse'") == len(coloured)
+    assert "&lt;span" not in page  # the tables' markup is markup, not escaped text
+
+
 def test_summary_opens_the_report_with_findings_and_their_cis(built: Path) -> None:
     page = (built / "report.html").read_text()
-    summary = page.split("<h2>Executive summary</h2>")[1].split("<h2>Settings</h2>")[0]
+    summary = page.split("<h2>Details</h2>")[1].split("<h2>Settings</h2>")[0]
     assert "95% CI" in summary
     assert "has the best cost per order" in summary
     assert "MSER-5" in summary and "Replications" in summary
@@ -123,6 +143,8 @@ def test_command_rebuilds_identical_files_and_lists_the_failed_job(
     assert "10 of 12 jobs finished" in out
     assert f"job {FAILED_JOB} failed" in out and "PolicyError" in out
     assert f"job {MISSING_JOB} missing" in out
+    assert "Scorecard: difference from nearest" in out  # quotable from the terminal
+    assert "- cheapest in baseline: " in out and "- value_tiered in baseline: " in out
 
 
 def test_replication_advice_for_a_requested_half_width(built: Path) -> None:
@@ -183,3 +205,14 @@ def test_co2e_frontier_keeps_lower_emissions_and_unknown_ones_are_warned() -> No
     (row,) = co2e_rows(finished)
     assert row[0] == "warning: CO2e unknown" and "15 shipped cohort orders (2 of 3 runs)" in row[1]
     assert co2e_rows(finished.assign(co2e_unknown_orders=0)) == []
+
+
+def test_unknown_co2e_is_flagged_under_the_scorecard(built: Path, tmp_path: Path) -> None:
+    copy = tmp_path / built.name
+    shutil.copytree(built, copy)
+    kpis_file = sorted(copy.glob("0_*/kpis.json"))[0]
+    kpis = json.loads(kpis_file.read_text())
+    kpis_file.write_text(json.dumps(kpis | {"co2e_unknown_orders": 7}))
+    build_report(copy)
+    first = (copy / "report.html").read_text().split("<h2>Details</h2>")[0]
+    assert "warning: CO2e unknown: 7 shipped cohort orders (1 of 10 runs)" in first

@@ -219,7 +219,12 @@ def register(app: dash.Dash, folders: Folders, runner: JobRunner) -> None:
             )
             for d in view.downloads
         ]
-        sentences = html.Ul([html.Li(s) for s in view.sentences])
+        reading = (
+            f"Each KPI's difference from {view.baseline}, paired by seed; green (better) or "
+            "orange (worse) only where significant at 5% after Holm's correction within each "
+            "scenario and KPI, as in report.html."
+        )
+        sentences = [html.P(reading), html.Ul([html.Li(s) for s in view.sentences])]
         charts = [
             html.Figure(
                 [html.Img(src=f"/files/{png}", style={"maxWidth": "100%"}), html.Figcaption(c)]
@@ -230,7 +235,9 @@ def register(app: dash.Dash, folders: Folders, runner: JobRunner) -> None:
         return (
             links,
             sentences,
-            layout.table(view.scorecard, "scorecard-table"),
+            layout.table(
+                view.scorecard, "scorecard-table", coloured=results.coloured(view.verdicts)
+            ),
             layout.table(view.risk, "risk-view-table", page_size=10),
             charts,
             layout.table(view.summary[keep], "summary-table", page_size=10),

@@ -7,7 +7,7 @@ key is shown beside it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import pandas as pd
@@ -110,8 +110,25 @@ def levers_form(form: Mapping[str, Any], scenario: Mapping[str, Any]) -> list[An
     return parts
 
 
-def table(frame: pd.DataFrame, table_id: str, page_size: int = 25) -> Any:
+VERDICT_COLOURS = {"better": "#cfe8cf", "worse": "#f8d9b8"}  # the report's green / orange
+
+
+def table(
+    frame: pd.DataFrame,
+    table_id: str,
+    page_size: int = 25,
+    coloured: Sequence[tuple[int, str, str]] = (),
+) -> Any:
+    """A table; ``coloured`` cells ``(row, column, verdict)`` get the verdict's colour."""
+    styles = [
+        {
+            "if": {"row_index": row, "column_id": column},
+            "backgroundColor": VERDICT_COLOURS[verdict],
+        }
+        for row, column, verdict in coloured
+    ]
     return DataTable(
+        style_data_conditional=styles,
         id=table_id,
         data=[
             {str(k): v for k, v in row.items()}

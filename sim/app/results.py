@@ -1,8 +1,9 @@
 """Reading what sweeps and now-casts wrote, for the results pages: nothing here writes.
 
 A sweep folder is found by its ``summary.csv`` (the report writes it last of the tables); its
-scorecard is ``scorecard.csv`` when the report made one, else the headline KPIs of
-``comparison.csv`` with the paired difference against the baseline. Charts are the report's own
+scorecard is the report's own (:func:`sim.report.scorecard.load`, from ``comparison.csv``: each
+headline KPI's difference from the baseline, its verdict after Holm's correction, one sentence
+per scenario x policy), so the app and ``report.html`` never disagree. Charts are the report's own
 PNGs, in the registry's order with its captions. Files are served only from inside the results
 folder and only of the kinds listed in :data:`SERVED`.
 """
@@ -17,6 +18,8 @@ import pandas as pd
 from sim.app.folders import Folders
 from sim.report.chart_registry import CHARTS
 from sim.report.kpis import HEADLINE
+from sim.report.scorecard import BETTER, WORSE
+from sim.report.scorecard import load as load_scorecard
 
 SERVED = {
     ".png": "image/png",
@@ -53,8 +56,10 @@ class SweepView:
 
     folder: Path
     relative: str
+    baseline: str  # the policy every difference is against
     summary: pd.DataFrame
-    scorecard: pd.DataFrame
+    scorecard: pd.DataFrame  # scenario x policy rows, each KPI's difference from the baseline
+    verdicts: pd.DataFrame  # the same cells: better, worse, changed, not significant, no data
     sentences: list[str]
     risk: pd.DataFrame  # the spread across replications: best, worst, p5, p95
     charts: list[tuple[str, str]]  # (file relative to the results folder, caption)
@@ -64,52 +69,48 @@ class SweepView:
 def read_sweep(folders: Folders, relative: str) -> SweepView:
     folder = folders.inside(Path(relative), folders.results, "sweep")
     summary = pd.read_csv(folder / "summary.csv")
-    scorecard_file = folder / "scorecard.csv"
-    sentences: list[str] = []
-    if scorecard_file.is_file():
-        scorecard = pd.read_csv(scorecard_file)
-        if "sentence" in scorecard.columns:
-            sentences = [str(s) for s in scorecard["sentence"].dropna().unique() if str(s)]
     comparison = pd.read_csv(folder / "comparison.csv")
-    if not scorecard_file.is_file():
-        scorecard = headline(comparison)
-    baseline = str(comparison["baseline"].dropna().iloc[0]) if len(comparison) else ""
+    card = load_scorecard(folder)
+    verdicts = card.wide("verdict")
     charts = [
-        (f"{relative}/charts/{spec.name}.png", spec.caption.format(baseline=baseline))
+        (f"{relative}/charts/{spec.name}.png", spec.caption.format(baseline=card.baseline))
         for spec in CHARTS
         if (folder / "charts" / f"{spec.name}.png").is_file()
     ]
     downloads = [
         f"{relative}/{name}"
-        for name in ("report.html", "comparison.xlsx", "summary.csv", "comparison.csv")
+        for name in (
+            "report.html",
+            "comparison.xlsx",
+            "scorecard.csv",
+            "summary.csv",
+            "comparison.csv",
+        )
         if (folder / name).is_file()
     ]
     risk = risk_view(comparison)
-    return SweepView(folder, relative, summary, scorecard, sentences, risk, charts, downloads)
+    return SweepView(
+        folder,
+        relative,
+        card.baseline,
+        summary,
+        card.table(),
+        verdicts,
+        card.sentences,
+        risk,
+        charts,
+        downloads,
+    )
 
 
-def headline(comparison: pd.DataFrame) -> pd.DataFrame:
-    """Scenario x policy x headline KPI: mean [95% CI], and the paired difference against the
-    baseline [95% CI] where there is one."""
-    rows = comparison[comparison["kpi"].isin(HEADLINE)].copy()
-
-    def interval(mean: float, low: float, high: float) -> str:
-        if pd.isna(mean):
-            return ""
-        return f"{mean:.4g} [{low:.4g}, {high:.4g}]"
-
-    rows["mean [95% CI]"] = [
-        interval(m, lo, hi)
-        for m, lo, hi in zip(rows["mean"], rows["ci_low"], rows["ci_high"], strict=True)
+def coloured(verdicts: pd.DataFrame) -> list[tuple[int, str, str]]:
+    """``(row, column, verdict)`` of the scorecard's significant cells, to colour."""
+    return [
+        (i, str(column), str(value))
+        for i, row in enumerate(verdicts.to_dict("records"))
+        for column, value in row.items()
+        if value in (BETTER, WORSE)
     ]
-    rows["vs baseline [95% CI]"] = [
-        interval(m, lo, hi)
-        for m, lo, hi in zip(
-            rows["diff_mean"], rows["diff_ci_low"], rows["diff_ci_high"], strict=True
-        )
-    ]
-    keep = [c for c in ("scenario", "policy", "kpi") if c in rows.columns]
-    return rows[[*keep, "n", "mean [95% CI]", "vs baseline [95% CI]"]].reset_index(drop=True)
 
 
 def risk_view(comparison: pd.DataFrame) -> pd.DataFrame:

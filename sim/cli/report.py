@@ -63,6 +63,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_printable(f"  job {job.num} {job.status}: {job.describe()} - {job.reason}"))
     if report.not_finished:
         print(f"  failed jobs are listed in {args.sweep_dir / 'report.html'} with their reasons")
+    if report.scorecard is not None:  # names from the sweep dir: no control characters echoed
+        print("\n".join(_printable(line) for line in report.scorecard.text().splitlines()))
     for path in report.files:
         print(f"  wrote {path}")
     return 0
