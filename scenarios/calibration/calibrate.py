@@ -43,8 +43,9 @@ from scenarios.calibration.mix import (
     shares,
 )
 from scenarios.calibration.monthly_mix import fit_region_mix_by_month
-from scenarios.calibration.network import NetworkFit, fit_network
+from scenarios.calibration.network import NetworkFit, fit_network, lane_zones
 from scenarios.calibration.order_log import OrderLog, OrderLogError, read_order_log
+from scenarios.calibration.prices import fit_mode_prices
 from scenarios.calibration.quality import CleanLog, clean_log
 from scenarios.calibration.reading import ReadOptions
 from scenarios.calibration.report import summarise
@@ -136,15 +137,24 @@ def _warehouses(
     return out, notes
 
 
-def _modes(network: NetworkFit, template: Mapping[str, Any]) -> dict[str, Any]:
+def _modes(
+    network: NetworkFit, template: Mapping[str, Any], orders: pd.DataFrame
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Each fitted mode (the template's of that name, else its first) with the fitted transit,
+    pickups and prices (:mod:`scenarios.calibration.prices`), and the prices' report."""
+    template_prices = {}
+    for name in network.transit:
+        base = template["modes"].get(name) or next(iter(template["modes"].values()))
+        prices = [float(p) for p in base["price_usd_by_zone"]]
+        template_prices[name] = (prices + [prices[-1]] * network.n_zones)[: network.n_zones]
+    zone = lane_zones(orders, network.zone_to)
+    fitted, report = fit_mode_prices(orders, zone, template_prices, template["costs"])
     out = {}
     for name, transit in network.transit.items():
         base = template["modes"].get(name) or next(iter(template["modes"].values()))
-        prices = [float(p) for p in base["price_usd_by_zone"]]
-        prices = (prices + [prices[-1]] * network.n_zones)[: network.n_zones]
         mode = copy.deepcopy(dict(base))
         mode.update(
-            price_usd_by_zone=prices,
+            price_usd_by_zone=fitted[name],
             transit_by_zone=transit,
             pickup_hours=network.pickup_hours[name],
             loss_p=0.0,  # lost parcels' late replacements are inside the fitted transit
@@ -152,7 +162,7 @@ def _modes(network: NetworkFit, template: Mapping[str, Any]) -> dict[str, Any]:
         if name not in template["modes"]:
             mode["daily_capacity"] = UNLIMITED_CAPACITY
         out[name] = mode
-    return out
+    return out, report
 
 
 def _bursts(orders: pd.DataFrame, demand: DemandFit, base: np.ndarray) -> list[dict[str, Any]]:
@@ -354,6 +364,7 @@ def calibrate(
         calendar_conf["region_mix_by_month"] = region_months["rows"]
     shipped_hod = clock.local_hour_of_day(orders["shipped_at"], orders["shipped_at_offset_min"])
     network = fit_network(orders, shipped_hod, t, rng)
+    modes, prices_report = _modes(network, t, orders)
     created_hod = clock.local_hour_of_day(orders["created_at"], orders["created_at_offset_min"])
     handling = fit_handling(orders, created_hod, t, rng)
     channels = fit_channels(orders, base)
@@ -392,7 +403,7 @@ def calibrate(
             r: {"share": region_share.get(r, 0.0), "zone_to": network.zone_to[r]} for r in regions
         },
         "warehouses": warehouses,
-        "modes": _modes(network, t),
+        "modes": modes,
         "product_classes": fit_product_classes(orders, base, channels, t),
         "channels": channels,
         "demand": demand_conf,
@@ -451,6 +462,7 @@ def calibrate(
             "rows_written": len(region_months["rows"]),
         },
         handling=_handling_report(handling),
+        carrier_prices=prices_report,
         lanes=[lane.row() for lane in network.lanes],
         service_levels=levels,
         mix_drift={
