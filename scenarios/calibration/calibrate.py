@@ -42,7 +42,7 @@ from scenarios.calibration.mix import (
     fit_product_classes,
     shares,
 )
-from scenarios.calibration.monthly_mix import fit_region_mix_by_month
+from scenarios.calibration.monthly_mix import fit_mix_by_month
 from scenarios.calibration.network import NetworkFit, fit_network, lane_zones
 from scenarios.calibration.order_log import OrderLog, OrderLogError, read_order_log
 from scenarios.calibration.prices import fit_mode_prices
@@ -352,16 +352,20 @@ def calibrate(
     weight = _calendar_weight(calendar, clock, mean_per_day) if dated else None
     demand = fit_demand(orders["created_h"].to_numpy(), weight)
     base = ~demand.in_burst(orders["created_h"].to_numpy())
-    region_months = fit_region_mix_by_month(
-        orders.loc[base, "region"], local[base].dt.to_period("M")
-    )
+    month_of = local[base].dt.to_period("M")
+    by_month = {  # shares by month, written where the months drift beyond sampling
+        "region": fit_mix_by_month(orders.loc[base, "region"], month_of),
+        "channel": fit_mix_by_month(column_or(orders, "channel", ONE_CHANNEL)[base], month_of),
+        "level": fit_mix_by_month(orders.loc[base, "service_level"], month_of),
+    }
     calendar_conf = _calendar_conf(calendar, mean_per_day)
     projected: list[dict[str, Any]] = []
     if until is not None:  # a holdout: the level past the cut follows the forecast
         projected = _projected_knots(calendar, mean_per_day, np.random.default_rng(0))
     calendar_conf["daily_level"] += projected
-    if region_months["rows"]:  # months drift beyond sampling: their shares, shrunk
-        calendar_conf["region_mix_by_month"] = region_months["rows"]
+    for what, fit in by_month.items():
+        if fit["rows"]:  # months drift beyond sampling: their shares, shrunk
+            calendar_conf[f"{what}_mix_by_month"] = fit["rows"]
     shipped_hod = clock.local_hour_of_day(orders["shipped_at"], orders["shipped_at_offset_min"])
     network = fit_network(orders, shipped_hod, t, rng)
     modes, prices_report = _modes(network, t, orders)
@@ -457,9 +461,12 @@ def calibrate(
             "days": len(calendar.counts),
         },
         profile_shrinkage=demand.shrinkage,
-        region_mix_by_month={
-            **{k: v for k, v in region_months.items() if k != "rows"},
-            "rows_written": len(region_months["rows"]),
+        **{
+            f"{what}_mix_by_month": {
+                **{k: v for k, v in fit.items() if k != "rows"},
+                "rows_written": len(fit["rows"]),
+            }
+            for what, fit in by_month.items()
         },
         handling=_handling_report(handling),
         carrier_prices=prices_report,
