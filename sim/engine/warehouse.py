@@ -74,6 +74,7 @@ class WarehouseOps:
         self._on_intervals = self._shift_intervals()
         self._staff = spec.pickers if not spec.shifts else max(s.pickers for s in spec.shifts)
         n_pickers = self._staff + spec.extra_pickers
+        self._added_from_h = spec.extra_from_h  # pickers _staff.. (a what-if's) work from then
         self._in_hand = [-1] * n_pickers  # per picker: the order being picked, -1 none
         # per picker: hours [since, until) it is known to work (asked before every pick)
         self._on_span = [(np.inf, -np.inf)] * n_pickers
@@ -331,8 +332,8 @@ class WarehouseOps:
         return until
 
     def _hours_until_on(self, picker: int, t_h: float) -> float:
-        if picker >= self._staff and t_h < self.spec.extra_from_h:  # added, not yet come
-            start = self.spec.extra_from_h
+        if picker >= self._staff and t_h < self._added_from_h:  # added, not yet come
+            start = self._added_from_h
             return start - t_h + self._hours_until_on(picker, start)
         outage_end = self.availability.outage_end_h(self.index, t_h)
         if outage_end is not None:
