@@ -20,6 +20,7 @@ from scenarios.world import (
     Costs,
     CustomerModel,
     Demand,
+    Emissions,
     Inventory,
     Mode,
     ScriptedStorm,
@@ -80,6 +81,39 @@ def build(sc: Mapping[str, Any]) -> World:
             for name, level in sc["service_levels"].items()
         ),
         observed_origin=_observed_origin(sc.get("observed_origins") or {}, regions, wh_names),
+        emissions=emissions(sc, regions, wh_names, mode_names, products),
+    )
+
+
+def emissions(
+    sc: Mapping[str, Any],
+    regions: Sequence[str],
+    wh_names: Sequence[str],
+    mode_names: Sequence[str],
+    products: Sequence[str],
+) -> Emissions:
+    """Emission factors by mode, lane distances and item weights; NaN wherever not given.
+
+    A lane's distance is its region's ``distance_km_to`` entry, else its zone's
+    ``distance_km_by_zone``; a lane with neither stays unknown.
+    """
+    em = sc.get("emissions") or {}
+    factors = em.get("kg_co2e_per_tonne_km") or {}
+    by_zone = [float(d) for d in em.get("distance_km_by_zone") or []]
+    zone = _zones(sc["regions"], regions, wh_names)
+    distance = np.full(zone.shape, np.nan)
+    for (r, w), z in np.ndenumerate(zone):
+        if 1 <= z <= len(by_zone):
+            distance[r, w] = by_zone[z - 1]
+    for r, name in enumerate(regions):
+        for wh, km in (sc["regions"][name].get("distance_km_to") or {}).items():
+            distance[r, wh_names.index(wh)] = float(km)
+    weights = [sc["product_classes"][p].get("item_weight_kg") for p in products]
+    return Emissions(
+        kg_per_tonne_km=np.array([float(factors.get(m, np.nan)) for m in mode_names]),
+        distance_km=distance,
+        item_weight_kg=np.array([np.nan if w is None else float(w) for w in weights]),
+        last_mile_kg_per_parcel=float(em.get("last_mile_kg_per_parcel", 0.0)),
     )
 
 

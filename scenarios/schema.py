@@ -88,6 +88,9 @@ class RegionConf:
     share: float = MISSING
     zone_to: dict[str, int] = field(default_factory=dict)  # warehouse -> zone (1-based)
     storm_rate_per_day: float | None = None  # None: the weather default
+    # warehouse -> road distance (km) of the lane, where located (a calibrated scenario's state
+    # centres); overrides emissions.distance_km_by_zone for that lane
+    distance_km_to: dict[str, float] = field(default_factory=dict, metadata=OPTIONAL)
 
 
 @dataclass
@@ -118,6 +121,8 @@ class ProductClassConf:
     value_sd_usd: float = 45.0
     margin_mean: float = 0.3  # fraction of value
     return_p: float = 0.10  # base return probability
+    # shipping weight of one item (kg): a parcel weighs items x this; None: unknown (no CO2e)
+    item_weight_kg: float | None = field(default=None, metadata=OPTIONAL)
 
 
 @dataclass
@@ -272,6 +277,17 @@ class CostConf:
 
 
 @dataclass
+class EmissionsConf:
+    """CO2e of a parcel's trip (DOMAIN.md "Emissions"): tonne-km by mode and lane, plus a last-mile
+    term per parcel. A mode without a factor, or a lane without a distance, has unknown CO2e (NaN,
+    counted in ``co2e_unknown_orders``), never a guessed one."""
+
+    kg_co2e_per_tonne_km: dict[str, float] = field(default_factory=dict)  # by mode
+    distance_km_by_zone: list[float] = field(default_factory=list)  # zone 1 first; empty: unknown
+    last_mile_kg_per_parcel: float = 0.0  # delivery van, per parcel delivered
+
+
+@dataclass
 class ScenarioConf:
     name: str = MISSING
     description: str = ""
@@ -291,3 +307,4 @@ class ScenarioConf:
     service_levels: dict[str, ServiceLevelConf] = field(default_factory=dict)
     # region -> {warehouse: share}: where its orders shipped from, as logged (routing=as_logged)
     observed_origins: dict[str, dict[str, float]] = field(default_factory=dict, metadata=OPTIONAL)
+    emissions: EmissionsConf = field(default_factory=EmissionsConf, metadata=OPTIONAL)

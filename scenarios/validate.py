@@ -72,6 +72,7 @@ def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
     _validate_weather(sc["weather"], f"{k}.weather", regions, start_date)
     _validate_inventory(sc["inventory"], f"{k}.inventory")
     _validate_costs(sc["costs"], f"{k}.costs")
+    _validate_emissions(sc.get("emissions") or {}, f"{k}.emissions", modes, n_zones)
     non_negative(f"{k}.allocation_wave_h", sc["allocation_wave_h"])
 
 
@@ -82,12 +83,7 @@ def _validate_modes(modes: Mapping[str, Any], k: str) -> None:
         prices, transits = mode["price_usd_by_zone"], mode["transit_by_zone"]
         if not prices:
             raise ConfigError(f"{mk}.price_usd_by_zone", "one price per zone (zone 1 first)")
-        if len(transits) != len(prices):
-            raise ConfigError(
-                f"{mk}.transit_by_zone",
-                f"one distribution per zone ({len(prices)}, as prices)",
-                len(transits),
-            )
+        _one_per_zone(f"{mk}.transit_by_zone", transits, len(prices), "distribution")
         for z, price in enumerate(prices):
             non_negative(f"{mk}.price_usd_by_zone[{z}]", price)
         for z, dist in enumerate(transits):
@@ -101,6 +97,12 @@ def _validate_modes(modes: Mapping[str, Any], k: str) -> None:
         for p in ("scan_gap_p", "loss_p", "storm_stop_severity"):
             probability(f"{mk}.{p}", mode[p])
         non_negative(f"{mk}.storm_delay_h", mode["storm_delay_h"])
+
+
+def _one_per_zone(k: str, values: Sequence[Any], n_zones: int, what: str, more: str = "") -> None:
+    """A list with one entry per zone, as the modes' prices have."""
+    if len(values) != n_zones:
+        raise ConfigError(k, f"one {what} per zone ({n_zones}, as prices){more}", len(values))
 
 
 def _validate_service_levels(
@@ -157,6 +159,9 @@ def _validate_regions(
                 raise ConfigError(f"{rk}.zone_to.{wh}", f"a zone in 1..{n_zones}", zone)
         if region["storm_rate_per_day"] is not None:
             non_negative(f"{rk}.storm_rate_per_day", region["storm_rate_per_day"])
+        for wh, km in (region.get("distance_km_to") or {}).items():
+            known(f"{rk}.distance_km_to.{wh}", wh, warehouses, "warehouse")
+            non_negative(f"{rk}.distance_km_to.{wh}", km)
 
 
 def _validate_warehouses(
@@ -216,6 +221,8 @@ def _validate_product_classes(pcs: Mapping[str, Any], k: str, products: list[str
         non_negative(f"{pk}.value_sd_usd", pc["value_sd_usd"])
         probability(f"{pk}.margin_mean", pc["margin_mean"])
         probability(f"{pk}.return_p", pc["return_p"])
+        if pc.get("item_weight_kg") is not None:
+            positive(f"{pk}.item_weight_kg", pc["item_weight_kg"])
 
 
 def _validate_channels(
@@ -432,6 +439,19 @@ def _validate_inventory(inv: Mapping[str, Any], k: str) -> None:
     # a share of 1 would mean the web sells nothing of the warehouse's units
     in_range(f"{k}.other_channel_share", inv["other_channel_share"], 0.0, 1.0, high_open=True)
     probability(f"{k}.shrink_share", inv["shrink_share"])
+
+
+def _validate_emissions(em: Mapping[str, Any], k: str, modes: list[str], n_zones: int) -> None:
+    """Factors >= 0 for known modes, one distance > 0 per zone (or none), last mile >= 0."""
+    for mode, factor in (em.get("kg_co2e_per_tonne_km") or {}).items():
+        known(f"{k}.kg_co2e_per_tonne_km.{mode}", mode, modes, "mode")
+        non_negative(f"{k}.kg_co2e_per_tonne_km.{mode}", factor)
+    by_zone = em.get("distance_km_by_zone") or []
+    if by_zone:
+        _one_per_zone(f"{k}.distance_km_by_zone", by_zone, n_zones, "distance", ", or none")
+    for z, km in enumerate(by_zone):
+        positive(f"{k}.distance_km_by_zone[{z}]", km)
+    non_negative(f"{k}.last_mile_kg_per_parcel", em.get("last_mile_kg_per_parcel", 0.0))
 
 
 def _validate_costs(costs: Mapping[str, Any], k: str) -> None:

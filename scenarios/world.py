@@ -257,6 +257,16 @@ class Costs:
 
 
 @dataclass(frozen=True)
+class Emissions:
+    """What a parcel's CO2e is computed from; NaN marks what the scenario does not know."""
+
+    kg_per_tonne_km: np.ndarray  # by mode
+    distance_km: np.ndarray  # [region, warehouse]
+    item_weight_kg: np.ndarray  # by product class
+    last_mile_kg_per_parcel: float
+
+
+@dataclass(frozen=True)
 class World:
     """A whole scenario, ready to simulate."""
 
@@ -277,6 +287,7 @@ class World:
     service_levels: tuple[ServiceLevel, ...]
     # [region, warehouse] shares of the origins as logged; all-zero rows: not observed
     observed_origin: np.ndarray | None = None
+    emissions: Emissions | None = None  # None: no emission inputs (every CO2e unknown)
 
     @property
     def level_names(self) -> tuple[str, ...]:

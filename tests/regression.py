@@ -76,6 +76,7 @@ ORDER_COLUMNS = (
     "promoter_p",
     "detractor_p",
     "return_p",
+    "co2e_kg",
 )
 
 SCENARIOS = ("baseline", "livestream", "mmc", "peak_season", "storm", "sync_lag")

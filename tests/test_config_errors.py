@@ -121,6 +121,12 @@ BAD_INPUT = [
         id="zone-beyond-modes",
     ),
     pytest.param(
+        ["scenario.emissions.kg_co2e_per_tonne_km.air=-1"],
+        "scenario.emissions.kg_co2e_per_tonne_km.air",
+        "expected a number >= 0, got -1",
+        id="negative-emission-factor",
+    ),
+    pytest.param(
         ["scenario.warehouses.east.pick_time.dist=weird"],
         "scenario.warehouses.east.pick_time.dist",
         "expected one of exponential, lognormal, gamma, normal, constant, got 'weird'",
@@ -259,6 +265,20 @@ def _set(cfg: dict[str, Any], dotted: str, value: Any) -> None:
          "scenario.service_levels.express.mode_mix.rocket", "a known mode"),
         ("horizon_days", 0, "horizon_days", "a number > 0"),
         ("extra", 1, "extra", "a known key"),
+        ("scenario.emissions.kg_co2e_per_tonne_km.air", -1.58,
+         "scenario.emissions.kg_co2e_per_tonne_km.air", "a number >= 0"),
+        ("scenario.emissions.kg_co2e_per_tonne_km.rocket", 1.0,
+         "scenario.emissions.kg_co2e_per_tonne_km.rocket", "a known mode (one of ground"),
+        ("scenario.emissions.distance_km_by_zone", [40.0, 121.0],
+         "scenario.emissions.distance_km_by_zone", "one distance per zone (8, as prices)"),
+        ("scenario.emissions.distance_km_by_zone", [0.0] * 8,
+         "scenario.emissions.distance_km_by_zone[0]", "a number > 0"),
+        ("scenario.emissions.last_mile_kg_per_parcel", -0.2,
+         "scenario.emissions.last_mile_kg_per_parcel", "a number >= 0"),
+        ("scenario.regions.texas.distance_km_to", {"nowhere": 5.0},
+         "scenario.regions.texas.distance_km_to.nowhere", "a known warehouse"),
+        ("scenario.product_classes.home.item_weight_kg", 0.0,
+         "scenario.product_classes.home.item_weight_kg", "a number > 0"),
     ],
 )  # fmt: skip
 def test_validate_names_the_key(

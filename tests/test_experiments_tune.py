@@ -77,3 +77,33 @@ def test_unreachable_constraints_give_no_config(tmp_path: Path) -> None:
         ]
     )  # fmt: skip
     assert code == 1 and not (tmp_path / "none").exists()
+
+
+def test_a_co2e_ceiling_is_a_constraint_that_binds(tmp_path: Path) -> None:
+    """mmc ships every order one 40 km ground lane: 0.206 kg each (tests/test_co2e.py), whatever
+    the pickers. A ceiling above it lets every trial through; one below it none."""
+    run = [
+        "scenario=mmc",
+        "horizon_days=1",
+        "warmup_days=0.5",
+        "scenario.warehouses.main.pickers=3",
+    ]
+    tuning = ["--param", "scenario.warehouses.main.pickers=int:2:4", "--objective",
+              "pick_wait_mean_h", "--seeds", "1", "--trials", "2"]  # fmt: skip
+    out = tmp_path / "loose"
+    assert tune.main([*run, *tuning, "--at-most", "co2e_kg_per_order=0.21", "--out", str(out)]) == 0
+    trials = pd.read_csv(out / "trials.csv")
+    assert trials["feasible"].all() and (trials["co2e_kg_per_order"].round(9) == 0.206).all()
+    tight = tmp_path / "tight"
+    assert (
+        tune.main([*run, *tuning, "--at-most", "co2e_kg_per_order=0.2", "--out", str(tight)]) == 1
+    )
+    assert not tight.exists()
+
+
+def test_a_constraint_on_an_unknown_kpi_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code = tune.main(["--param", "x=int:1:2", "--at-most", "co2_per_order=1"])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--at-most: expected KPI=NUMBER with a KPI" in err[0]
+    assert "co2e_kg_per_order" in err[0] and "co2_per_order" in err[0]

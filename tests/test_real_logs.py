@@ -13,11 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from scenarios.build import build
 from scenarios.calibration.calendar import demand_paths, fit_calendar
-from scenarios.calibration.calibrate import Calibration, calibrate
+from scenarios.calibration.calibrate import Calibration, calibrate, checked
 from scenarios.calibration.demand import shrink_toward_flat
 from scenarios.calibration.durations import fit_duration
-from scenarios.calibration.lanes import band, locate, pool_lanes, shrink
+from scenarios.calibration.lanes import band, centroids, km, locate, pool_lanes, shrink
 from scenarios.calibration.order_log import read_order_log
 from scenarios.calibration.pickups import EVERY_HOUR, infer_pickups
 from scenarios.calibration.reading import read_options
@@ -248,3 +249,23 @@ def test_the_fitted_scenario_runs_with_the_logs_changing_volume(
     stationary = fitted.scenario["demand"]["base_rate_per_h"] * 24 * 28
     assert stationary > 1.3 * in_log  # the mean rate would be far off: the check has teeth
     assert created == pytest.approx(in_log, rel=0.12)
+
+
+def test_co2e_inputs_from_located_lanes_and_the_template(fitted: Calibration) -> None:
+    """Lanes between two located states get their centre-to-centre km; a lane within one state
+    and a mode the template has no factor for stay unknown, and the fit says so."""
+    world = build(checked(fitted.scenario))
+    em = world.emissions
+    assert em is not None
+    region, wh = world.regions.index, world.warehouse_names.index
+    centres = centroids()["US"]
+    assert em.distance_km[region("CA"), wh("TX")] == pytest.approx(
+        km(centres["CA"], centres["TX"]), abs=0.05
+    )
+    assert 50 < em.distance_km[region("NY"), wh("NJ")] < 500
+    assert np.isnan(em.distance_km[region("TX"), wh("TX")])  # within one state: not 0 km
+    assert em.kg_per_tonne_km[world.mode_index("ground")] == 0.15  # the template's
+    assert np.isnan(em.kg_per_tonne_km[world.mode_index("courier")])
+    assert np.isfinite(em.item_weight_kg).all()
+    assert any("no emission factor for mode" in w and "courier" in w for w in fitted.warnings)
+    assert any("within one place" in w for w in fitted.warnings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import inspect
+import json
 import re
 import shutil
 from dataclasses import fields
@@ -19,6 +20,8 @@ from sim.cli import report as cli
 from sim.report.aggregate import advice_frame
 from sim.report.build import ReportError, build_report
 from sim.report.chart_registry import CHARTS, ChartData
+from sim.report.charts import co2e_frontier, pareto
+from sim.report.method import co2e_rows
 from tests.sweep_factory import make_sweep
 
 FAILED_JOB, MISSING_JOB = 5, 11  # cheapest seed 2 failed; value_tiered seed 4 never started
@@ -55,6 +58,7 @@ def test_report_writes_every_file_and_names_jobs_that_did_not_finish(built: Path
     assert {p.name for p in (built / "charts").glob("*.png")} >= {
         "kpi_bars.png",
         "cost_vs_nps.png",
+        "cost_vs_co2e.png",
         "paired_improvement.png",
         "delivery_ecdf.png",
     }
@@ -91,9 +95,28 @@ def test_comparison_with_the_best_covers_every_policy(built: Path) -> None:
     assert cost["can_be_best"].any()
 
 
+def test_the_report_opens_on_the_scorecard(built: Path) -> None:
+    """First screen: title, the one-line setup, the scorecard and its sentences; details after."""
+    page = (built / "report.html").read_text()
+    body = page.split("<body>")[1]
+    assert re.findall(r"<h2>([^<]+)</h2>", body)[:3] == ["Scorecard", "Details", "Settings"]
+    first = body.split("<h2>Details</h2>")[0]
+    assert "1 scenario x 3 policies x 4 seeds, 2 days each" in first
+    assert "10 of 12 runs finished" in first and "against nearest" in first
+    card = pd.read_csv(built / "scorecard.csv")
+    assert set(card["policy"]) == {"cheapest", "value_tiered"}  # the baseline is the reference
+    marked = {"on_time_rate", "cost_per_order", "nps", "delivery_time_mean_h", "co2e_kg_per_order"}
+    assert set(card["kpi"]) == marked  # those the registry marks headline
+    for policy in ("cheapest", "value_tiered"):
+        assert f"<li>{policy} in baseline: " in first  # one sentence per scenario x policy
+    coloured = card[card["verdict"].isin(["better", "worse"])]
+    assert first.count("class='sc sc-better'") + first.count("class='sc sc-worse'") == len(coloured)
+    assert "&lt;span" not in page  # the tables' markup is markup, not escaped text
+
+
 def test_summary_opens_the_report_with_findings_and_their_cis(built: Path) -> None:
     page = (built / "report.html").read_text()
-    summary = page.split("<h2>Executive summary</h2>")[1].split("<h2>Settings</h2>")[0]
+    summary = page.split("<h2>Details</h2>")[1].split("<h2>Settings</h2>")[0]
     assert "95% CI" in summary
     assert "has the best cost per order" in summary
     assert "MSER-5" in summary and "Replications" in summary
@@ -120,6 +143,28 @@ def test_command_rebuilds_identical_files_and_lists_the_failed_job(
     assert "10 of 12 jobs finished" in out
     assert f"job {FAILED_JOB} failed" in out and "PolicyError" in out
     assert f"job {MISSING_JOB} missing" in out
+    assert "Scorecard: difference from nearest" in out  # quotable from the terminal
+    assert "- cheapest in baseline: " in out and "- value_tiered in baseline: " in out
+
+
+class _ClosedPipe:
+    """A stdout whose reader has gone (`ordertwin-report DIR | head` after head's lines)."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        pass
+
+
+def test_command_piped_into_a_closed_reader_ends_quietly(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / built.name
+    shutil.copytree(built, copy)
+    monkeypatch.setattr("sys.stdout", _ClosedPipe())
+    assert cli.main([str(copy)]) == 0  # a BrokenPipeError traceback without the guard
+    assert (copy / "report.html").is_file()
 
 
 def test_replication_advice_for_a_requested_half_width(built: Path) -> None:
@@ -157,3 +202,37 @@ def test_report_shows_the_registry_charts_in_its_order(built: Path) -> None:
     shown = re.findall(r'<img alt="([^"]+)"', page)
     assert shown == [spec.name for spec in CHARTS if spec.name in drawn]
     assert set(shown) == drawn
+
+
+def test_co2e_reaches_summary_comparison_and_its_frontier(built: Path) -> None:
+    summary = pd.read_csv(built / "summary.csv")
+    ok = summary[summary["status"] == "ok"]
+    assert (ok["co2e_kg_per_order"] > 0).all() and (ok["co2e_unknown_orders"] == 0).all()
+    comparison = pd.read_csv(built / "comparison.csv")
+    rows = comparison[comparison["kpi"] == "co2e_kg_per_order"]
+    assert set(rows["policy"]) == {"nearest", "cheapest", "value_tiered"}
+    assert co2e_frontier(rows.assign(mean=np.nan)) is None  # nothing known: no chart
+    assert "co2e_kg_per_order" in set(pd.read_csv(built / "best.csv")["kpi"])  # a headline KPI
+    page = (built / "report.html").read_text()
+    assert "warning: CO2e unknown" not in page
+
+
+def test_co2e_frontier_keeps_lower_emissions_and_unknown_ones_are_warned() -> None:
+    points = [("air", 20.0, 2.0), ("ground", 15.0, 0.3), ("economy", 12.0, 0.4), ("x", 16.0, 0.5)]
+    assert [p[0] for p in pareto(points, higher=False)] == ["economy", "ground"]
+    assert [p[0] for p in pareto(points, higher=True)] == ["economy", "x", "air"]
+    finished = pd.DataFrame({"co2e_unknown_orders": [0, 12, 3]})
+    (row,) = co2e_rows(finished)
+    assert row[0] == "warning: CO2e unknown" and "15 shipped cohort orders (2 of 3 runs)" in row[1]
+    assert co2e_rows(finished.assign(co2e_unknown_orders=0)) == []
+
+
+def test_unknown_co2e_is_flagged_under_the_scorecard(built: Path, tmp_path: Path) -> None:
+    copy = tmp_path / built.name
+    shutil.copytree(built, copy)
+    kpis_file = sorted(copy.glob("0_*/kpis.json"))[0]
+    kpis = json.loads(kpis_file.read_text())
+    kpis_file.write_text(json.dumps(kpis | {"co2e_unknown_orders": 7}))
+    build_report(copy)
+    first = (copy / "report.html").read_text().split("<h2>Details</h2>")[0]
+    assert "warning: CO2e unknown: 7 shipped cohort orders (1 of 10 runs)" in first

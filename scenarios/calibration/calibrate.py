@@ -27,6 +27,12 @@ from scenarios import schema
 from scenarios.calibration.calendar import CalendarFit, fit_calendar
 from scenarios.calibration.clock import LogClock, log_clock, on_engine_clock
 from scenarios.calibration.demand import DemandFit, burst_mix, fit_demand
+from scenarios.calibration.emissions import (
+    emissions_conf,
+    item_weights,
+    located_distances,
+    unpriced_modes,
+)
 from scenarios.calibration.handling import HandlingFit, fit_handling
 from scenarios.calibration.levels import (
     fit_level_mix,
@@ -385,15 +391,26 @@ def calibrate(
             left_out += _drop_unknown(
                 warehouses[wh], {"handling": handling.conf(wh)}, f"warehouses.{wh}", wh_keys
             )
+    product_classes = fit_product_classes(orders, base, channels, t)
+    modes = _modes(network, t)
+    emissions = emissions_conf(t, modes, network.zone_source == "template")
+    distance_to, co2e_notes = located_distances(network.lanes)
+    co2e_notes += unpriced_modes(emissions, modes) + item_weights(product_classes, t)
     scenario = {
         "name": name,
         "description": f"Calibrated from {Path(log_path).name} ({len(orders):,} orders)",
         "regions": {
-            r: {"share": region_share.get(r, 0.0), "zone_to": network.zone_to[r]} for r in regions
+            r: {
+                "share": region_share.get(r, 0.0),
+                "zone_to": network.zone_to[r],
+                "distance_km_to": distance_to.get(r, {}),
+            }
+            for r in regions
         },
         "warehouses": warehouses,
-        "modes": _modes(network, t),
-        "product_classes": fit_product_classes(orders, base, channels, t),
+        "modes": modes,
+        "emissions": emissions,
+        "product_classes": product_classes,
         "channels": channels,
         "demand": demand_conf,
         "customer": copy.deepcopy(t["customer"]),
@@ -417,7 +434,15 @@ def calibrate(
         conf["level_mix"] = mix.get(ch, {})
     checked(scenario)
     report = summarise(
-        log_path, template_name, clean, clock, orders, demand, network, wh_notes, scenario
+        log_path,
+        template_name,
+        clean,
+        clock,
+        orders,
+        demand,
+        network,
+        wh_notes + co2e_notes,
+        scenario,
     )
     report["pick_to_ship"] = pick_to_ship(orders, scenario) if handling.chosen == "pickers" else {}
     times = orders[["created_h", "shipped_h", "delivered_h"]].to_numpy(dtype=float)
@@ -460,7 +485,7 @@ def calibrate(
         },
         not_written=left_out,
     )
-    warnings = blank_notes + [n for n in network.notes if "pickups" in n]
+    warnings = blank_notes + [n for n in network.notes if "pickups" in n] + co2e_notes
     if left_out:
         warnings.append(
             "fitted but not written (this version's scenario schema has no key for them): "

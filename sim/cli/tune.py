@@ -6,7 +6,8 @@ Parses the command line into a :class:`~sim.tuning.search.TuneSpec`, runs
 met the constraints, 2 for bad input.
 
     ordertwin-tune routing=value_tiered scenario=storm horizon_days=14 \\
-        --param routing.economy_slack_h=float:0:48 --at-least nps=40 --trials 30 --out tuned
+        --param routing.economy_slack_h=float:0:48 --at-least nps=40 \\
+        --at-most co2e_kg_per_order=0.3 --trials 30 --out tuned
     ordertwin --config-dir tuned routing=value_tiered_tuned scenario=storm
 """
 
@@ -105,9 +106,13 @@ def check_args(args: argparse.Namespace) -> None:
             raise ConfigError(option, f"an integer from {low} to {high:,}", value)
     if args.name is not None:
         path_name("--name", args.name)  # it becomes OUT/<group>/<name>.yaml: no ../, no newline
+    known = ", ".join(sorted(registry.BY_KEY))
     if registry.kpi(args.objective) is None:
-        known = ", ".join(sorted(registry.BY_KEY))
         raise ConfigError("--objective", f"a KPI (one of {known})", args.objective)
+    for bound in _bounds(args):
+        if registry.kpi(bound.kpi) is None:
+            option = "--at-least" if bound.at_least else "--at-most"
+            raise ConfigError(option, f"KPI=NUMBER with a KPI (one of {known})", bound.kpi)
     for param in args.param:
         if param.kind == "choice" and not param.choices:
             raise ConfigError(f"--param {param.key}", "at least one choice", "")

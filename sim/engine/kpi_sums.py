@@ -52,7 +52,7 @@ class KpiSums:
         self.count: Counter[str] = Counter()
         self.sum: dict[str, float] = dict.fromkeys(SUM_COLUMNS, 0.0)
         self.sum.update(promoter=0.0, detractor=0.0, promoter_vip=0.0, detractor_vip=0.0)
-        self.sum.update(return_p=0.0, pick_wait_h=0.0, delivery_h=0.0)
+        self.sum.update(return_p=0.0, pick_wait_h=0.0, delivery_h=0.0, co2e_kg=0.0)
         self.modes: Counter[str] = Counter()
         self._delivery_h = InMemoryValues() if delivery_h is None else delivery_h
         self._lead_h: list[np.ndarray] = []
@@ -80,6 +80,9 @@ class KpiSums:
         c["express"] += o.count(o["urgent"])
         waited = ~np.isnan(o["pick_wait_h"])
         c["pick_waited"] += o.count(waited)
+        c["co2e_known"] += o.count(o.co2e_known)
+        c["co2e_unknown"] += o.count(o.shipped & ~o.co2e_known)
+        self.sum["co2e_kg"] += float(o["co2e_kg"][o.co2e_known].sum())
         for name in SUM_COLUMNS:
             self.sum[name] += float(o[name].sum())
         self.sum["promoter"] += float(o["promoter_p"][o.rated].sum())
@@ -130,6 +133,8 @@ class KpiSums:
             "cost_exception_per_order": per_order("cost_exception_usd"),
             "monitoring_cost_per_order": per_order("cost_monitoring_usd"),
             "cost_unserved_per_order": per_order("cost_unserved_usd"),
+            "co2e_kg_per_order": ratio(s["co2e_kg"], c["co2e_known"]),
+            "co2e_unknown_orders": c["co2e_unknown"],
             "delivery_time_mean_h": ratio(s["delivery_h"], c["delivered"]),
             "delivery_time_p90_h": exact_percentile(self._delivery_h, 90),
             "on_time_rate": on_time,

@@ -106,6 +106,17 @@ class Orders:
         return 100.0 * (_mean(self["promoter_p"][among]) - _mean(self["detractor_p"][among]))
 
     @functools.cached_property
+    def shipped(self) -> np.ndarray:
+        """Handed to a carrier (delivered since, or still in transit)."""
+        return ~np.isnan(self["shipped_h"])
+
+    @functools.cached_property
+    def co2e_known(self) -> np.ndarray:
+        """Shipped orders whose CO2e the scenario's inputs determine (lane distance, mode
+        factor and item weight all given)."""
+        return self.shipped & ~np.isnan(self["co2e_kg"])
+
+    @functools.cached_property
     def alerted(self) -> np.ndarray:
         return self["alert_level"] > 0
 
@@ -156,6 +167,7 @@ class Kpi:
     fmt: str  # str.format spec for one value
     compute: Callable[[Orders], float]
     half_width: float | None = None  # default target 95% CI half-width (replication advice)
+    headline: bool = False  # a column of the report's scorecard (what leadership reads first)
 
 
 @dataclass(frozen=True)
@@ -271,9 +283,13 @@ def _count(key: str, label: str, better: Better, compute: Callable[[Orders], flo
     return Kpi(key, label, "", better, "{:,.0f}", compute)
 
 
-def _cost(key: str, label: str, column: str, half_width: float | None = None) -> Kpi:
+def _cost(
+    key: str, label: str, column: str, half_width: float | None = None, headline: bool = False
+) -> Kpi:
     """USD per counted order of a cost column."""
-    return Kpi(key, label, "USD", "lower", "{:.2f}", lambda o: o.per_order(column), half_width)
+    return Kpi(
+        key, label, "USD", "lower", "{:.2f}", lambda o: o.per_order(column), half_width, headline
+    )
 
 
 def _hours(
@@ -282,8 +298,9 @@ def _hours(
     compute: Callable[[Orders], float],
     fmt: str = "{:.1f}",
     half_width: float | None = None,
+    headline: bool = False,
 ) -> Kpi:
-    return Kpi(key, label, "h", "lower", fmt, compute, half_width)
+    return Kpi(key, label, "h", "lower", fmt, compute, half_width, headline)
 
 
 def _rate(
@@ -293,16 +310,30 @@ def _rate(
     compute: Callable[[Orders], float],
     fmt: str = "{:.1%}",
     half_width: float | None = None,
+    headline: bool = False,
 ) -> Kpi:
     """A share of orders, between 0 and 1; differences are spoken in percentage points."""
-    return Kpi(key, label, "pp", better, fmt, compute, half_width)
+    return Kpi(key, label, "pp", better, fmt, compute, half_width, headline)
 
 
 def _nps(
-    key: str, label: str, among: Callable[[Orders], np.ndarray], half_width: float | None = None
+    key: str,
+    label: str,
+    among: Callable[[Orders], np.ndarray],
+    half_width: float | None = None,
+    headline: bool = False,
 ) -> Kpi:
     """100 x (mean promoter_p - mean detractor_p) over the rated orders ``among`` picks."""
-    return Kpi(key, label, "points", "higher", "{:+.1f}", lambda o: o.nps(among(o)), half_width)
+    return Kpi(
+        key,
+        label,
+        "points",
+        "higher",
+        "{:+.1f}",
+        lambda o: o.nps(among(o)),
+        half_width,
+        headline,
+    )
 
 
 ALERT_KPIS: tuple[Kpi, ...] = (
@@ -374,22 +405,38 @@ KPIS: tuple[Kpi | KpiFamily, ...] = (
     _count("orders_open", "orders open at the end", "lower", _with_status(OPEN)),
     _count("orders_cancelled", "orders cancelled", "lower", _with_status(CANCELLED)),
     _count("orders_unresolved", "orders unresolved", "lower", lambda o: o.count(o.unresolved)),
-    _cost("cost_per_order", "cost per order (USD)", "cost", half_width=0.05),
+    _cost("cost_per_order", "cost per order (USD)", "cost", half_width=0.05, headline=True),
     _cost("cost_pick_per_order", "pick cost per order (USD)", "cost_pick_usd"),
     _cost("cost_transport_per_order", "transport cost per order (USD)", "cost_transport_usd"),
     _cost("cost_exception_per_order", "exception cost per order (USD)", "cost_exception_usd"),
     _cost("monitoring_cost_per_order", "monitoring cost per order (USD)", "cost_monitoring_usd"),
     _cost("cost_unserved_per_order", "unserved cost per order (USD)", "cost_unserved_usd"),
+    Kpi(
+        "co2e_kg_per_order",
+        "CO2e per shipped order (kg)",
+        "kg",
+        "lower",
+        "{:.3f}",
+        lambda o: _mean(o["co2e_kg"][o.co2e_known]),
+        headline=True,  # money, service and emissions side by side on the scorecard
+    ),
+    _count(
+        "co2e_unknown_orders",
+        "shipped orders of unknown CO2e",
+        "lower",
+        lambda o: o.count(o.shipped & ~o.co2e_known),
+    ),
     _hours(
         "delivery_time_mean_h",
         "delivery time, mean (h)",
         lambda o: _mean(o.delivery_h),
         half_width=0.5,
+        headline=True,
     ),
     _hours("delivery_time_p90_h", "delivery time, p90 (h)", lambda o: _p90(o.delivery_h)),
-    _rate("on_time_rate", "on-time rate", "higher", _on_time_rate, half_width=0.005),
+    _rate("on_time_rate", "on-time rate", "higher", _on_time_rate, half_width=0.005, headline=True),
     _rate("late_rate", "late rate", "lower", _late_rate),
-    _nps("nps", "NPS proxy", lambda o: o.rated, half_width=0.5),
+    _nps("nps", "NPS proxy", lambda o: o.rated, half_width=0.5, headline=True),
     _nps("nps_vip", "NPS proxy, VIP customers", lambda o: o["vip"] & o.rated),
     _rate("return_rate", "return rate", "lower", lambda o: _mean(o["return_p"][o.delivered])),
     _hours("pick_wait_mean_h", "pick queue wait, mean (h)", _pick_wait, "{:.2f}"),

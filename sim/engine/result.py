@@ -18,6 +18,7 @@ from scenarios.world import World
 from sim.engine.contract import Stage
 from sim.engine.customer import ExperienceModel
 from sim.engine.demand import OrderStream
+from sim.engine.emissions import co2e_kg
 from sim.engine.invariants import InvariantError, check_cost_total, check_costs
 from sim.engine.kpi_sums import KpiSums
 from sim.engine.kpis import CANCELLED, DELIVERED, NAN, OPEN
@@ -308,6 +309,16 @@ def order_columns(rows: Rows) -> dict[str, np.ndarray]:
         "customer_cancelled": book.customer_cancelled[lo:hi],
         "cost_monitoring_usd": book.cost_monitoring_usd[lo:hi],
         "cost_unserved_usd": book.cost_unserved_usd[lo:hi],
+        "co2e_kg": co2e_kg(
+            world.emissions,
+            ~np.isnan(book.shipped_h[lo:hi]),
+            book.mode[lo:hi],
+            o.region[lo:hi],
+            book.warehouse[lo:hi],
+            o.items[lo:hi],
+            o.product[lo:hi],
+            book.lost[lo:hi],
+        ),
         "storm_delay_h": book.storm_delay_h[lo:hi],
         "released_h": book.released_h[lo:hi],
         "held": book.held[lo:hi],

@@ -1,9 +1,10 @@
 """Build every report file of a sweep dir from what its jobs wrote.
 
 ``build_report(sweep_dir)`` writes ``summary.csv`` (one row per job, failed and missing ones
-named), ``comparison.csv`` (scenario x policy x KPI), ``best.csv``, ``replications.csv``,
-``warmup.csv``, ``comparison.xlsx``, ``charts/*.png`` and ``report.html``. The same sweep dir
-gives the same bytes every time: stable ordering, no timestamps, pinned PNG and XLSX metadata.
+named), ``comparison.csv`` (scenario x policy x KPI), ``scorecard.csv`` (its headline differences,
+Holm-corrected), ``best.csv``, ``replications.csv``, ``warmup.csv``, ``comparison.xlsx``,
+``charts/*.png`` and ``report.html``. The same sweep dir gives the same bytes every time: stable
+ordering, no timestamps, pinned PNG and XLSX metadata.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from sim.io.safe import check_no_symlinks, make_dirs, write_text
-from sim.report import findings, pilot
+from sim.report import findings, pilot, scorecard
 from sim.report.aggregate import (
     advice_frame,
     best_frame,
@@ -28,9 +29,18 @@ from sim.report.aggregate import (
     summary_frame,
 )
 from sim.report.chart_registry import CHARTS, ChartData
-from sim.report.html import Chart, best_table, heading, headline_table, note, render, table
+from sim.report.html import (
+    Chart,
+    best_table,
+    heading,
+    headline_table,
+    note,
+    render,
+    scorecard_table,
+    table,
+)
 from sim.report.kpis import DEFAULT_HALF_WIDTHS, HEADLINE
-from sim.report.method import method_rows
+from sim.report.method import co2e_rows, method_rows
 from sim.report.series import warmup_frame
 from sim.report.style import save
 from sim.report.sweep import OK, Job, read_sweep
@@ -52,6 +62,7 @@ class Report:
     files: list[Path] = field(default_factory=list)
     not_finished: list[Job] = field(default_factory=list)
     jobs: int = 0
+    scorecard: scorecard.Scorecard | None = None
 
 
 def build_report(
@@ -69,13 +80,17 @@ def build_report(
         raise ReportError(f"{root}: none of {len(jobs)} jobs finished (no kpis.json)")
     base = choose_baseline(summary, baseline)
     comparison = comparison_frame(summary, base)
+    card = scorecard.scorecard(comparison)
     best = best_frame(summary)
     advice = advice_frame(comparison, half_widths or DEFAULT_HALF_WIDTHS)
     warmup = warmup_frame(jobs, summary[["job", "scenario", "policy"]])
     pilots = pilot.pilot_frame(jobs, summary)
-    report = Report(root, jobs=len(jobs), not_finished=[j for j in jobs if j.status != OK])
+    report = Report(
+        root, jobs=len(jobs), not_finished=[j for j in jobs if j.status != OK], scorecard=card
+    )
     tables = [  # (CSV file, workbook sheet, table), in the workbook's order
         ("comparison.csv", "Comparison", comparison),
+        ("scorecard.csv", "Scorecard", card.cells),
         ("best.csv", "Best", best),
         ("replications.csv", "Replications", advice),
         ("warmup.csv", "Warm-up", warmup),
@@ -96,8 +111,9 @@ def build_report(
     )
     page = render(
         "Order-fulfilment policy comparison",
-        f"Sweep {root.name}: {int((summary['status'] == OK).sum())} of {len(jobs)} runs "
-        f"finished; differences are paired by seed against {base}.",
+        setup_line(root.name, jobs, summary, base),
+        _card(card, [f"{k}: {v}." for k, v in co2e_rows(summary[summary["status"] == OK])]),
+        card.sentences,
         summary_lines,
         _settings(jobs, summary, base, warmup),
         chart_list,
@@ -106,6 +122,39 @@ def build_report(
     html_path = write_text(root / "report.html", page, root)
     report.files.append(html_path)
     return report
+
+
+def setup_line(name: str, jobs: list[Job], summary: pd.DataFrame, baseline: str) -> str:
+    """The sweep in one line: what crossed what, how long, what finished, against what."""
+    finished = summary[summary["status"] == OK]
+    config: dict[str, Any] = next(j for j in jobs if j.status == OK).config
+    words = {"scenario": "scenarios", "policy": "policies", "seed": "seeds"}
+    counts = {w: finished[w].nunique() for w in words}
+    crossed = " x ".join(f"{n} {w if n == 1 else words[w]}" for w, n in counts.items())
+    return (
+        f"Sweep {name}: {crossed}, {_days(config.get('horizon_days'))} each after "
+        f"{_days(config.get('warmup_days'))} of warm-up; {len(finished)} of {len(jobs)} "
+        f"runs finished; differences are paired by seed against {baseline}."
+    )
+
+
+def _days(value: object) -> str:
+    """``28.0`` -> ``28 days``, ``1`` -> ``1 day``; not a number (no such key): as it is."""
+    shown = f"{value:g}" if isinstance(value, int | float) else str(value)
+    return f"{shown} day" if shown == "1" else f"{shown} days"
+
+
+def _card(card: scorecard.Scorecard, warnings: list[str]) -> Markup:
+    """The scorecard with its reading note; ``warnings`` (a KPI partly unknown) right under it."""
+    if card.cells.empty:
+        return note("One policy only: nothing to compare with the baseline.")
+    reading = note(
+        f"Difference from {card.baseline} (same seeds, paired). Green: better, orange: "
+        "worse, only where significant at 5% after Holm's correction within each scenario "
+        "and KPI across the policies; grey: not distinguishable from no difference. Below "
+        "each: the paired 95% interval (uncorrected)."
+    )
+    return reading + scorecard_table(card) + Markup("").join(note(w) for w in warnings)
 
 
 def _charts(root: Path, data: ChartData) -> list[Chart]:
@@ -184,7 +233,8 @@ def _sections(
             "Results by scenario",
             note(
                 "Mean [95% CI]; second line: paired difference against the baseline [95% CI] "
-                "and its p-value."
+                "and its p-value, coloured where that interval excludes zero (not corrected for "
+                "the number of policies, unlike the scorecard)."
             )
             + detail,
         ),

@@ -105,3 +105,5 @@ class ReportCallback(Callback):
             _say(f"no report: {err}")
             return
         _say(f"report: {sweep_dir / 'report.html'} ({len(report.files)} files)")
+        if report.scorecard is not None:
+            print(report.scorecard.text(), flush=True)

@@ -126,6 +126,12 @@ CHARTS: tuple[ChartSpec, ...] = (
         "cost_vs_nps", charts.frontier, ("comparison",), "The cost-NPS trade-off per scenario."
     ),
     ChartSpec(
+        "cost_vs_co2e",
+        charts.co2e_frontier,
+        ("comparison",),
+        "The cost-CO2e trade-off per scenario (CO2e per shipped order of known CO2e).",
+    ),
+    ChartSpec(
         "paired_improvement",
         charts.paired_improvement,
         ("comparison", "baseline"),

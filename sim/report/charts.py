@@ -1,4 +1,5 @@
-"""Charts of the comparison table: KPI bars with CIs, the cost-NPS frontier, paired improvement.
+"""Charts of the comparison table: KPI bars with CIs, the cost-NPS and cost-CO2e frontiers, paired
+improvement.
 
 Each function draws one figure from the aggregated tables and returns it with a title that states
 the finding; :mod:`sim.report.style` keeps them consistent and byte-stable.
@@ -96,18 +97,37 @@ def _bars_finding(comparison: pd.DataFrame, scenarios: list[str]) -> str:
 @house_style
 def frontier(comparison: pd.DataFrame) -> Figure | None:
     """Cost per order against NPS per policy, one panel per scenario; the efficient ones joined."""
-    if not {"cost_per_order", "nps"} <= set(comparison["kpi"]):
+    return trade_off(comparison, "nps", "NPS proxy  - higher is better", "cost-NPS")
+
+
+@house_style
+def co2e_frontier(comparison: pd.DataFrame) -> Figure | None:
+    """Cost per order against CO2e per shipped order, per scenario: what a kilogram saved costs."""
+    return trade_off(
+        comparison,
+        "co2e_kg_per_order",
+        "CO2e per shipped order (kg)  - lower is better",
+        "cost-CO2e",
+    )
+
+
+def trade_off(comparison: pd.DataFrame, kpi: str, y_label: str, name: str) -> Figure | None:
+    """Cost per order against ``kpi`` per policy, one panel per scenario; the policies no other
+    beats on both joined (the frontier). None when the sweep lacks either KPI's values."""
+    have = comparison[comparison["kpi"] == kpi]
+    if "cost_per_order" not in set(comparison["kpi"]) or not have["mean"].notna().any():
         return None
+    higher = bool(info(kpi).higher_is_better)
     scenarios, policies = ordered(comparison["scenario"]), ordered(comparison["policy"])
     colour = colours(policies)
-    cost, nps = cells_of(comparison, "cost_per_order"), cells_of(comparison, "nps")
+    cost, ys = cells_of(comparison, "cost_per_order"), cells_of(comparison, kpi)
     fig = figure(ncols=len(scenarios), width=max(7.5, 3.6 * len(scenarios) + 2.2), height=3.8)
     efficient_everywhere: set[str] | None = None
     for ax, scenario in zip(fig.axes, scenarios, strict=False):
         points: list[tuple[str, float, float]] = []
         for policy in policies:
-            c, n = cost.get((scenario, policy)), nps.get((scenario, policy))
-            if c is None or n is None:
+            c, n = cost.get((scenario, policy)), ys.get((scenario, policy))
+            if c is None or n is None or not math.isfinite(n["mean"]):
                 continue
             points.append((policy, float(c["mean"]), float(n["mean"])))
             ax.errorbar(
@@ -120,7 +140,7 @@ def frontier(comparison: pd.DataFrame) -> Figure | None:
                 capsize=2.5,
                 label=policy,
             )
-        front = pareto(points)
+        front = pareto(points, higher)
         efficient = {p for p, _, _ in front}
         efficient_everywhere = (
             efficient if efficient_everywhere is None else efficient_everywhere & efficient
@@ -132,13 +152,13 @@ def frontier(comparison: pd.DataFrame) -> Figure | None:
         ax.set_title(scenario, fontsize=10)
         ax.set_xlabel("cost per order (USD)  - lower is better")
         ax.grid(True, axis="both")
-    fig.axes[0].set_ylabel("NPS proxy  - higher is better")
+    fig.axes[0].set_ylabel(y_label)
     legend_below(fig)
     kept = sorted(efficient_everywhere or set(), key=policies.index)
     finding = (
-        f"On the cost-NPS frontier in every scenario: {', '.join(kept)}"
+        f"On the {name} frontier in every scenario: {', '.join(kept)}"
         if kept
-        else "No policy is on the cost-NPS frontier in every scenario"
+        else f"No policy is on the {name} frontier in every scenario"
     )
     title(
         fig, finding, "Points: means; whiskers: 95% t-CIs; dashed: policies no other beats on both."
@@ -150,12 +170,19 @@ def _finite(x: float) -> float:
     return float(x) if math.isfinite(x) else 0.0
 
 
-def pareto(points: Sequence[tuple[str, float, float]]) -> list[tuple[str, float, float]]:
-    """Points not beaten on both lower cost and higher NPS, by cost."""
+def pareto(
+    points: Sequence[tuple[str, float, float]], higher: bool = True
+) -> list[tuple[str, float, float]]:
+    """Points not beaten on both lower cost and a better second value (higher NPS, or lower when
+    ``higher`` is false: CO2e), by cost."""
+    sign = 1.0 if higher else -1.0
     front = [
         p
         for p in points
-        if not any((q[1] <= p[1] and q[2] >= p[2]) and (q[1], q[2]) != (p[1], p[2]) for q in points)
+        if not any(
+            (q[1] <= p[1] and sign * q[2] >= sign * p[2]) and (q[1], q[2]) != (p[1], p[2])
+            for q in points
+        )
     ]
     return sorted(front, key=lambda p: p[1])
 

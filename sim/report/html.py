@@ -1,7 +1,9 @@
 """report.html: one self-contained file (charts embedded as base64 PNG, inline CSS, no links out).
 
-Order of reading: the executive summary in plain words with CIs, the settings the numbers rest
-on, then charts and tables in detail. No timestamps, so a rebuild gives the same bytes.
+Order of reading: the scorecard first (what leadership reads: differences from the baseline,
+coloured only where significant, and a sentence per policy), then the details: the findings in
+plain words with CIs, the settings the numbers rest on, charts and tables. No timestamps, so a
+rebuild gives the same bytes.
 
 Every text in the page (scenario and policy names, overrides, a failed job's reason: all read from
 a sweep dir, which is untrusted) is escaped by Jinja2's autoescape (``templates/report.html``);
@@ -22,6 +24,7 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from sim.report.kpis import info
+from sim.report.scorecard import BETTER, WORSE, Scorecard
 
 CSS = """
 body{font-family:'DejaVu Sans',Arial,sans-serif;color:#222;max-width:1180px;margin:24px auto;
@@ -39,6 +42,10 @@ td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 figure{margin:18px 0}figure img{max-width:100%;border:1px solid #EEE}
 figcaption{color:#555;font-size:13px}
 .note{color:#555;font-size:13px}.wide{overflow-x:auto}
+.sc{display:inline-block;padding:1px 6px;border-radius:3px;font-weight:600}
+.sc-better{background:#D8F0E6;color:#005C44}.sc-worse{background:#FBE1CF;color:#8A3600}
+.sc-grey{color:#777;font-weight:400}
+.verdicts{padding:6px 18px 6px 30px}.verdicts li{margin:4px 0}
 """
 
 
@@ -103,8 +110,37 @@ def headline_table(comparison: pd.DataFrame, scenario: str, kpis: Sequence[str])
                 ).format(cls, k.show_delta(r["diff_mean"]), spread)
             row[k.label] = text
         rows.append(row)
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, dtype=object)  # object: pandas 3 would turn Markup into str
     return table(frame, numeric=[c for c in frame.columns if c not in ("policy",)])
+
+
+def scorecard_table(card: Scorecard) -> Markup:
+    """Rows scenario x policy, a column per headline KPI: the difference from the baseline with
+    its unit, green or orange only where significant after Holm's correction, grey otherwise; the
+    paired 95% CI below it, the raw and Holm-adjusted p-values on hover."""
+    cls = {BETTER: "sc-better", WORSE: "sc-worse"}
+    rows: dict[tuple[str, str], dict[str, object]] = {}
+    for r in card.cells.to_dict("records"):
+        k = info(str(r["kpi"]))
+        row = rows.setdefault(
+            (str(r["scenario"]), str(r["policy"])),
+            {"scenario": r["scenario"], "policy": r["policy"]},
+        )
+        hover = (
+            f"{r['verdict']}: p={r['p_value']:.3f}, Holm-adjusted p={r['p_holm']:.3f} "
+            f"(family of {r['family_size']} policies), {int(r['n_pairs'])} paired seeds"
+        )
+        row[k.label] = Markup(
+            "<span class='sc {}' title='{}'>{}</span><br><span class='note'>[{}, {}]</span>"
+        ).format(
+            cls.get(str(r["verdict"]), "sc-grey"),
+            hover,
+            k.show_delta(r["diff_mean"]),
+            k.show_delta(r["diff_ci_low"]),
+            k.show_delta(r["diff_ci_high"]),
+        )
+    frame = pd.DataFrame(list(rows.values()), dtype=object)  # Markup kept, not made str
+    return table(frame, numeric=[c for c in frame.columns if c not in ("scenario", "policy")])
 
 
 def best_table(best: pd.DataFrame) -> Markup:
@@ -136,17 +172,22 @@ def note(text: object) -> Markup:
 def render(
     title_text: str,
     subtitle: str,
+    card: Markup,
+    verdicts: Sequence[str],
     summary: Sequence[str],
     settings: Sequence[tuple[str, str]],
     charts: Sequence[Chart],
     sections: Sequence[tuple[str, Markup]],
 ) -> str:
-    """The whole page; ``sections`` are (heading, HTML body) pairs shown after the charts."""
+    """The whole page: the scorecard (``card``, its ``verdicts`` in words), then the details —
+    ``summary`` bullets, settings, charts and ``sections`` ((heading, HTML body) pairs)."""
     template = _environment().get_template("report.html")
     return template.render(
         title=title_text,
         subtitle=subtitle,
         css=Markup(CSS),
+        card=card,
+        verdicts=list(verdicts),
         summary=list(summary),
         settings=table(pd.DataFrame(settings, columns=["setting", "value"])),
         charts=[

@@ -7,6 +7,7 @@ key, with no direction: it is described but never called better or worse.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sim.engine import kpis as registry
@@ -21,7 +22,7 @@ class KpiInfo:
     label: str
     higher_is_better: bool | None  # None: neither (a count, a share)
     fmt: str  # str.format spec for one value
-    unit: str = ""  # spoken unit for differences: "USD", "points", "h", "pp"
+    unit: str = ""  # spoken unit for differences: "USD", "points", "h", "pp", "kg"
 
     @property
     def name(self) -> str:
@@ -35,7 +36,7 @@ class KpiInfo:
 
     def spoken(self, value: float) -> str:
         """A value with its unit, for sentences: ``14.44 USD``, ``96.0%``, ``+45.3``."""
-        suffix = {"USD": " USD", "h": " h"}.get(self.unit, "")
+        suffix = {"USD": " USD", "h": " h", "kg": " kg"}.get(self.unit, "")
         return self.show(value) + (suffix if value == value else "")
 
     def amount(self, value: float) -> str:
@@ -47,7 +48,7 @@ class KpiInfo:
             return f"{v:.2f} USD"
         if self.unit in ("points", "h"):
             return f"{v:.1f} {self.unit}"
-        return f"{v:.3g}"
+        return f"{v:.3g} {self.unit}" if self.unit else f"{v:.3g}"  # a unit added later: "kg"
 
     def show_delta(self, value: float) -> str:
         """A difference in plain units: +0.42 USD, -1.3 points, +2.1 pp."""
@@ -74,7 +75,16 @@ HEADLINE = (
     "return_rate",
     "alert_precision",
     "alert_recall",
+    "co2e_kg_per_order",  # money, service and emissions side by side (issue 15)
 )
+
+
+def scorecard_kpis(keys: Iterable[str]) -> list[str]:
+    """Those of ``keys`` the registry marks headline, in the order given: the scorecard's columns.
+
+    A KPI joins the scorecard by its registry entry alone (``headline=True``), no report code.
+    """
+    return [k for k in keys if (entry := registry.kpi(k)) is not None and entry.headline]
 
 
 def info(key: str) -> KpiInfo:

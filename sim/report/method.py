@@ -1,6 +1,6 @@
-"""How a sweep measured: the cohort, its cool-down and what stayed unresolved, in plain rows for
-the report's settings table (the STRESS guideline asks for run length, warm-up and output
-analysis to be stated)."""
+"""How a sweep measured: the cohort, its cool-down, what stayed unresolved and whose CO2e is
+unknown, in plain rows for the report's settings table (the STRESS guideline asks for run length,
+warm-up and output analysis to be stated)."""
 
 from __future__ import annotations
 
@@ -33,4 +33,23 @@ def method_rows(config: Mapping[str, Any], finished: pd.DataFrame) -> list[tuple
                 f"({int((unresolved > 0).sum())} of {len(finished)} runs)",
             )
         )
+    rows += co2e_rows(finished)
     return rows
+
+
+def co2e_rows(finished: pd.DataFrame) -> list[tuple[str, str]]:
+    """A warning row when some shipped orders' CO2e is unknown (left out of co2e_kg_per_order)."""
+    if "co2e_unknown_orders" not in finished:
+        return []
+    unknown = pd.to_numeric(finished["co2e_unknown_orders"], errors="coerce").fillna(0)
+    if not (unknown > 0).any():
+        return []
+    return [
+        (
+            "warning: CO2e unknown",
+            f"{int(unknown.sum()):,} shipped cohort orders ({int((unknown > 0).sum())} of "
+            f"{len(finished)} runs) have no CO2e (a lane without a distance, a mode without an "
+            "emission factor or a class without an item weight): co2e_kg_per_order averages "
+            "the others only",
+        )
+    ]
