@@ -54,6 +54,9 @@ class Warehouse:
     replenish_lead_time_h: float
     outages: tuple[tuple[float, float], ...]  # (start_h, end_h)
     handling: Distribution | None = None  # order -> handover delay instead of pickers and pickups
+    # a what-if's added staff: this many more pickers, working every shift from ``extra_from_h``
+    extra_pickers: int = 0
+    extra_from_h: float = 0.0
 
 
 @dataclass(frozen=True)
