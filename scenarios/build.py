@@ -23,6 +23,7 @@ from scenarios.world import (
     Emissions,
     Inventory,
     Mode,
+    MonthRows,
     ScriptedStorm,
     ServiceLevel,
     Shift,
@@ -278,11 +279,33 @@ def _demand(
             _burst(b, regions, products, channels, region_share, product_share, start)
             for b in d["bursts"]
         ),
-        calendar=None if d.get("calendar") is None else calendar(d["calendar"], start, regions),
+        calendar=None
+        if d.get("calendar") is None
+        else calendar(d["calendar"], start, regions, channels, levels),
     )
 
 
-def calendar(c: Mapping[str, Any], start: datetime.date, regions: Sequence[str] = ()) -> Calendar:
+def _month_rows(
+    rows: Sequence[Mapping[str, Any]], start: datetime.date, names: Sequence[str]
+) -> MonthRows:
+    """``*_mix_by_month`` rows as days from hour 0 and shares in ``names``' order."""
+    return MonthRows(
+        from_day=np.array(
+            [hours_from(start, "month", f"{r['month']}-01") / 24.0 for r in rows], dtype=float
+        ),
+        shares=np.array(
+            [[float(r["shares"].get(name, 0.0)) for name in names] for r in rows], dtype=float
+        ).reshape(len(rows), len(names)),
+    )
+
+
+def calendar(
+    c: Mapping[str, Any],
+    start: datetime.date,
+    regions: Sequence[str] = (),
+    channels: Sequence[str] = (),
+    levels: Sequence[str] = (),
+) -> Calendar:
     """The dated demand calendar, dates turned into days and hours from hour 0."""
     knots = c["daily_level"]
     knot_day = np.array([hours_from(start, "date", k["date"]) / 24.0 for k in knots])
@@ -308,6 +331,8 @@ def calendar(c: Mapping[str, Any], start: datetime.date, regions: Sequence[str] 
         region_share_by_month=np.array(
             [[float(r["shares"].get(name, 0.0)) for name in regions] for r in mixes], dtype=float
         ).reshape(len(mixes), len(regions)),
+        channel_mix=_month_rows(c.get("channel_mix_by_month") or [], start, channels),
+        level_mix=_month_rows(c.get("level_mix_by_month") or [], start, levels),
     )
 
 

@@ -153,7 +153,8 @@ class LevelKnotConf:
 
 @dataclass
 class MonthMixConf:
-    """Region shares of one calendar month (``YYYY-MM``), from its first day until the next row."""
+    """Shares (of regions, channels or service levels) of one calendar month (``YYYY-MM``), from
+    its first day until the next row."""
 
     month: str = MISSING
     shares: dict[str, float] = field(default_factory=dict)
@@ -179,6 +180,10 @@ class CalendarConf:
     past_last_knot: str = "hold"  # hold | trend: the level after the last knot
     # region shares by month (empty: regions.<r>.share throughout); the last row holds after it
     region_mix_by_month: list[MonthMixConf] = field(default_factory=list, metadata=OPTIONAL)
+    # channel shares by month (empty: channels.<c>.share throughout)
+    channel_mix_by_month: list[MonthMixConf] = field(default_factory=list, metadata=OPTIONAL)
+    # service-level shares by month, for every channel (empty: channels.<c>.level_mix throughout)
+    level_mix_by_month: list[MonthMixConf] = field(default_factory=list, metadata=OPTIONAL)
 
 
 @dataclass

@@ -67,7 +67,11 @@ def validate_scenario(sc: Mapping[str, Any], prefix: str = "scenario") -> None:
     _validate_channels(sc["channels"], f"{k}.channels", channels, list(sc["service_levels"]))
     _validate_demand(sc["demand"], f"{k}.demand", products, regions, channels, start_date)
     if sc["demand"].get("calendar") is not None:
-        _validate_calendar(sc["demand"]["calendar"], f"{k}.demand.calendar", regions)
+        _validate_calendar(
+            sc["demand"]["calendar"],
+            f"{k}.demand.calendar",
+            {"region": regions, "channel": channels, "level": list(sc["service_levels"])},
+        )
     _validate_customer(sc["customer"], f"{k}.customer")
     _validate_weather(sc["weather"], f"{k}.weather", regions, start_date)
     _validate_inventory(sc["inventory"], f"{k}.inventory")
@@ -288,7 +292,7 @@ def _is_month(value: Any) -> bool:
     return isinstance(value, str) and MONTH.match(value) is not None
 
 
-def _validate_calendar(c: Mapping[str, Any], k: str, regions: Sequence[str]) -> None:
+def _validate_calendar(c: Mapping[str, Any], k: str, names: Mapping[str, Sequence[str]]) -> None:
     """Knots on increasing dates with levels >= 0, 12 month factors (or none), named events with a
     date, a length in days and a multiplier >= 0, and how to project past the last knot."""
     previous = None
@@ -312,16 +316,24 @@ def _validate_calendar(c: Mapping[str, Any], k: str, regions: Sequence[str]) -> 
         parse_moment(f"{ek}.start", event["start"])
         positive(f"{ek}.days", event["days"])
         non_negative(f"{ek}.multiplier", event["multiplier"])
+    for what, known_names in names.items():
+        _validate_month_rows(c.get(f"{what}_mix_by_month") or [], k, what, known_names)
+
+
+def _validate_month_rows(
+    rows: Sequence[Mapping[str, Any]], k: str, what: str, known_names: Sequence[str]
+) -> None:
+    """``{what}_mix_by_month`` rows: months as YYYY-MM, increasing, shares of known names."""
     previous_month = None
-    for i, row in enumerate(c.get("region_mix_by_month") or []):
-        mk = f"{k}.region_mix_by_month[{i}]"
+    for i, row in enumerate(rows):
+        mk = f"{k}.{what}_mix_by_month[{i}]"
         month = parse_date(f"{mk}.month", f"{row['month']}-01") if _is_month(row["month"]) else None
         if month is None:
             raise ConfigError(f"{mk}.month", "a month as YYYY-MM", row["month"])
         if previous_month is not None and month <= previous_month:
             raise ConfigError(f"{mk}.month", "a month after the previous row's", row["month"])
         previous_month = month
-        shares(f"{mk}.shares", row["shares"], regions, "region")
+        shares(f"{mk}.shares", row["shares"], known_names, what)
 
 
 def _validate_profile(profile: list[float], k: str, length: int) -> None:

@@ -54,6 +54,9 @@ class Warehouse:
     replenish_lead_time_h: float
     outages: tuple[tuple[float, float], ...]  # (start_h, end_h)
     handling: Distribution | None = None  # order -> handover delay instead of pickers and pickups
+    # a what-if's added staff: this many more pickers, working every shift from ``extra_from_h``
+    extra_pickers: int = 0
+    extra_from_h: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,30 @@ class Burst:
 
 
 @dataclass(frozen=True)
+class MonthRows:
+    """Shares by calendar month: from each row's first day (days from hour 0) until the next
+    row's; before the first the first, after the last the last held."""
+
+    from_day: np.ndarray
+    shares: np.ndarray  # rows x names
+
+    @classmethod
+    def none(cls) -> MonthRows:
+        return cls(np.zeros(0), np.zeros((0, 0)))
+
+    @property
+    def rows(self) -> int:
+        return len(self.from_day)
+
+    def at(self, day: int, default: np.ndarray) -> np.ndarray:
+        """The shares on ``day`` (``default`` without rows)."""
+        if not self.rows:
+            return default
+        row = max(int(np.searchsorted(self.from_day, day, side="right")) - 1, 0)
+        return np.asarray(self.shares[row])
+
+
+@dataclass(frozen=True)
 class Calendar:
     """Dated demand: a daily level (linear between knots), month-of-year and event multipliers.
 
@@ -114,6 +141,18 @@ class Calendar:
     event_multiplier: np.ndarray
     mix_from_day: np.ndarray = field(default_factory=lambda: np.zeros(0))  # month rows' first day
     region_share_by_month: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    channel_mix: MonthRows = field(default_factory=lambda: MonthRows.none())
+    level_mix: MonthRows = field(default_factory=lambda: MonthRows.none())
+
+    def channel_share(self, day: int, default: np.ndarray) -> np.ndarray:
+        return self.channel_mix.at(day, default)
+
+    def level_mix_by_channel(self, day: int, default: np.ndarray) -> np.ndarray:
+        """Each channel's level mix on ``day``: its month's row for every channel (a month row
+        says the levels customers chose, whatever the channel), or ``default`` without rows."""
+        if not self.level_mix.rows:
+            return default
+        return np.broadcast_to(self.level_mix.at(day, default[0]), default.shape)
 
     def region_share(self, day: int, default: np.ndarray) -> np.ndarray:
         """The region shares on ``day``: its month's row (before the first: the first row; after

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scenarios.calibration.monthly_forecast import _near_bound, fit_monthly_forecast
+from scenarios.calibration.counted_level import draw_space_cov, near_bound, parameter_draws
+from scenarios.calibration.monthly_forecast import fit_monthly_forecast
 from sim.backtest.forecast import holdout
 
 START, END = pd.Timestamp("2020-01-01"), pd.Timestamp("2021-07-01")
@@ -56,23 +57,21 @@ def test_falling_log_is_followed_down(falling: dict[str, Any]) -> None:
     assert max(falling["high"]) < 0.8 * 300  # the old level is outside the bands
 
 
-def test_parameters_near_a_bound_are_held_in_the_draws() -> None:
-    """Following the fall puts the level weight at 1, where its standard error means nothing:
-    draws hold every parameter whose 95% Wald interval crosses a bound (drawing them would spread
-    the bands over the whole family)."""
+def test_parameters_at_an_edge_are_held_in_the_draws() -> None:
+    """A variance the fit puts at zero (no trend innovations on a log that falls then holds)
+    is held in the draws, not drawn as a normal around zero; the others are drawn."""
     local = created(FALLING, 2)
     per_day = np.bincount(((local - START).dt.days).to_numpy(), minlength=len(DAYS))
     forecast = fit_monthly_forecast(START, per_day[: (pd.Timestamp("2021-04-01") - START).days])
     assert forecast is not None
     result = forecast.result
-    names = list(result.model.param_names)
-    assert result.params[names.index("smoothing_level")] > 0.9
-    held = _near_bound(names, np.asarray(result.params), np.asarray(result.cov_params()))
-    assert held[names.index("smoothing_level")]
-    rng = np.random.default_rng(0)
-    drawn = np.array([forecast._drawn(rng) for _ in range(20)])
-    assert np.all(drawn[:, held] == np.asarray(result.params)[held])
-    assert "held at the estimate" in forecast.note()
+    params = np.asarray(result.params, dtype=float)
+    held = near_bound(forecast.chosen, params, draw_space_cov(result))
+    assert held.any() and not held.all()
+    drawn = parameter_draws(result, 50, np.random.default_rng(0))
+    assert np.all(drawn[:, held] == params[held])
+    assert np.all(drawn[:, ~held].std(axis=0) > 0)
+    assert "held" in forecast.note()
 
 
 def test_a_holdout_scenario_follows_the_forecast_past_the_cut() -> None:

@@ -1,7 +1,8 @@
-"""``ordertwin-nowcast``: the risk list, its statistics, drivers, the what-if and bad input."""
+"""``ordertwin-nowcast``: the risk list, its statistics, drivers, the what-ifs and bad input."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,16 @@ from scenarios.build import build
 from sim.cli.nowcast import main
 from sim.config.compose import load_config, load_policies
 from sim.engine import run
-from sim.engine.snapshot_state import SnapshotRequest, SnapshotState
+from sim.engine.simulation import Simulation
+from sim.engine.snapshot_state import STAGE_CODE, SnapshotRequest, SnapshotState
 from sim.io.snapshot import write_snapshot
+from sim.io.snapshot_read import read_snapshot
 from sim.nowcast.nowcast import NowcastRequest, paired, run_nowcast
 from sim.nowcast.outputs import write_outputs
 from sim.nowcast.replicate import Outcomes
 from sim.nowcast.risk import Tiers, drivers, wilson
+from sim.nowcast.variants import AddPickers, Move
+from sim.nowcast.what_ifs import WhatIfRequest
 
 COLUMNS = [
     "order_id",
@@ -46,7 +51,11 @@ def snapshot(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def nowcast(snapshot: Path) -> Any:
     request = NowcastRequest(
         snapshot, "baseline", days=3, replications=6, driver_replications=3,
-        expedite_red_by="air", tiers=Tiers(red=0.9, yellow=0.95, blue=0.99),
+        tiers=Tiers(red=0.9, yellow=0.95, blue=0.99),
+        what_ifs=WhatIfRequest(
+            expedite_red_by="air", savable_only=True, move_queued_from="east", move_to="south",
+            add_pickers="central:20@41", storm="mid_atlantic:41:48:1.0",
+        ),
     )  # fmt: skip
     return run_nowcast(request)
 
@@ -71,12 +80,57 @@ def test_risk_list_has_every_open_order_ranked(nowcast: Any, tmp_path: Path) -> 
     assert len(pd.read_parquet(tmp_path / "out" / "risk.parquet")) == len(table)
 
 
-def test_what_if_reports_a_paired_interval(nowcast: Any) -> None:
-    what_if = nowcast.summary["what_if"]
-    assert what_if["orders"] == (nowcast.table["risk_tier"] == "red").sum() > 0
-    saved, cost = what_if["late_orders_saved"], what_if["cost_added_usd"]
-    assert saved["low"] <= saved["mean"] <= saved["high"]
-    assert cost["mean"] > 0  # air costs more than the modes it replaces
+def test_what_ifs_report_paired_intervals(nowcast: Any) -> None:
+    expedite, move, pickers, storm = nowcast.summary["what_ifs"]
+    table = nowcast.table
+    savable = (table["risk_tier"] == "red") & (table["promised_h"] > nowcast.summary["snapshot_h"])
+    assert expedite["orders"] == savable.sum() > 0
+    assert "not yet past their promise" in expedite["what_if"]
+    assert move["orders"] > 0 and move["what_if"].startswith(f"move {move['orders']} of the")
+    assert "add 20 pickers at central" in pickers["what_if"]
+    for what_if in (expedite, move, pickers, storm):
+        for key in ("late_orders_saved", "cost_added_usd"):
+            d = what_if[key]
+            assert d["low"] <= d["mean"] <= d["high"] and d["replications"] == 6
+    assert expedite["cost_added_usd"]["low"] > 0  # air costs more than the modes it replaces
+    # a storm that stops the carriers at east's dock for two days loses orders on every seed
+    assert storm["late_orders_saved"]["high"] < 0
+
+
+def test_move_takes_stock_where_it_goes_and_gives_it_back_where_it_was(snapshot: Path) -> None:
+    world = build(load_config("scenario=baseline")["scenario"])
+    state = read_snapshot(snapshot, world).state
+    o, s = state.orders, state.stock
+    queued = np.flatnonzero((o["stage"] == STAGE_CODE["queued"]) & (o["warehouse"] == 0))
+    move = Move(tuple(o["order_id"][queued].tolist()), 1)
+    _, after = move(world, state)
+    moved = queued[after.orders["warehouse"][queued] == 1]
+    assert len(moved) == len(queued) > 0
+    assert (after.orders["queued_h"][moved] == state.snapshot_h).all()
+    delta = after.stock["allocated_since_sync"] - s["allocated_since_sync"]
+    for w, sign in ((1, 1), (0, -1)):
+        for p in range(len(world.product_classes)):
+            units = o["items"][moved][o["product"][moved] == p].sum()
+            at = (s["warehouse"] == w) & (s["product"] == p)
+            assert delta[at].sum() == sign * units
+    # a warehouse without the units takes none
+    empty = {**s, "allocated_since_sync": s["synced_units"].copy()}
+    none = Move(move.order_ids, 1).movable(world, dataclasses.replace(state, stock=empty))
+    assert not none.any()
+
+
+def test_added_pickers_come_at_their_hour() -> None:
+    cfg = load_config("scenario=baseline")
+    world = build(cfg["scenario"])
+    world, _ = AddPickers(0, 5, 30.0)(world, None)  # type: ignore[arg-type]
+    sim = Simulation(world, *load_policies(cfg, world), seed=1, horizon_days=2)
+    east = sim.warehouses[0]
+    base = world.warehouses[0].shifts[0].pickers
+    assert east.pickers_on(29.0) == base  # the night shift, before the added pickers come
+    assert east.pickers_on(30.0) == base + 5  # the 06:00 shift, from hour 30
+    extra = base  # the first added picker
+    assert east.hours_until_on(extra, 10.0) == 20.0  # on shift at 10:00 but not yet come
+    assert east.hours_until_on(extra, 31.0) == 0.0
 
 
 def test_wilson_interval_matches_the_textbook() -> None:
@@ -110,11 +164,30 @@ def _outcomes(seeds: np.ndarray, on_time: list[list[int]]) -> Outcomes:
         (["--scenario", "../x"], "--scenario: expected a name of letters"),
         (["--red-below", "0.9", "--yellow-below", "0.8"], "expected probabilities with red <="),
         (["--expedite-red-by", "rocket"], "--expedite-red-by: expected a mode of the scenario"),
+        (["--move-to", "mars"], "--move-to: expected a warehouse of the scenario"),
+        (["--move-to", "east"], "--orders: expected a file listing the orders"),
+        (["--move-queued-from", "east"], "--move-queued-from: expected --move-to"),
+        (["--add-pickers", "east:3"], "--add-pickers: expected WAREHOUSE:COUNT@HOUR"),
+        (["--add-pickers", "east:3@1"], "HOUR a number >= the snapshot's hour 40"),
+        (["--storm", "texas:50:0:0.5"], "--storm: expected REGION:START_H:DURATION_H:SEVERITY"),
+        (["--storm", "atlantis:50:9:0.5"], "a region of the scenario: northeast"),
+        (["--orders", "{missing}", "--expedite-by", "air"], "missing.csv: expected a file listing"),
+        (["--orders", "{bad}", "--expedite-by", "air"], "bad.csv:3: expected an order id"),
+        (["--orders", "{unknown}", "--move-to", "east"], "expected order ids open in the"),
     ],
 )
 def test_bad_arguments_are_one_line(
-    snapshot: Path, args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    snapshot: Path,
+    args: list[str],
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    files = {"bad": "order_id,note\n1,x\nabc,y\n", "unknown": "999999999\n"}
+    for name, text in files.items():
+        (tmp_path / f"{name}.csv").write_text(text)
+    places = {k: str(tmp_path / f"{k}.csv") for k in ("bad", "unknown", "missing")}
+    args = [a.format(**places) for a in args]
     argv = [str(snapshot), "--scenario", "baseline", *args]
     with pytest.raises(SystemExit) as exit_:
         main(argv)

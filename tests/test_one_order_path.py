@@ -152,6 +152,7 @@ def test_a_pickers_known_working_span_never_outlives_its_shift(
     ops.availability, ops.index = availability, 0
     ops._on_intervals = [[(start, start + length) for start, length in shifts]] if shifts else []
     ops._on_span = [(np.inf, -np.inf)]
+    ops._staff, ops._added_from_h = 1, 0.0  # the scenario's own picker, no what-if's added
     rng = np.random.default_rng(seed)
     ends = [end for _, end in ops._on_intervals[0]] if shifts else []
     marks = [end + 24.0 * day for end in ends for day in range(9)]

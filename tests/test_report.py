@@ -147,6 +147,26 @@ def test_command_rebuilds_identical_files_and_lists_the_failed_job(
     assert "- cheapest in baseline: " in out and "- value_tiered in baseline: " in out
 
 
+class _ClosedPipe:
+    """A stdout whose reader has gone (`ordertwin-report DIR | head` after head's lines)."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    def flush(self) -> None:
+        pass
+
+
+def test_command_piped_into_a_closed_reader_ends_quietly(
+    built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / built.name
+    shutil.copytree(built, copy)
+    monkeypatch.setattr("sys.stdout", _ClosedPipe())
+    assert cli.main([str(copy)]) == 0  # a BrokenPipeError traceback without the guard
+    assert (copy / "report.html").is_file()
+
+
 def test_replication_advice_for_a_requested_half_width(built: Path) -> None:
     comparison = pd.read_csv(built / "comparison.csv")
     advice = advice_frame(comparison, {"delivery_time_mean_h": 1e-4, "cost_per_order": 1e3})

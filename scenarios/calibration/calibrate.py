@@ -48,9 +48,10 @@ from scenarios.calibration.mix import (
     fit_product_classes,
     shares,
 )
-from scenarios.calibration.monthly_mix import fit_region_mix_by_month
-from scenarios.calibration.network import NetworkFit, fit_network
+from scenarios.calibration.monthly_mix import fit_mix_by_month
+from scenarios.calibration.network import NetworkFit, fit_network, lane_zones
 from scenarios.calibration.order_log import OrderLog, OrderLogError, read_order_log
+from scenarios.calibration.prices import fit_mode_prices
 from scenarios.calibration.quality import CleanLog, clean_log
 from scenarios.calibration.reading import ReadOptions
 from scenarios.calibration.report import summarise
@@ -142,15 +143,24 @@ def _warehouses(
     return out, notes
 
 
-def _modes(network: NetworkFit, template: Mapping[str, Any]) -> dict[str, Any]:
+def _modes(
+    network: NetworkFit, template: Mapping[str, Any], orders: pd.DataFrame
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Each fitted mode (the template's of that name, else its first) with the fitted transit,
+    pickups and prices (:mod:`scenarios.calibration.prices`), and the prices' report."""
+    template_prices = {}
+    for name in network.transit:
+        base = template["modes"].get(name) or next(iter(template["modes"].values()))
+        prices = [float(p) for p in base["price_usd_by_zone"]]
+        template_prices[name] = (prices + [prices[-1]] * network.n_zones)[: network.n_zones]
+    zone = lane_zones(orders, network.zone_to)
+    fitted, report = fit_mode_prices(orders, zone, template_prices, template["costs"])
     out = {}
     for name, transit in network.transit.items():
         base = template["modes"].get(name) or next(iter(template["modes"].values()))
-        prices = [float(p) for p in base["price_usd_by_zone"]]
-        prices = (prices + [prices[-1]] * network.n_zones)[: network.n_zones]
         mode = copy.deepcopy(dict(base))
         mode.update(
-            price_usd_by_zone=prices,
+            price_usd_by_zone=fitted[name],
             transit_by_zone=transit,
             pickup_hours=network.pickup_hours[name],
             loss_p=0.0,  # lost parcels' late replacements are inside the fitted transit
@@ -158,7 +168,7 @@ def _modes(network: NetworkFit, template: Mapping[str, Any]) -> dict[str, Any]:
         if name not in template["modes"]:
             mode["daily_capacity"] = UNLIMITED_CAPACITY
         out[name] = mode
-    return out
+    return out, report
 
 
 def _bursts(orders: pd.DataFrame, demand: DemandFit, base: np.ndarray) -> list[dict[str, Any]]:
@@ -348,18 +358,23 @@ def calibrate(
     weight = _calendar_weight(calendar, clock, mean_per_day) if dated else None
     demand = fit_demand(orders["created_h"].to_numpy(), weight)
     base = ~demand.in_burst(orders["created_h"].to_numpy())
-    region_months = fit_region_mix_by_month(
-        orders.loc[base, "region"], local[base].dt.to_period("M")
-    )
+    month_of = local[base].dt.to_period("M")
+    by_month = {  # shares by month, written where the months drift beyond sampling
+        "region": fit_mix_by_month(orders.loc[base, "region"], month_of),
+        "channel": fit_mix_by_month(column_or(orders, "channel", ONE_CHANNEL)[base], month_of),
+        "level": fit_mix_by_month(orders.loc[base, "service_level"], month_of),
+    }
     calendar_conf = _calendar_conf(calendar, mean_per_day)
     projected: list[dict[str, Any]] = []
     if until is not None:  # a holdout: the level past the cut follows the forecast
         projected = _projected_knots(calendar, mean_per_day, np.random.default_rng(0))
     calendar_conf["daily_level"] += projected
-    if region_months["rows"]:  # months drift beyond sampling: their shares, shrunk
-        calendar_conf["region_mix_by_month"] = region_months["rows"]
+    for what, fit in by_month.items():
+        if fit["rows"]:  # months drift beyond sampling: their shares, shrunk
+            calendar_conf[f"{what}_mix_by_month"] = fit["rows"]
     shipped_hod = clock.local_hour_of_day(orders["shipped_at"], orders["shipped_at_offset_min"])
     network = fit_network(orders, shipped_hod, t, rng)
+    modes, prices_report = _modes(network, t, orders)
     created_hod = clock.local_hour_of_day(orders["created_at"], orders["created_at_offset_min"])
     handling = fit_handling(orders, created_hod, t, rng)
     channels = fit_channels(orders, base)
@@ -392,7 +407,6 @@ def calibrate(
                 warehouses[wh], {"handling": handling.conf(wh)}, f"warehouses.{wh}", wh_keys
             )
     product_classes = fit_product_classes(orders, base, channels, t)
-    modes = _modes(network, t)
     emissions = emissions_conf(t, modes, network.zone_source == "template")
     distance_to, co2e_notes = located_distances(network.lanes)
     co2e_notes += unpriced_modes(emissions, modes) + item_weights(product_classes, t)
@@ -471,11 +485,15 @@ def calibrate(
             "days": len(calendar.counts),
         },
         profile_shrinkage=demand.shrinkage,
-        region_mix_by_month={
-            **{k: v for k, v in region_months.items() if k != "rows"},
-            "rows_written": len(region_months["rows"]),
+        **{
+            f"{what}_mix_by_month": {
+                **{k: v for k, v in fit.items() if k != "rows"},
+                "rows_written": len(fit["rows"]),
+            }
+            for what, fit in by_month.items()
         },
         handling=_handling_report(handling),
+        carrier_prices=prices_report,
         lanes=[lane.row() for lane in network.lanes],
         service_levels=levels,
         mix_drift={

@@ -5,14 +5,11 @@ with is the wrong tool for that: week-to-week swings a year of growth leaves beh
 fast random walk, so its forecast follows the last two weeks (a Christmas lull) and its bands
 grow without bound. Here the forecast is made on **monthly totals** (events taken out: a surge
 day counts at the smoothed level, gap days are unseen and a month seen on fewer than
-:data:`MIN_DAYS_SEEN` days is missing), on the log scale so a change is relative, by the
-exponential-smoothing family of statsmodels' state-space
-:class:`~statsmodels.tsa.statespace.exponential_smoothing.ExponentialSmoothing`, fitted by
-maximum likelihood (from several starts, initial states concentrated out):
-
-- ``level``: a level that moves (simple exponential smoothing);
-- ``trend``: a level and a lasting trend (Holt);
-- ``damped trend``: a trend that fades, so growth or a fall levels off (Gardner-McKenzie).
+:data:`MIN_DAYS_SEEN` days is missing), as log orders per day of the month (a change is
+relative, a 28-day month no dip), by the state-space models of
+:mod:`scenarios.calibration.counted_level`: a level, a damped trend or a trend, each seen
+through the month's **counting noise as a known variance** (1 / orders counted) plus a fitted
+extra scatter, so a young log's small early months do not pass for a restless level.
 
 Which one is chosen by **rolling-origin cross-validation inside the fitted months only**: from
 each of the last :data:`CV_ORIGINS` origins after the first :data:`MIN_MONTHS` months, every
@@ -22,12 +19,12 @@ lowest wins (the one-standard-error rule; simplest = most cautious: level, dampe
 trend). So growth or a fall is extrapolated only where extrapolating it clearly paid inside the
 log, and a log that has moved is followed by its level rather than held at its past.
 
-Forecast paths simulate the chosen model from its last state, under parameters drawn from the
-fit's covariance (projected into the valid region: smoothing in [0, 1], trend smoothing at most
-the level's, damping in the library's [0.8, 0.98]), so bands carry parameter and forecast
-uncertainty. A path is a month's orders-per-day rate; arrivals are Poisson on top (the model's
-noise, fitted on counts, already holds their Poisson part: at 300 a month that is a 6% sd against
-the ~18% month-to-month spread Olist's 2017 shows, a small double count).
+Forecast paths carry three uncertainties: the **parameters** (drawn from the likelihood's
+normal approximation, :func:`~scenarios.calibration.counted_level.parameter_draws`), the
+**state** at the last month and its innovations ahead (the Kalman filter's, under each draw)
+and the extra scatter of each month. A path is a month's rate; the Poisson counting on top is
+added by whoever draws arrivals from it (:func:`scenarios.calibration.calendar.demand_paths`),
+as the engine does.
 """
 
 from __future__ import annotations
@@ -39,69 +36,73 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scenarios.calibration.counted_level import (
+    KINDS,
+    draw_space_cov,
+    fit_counted_level,
+    near_bound,
+    parameter_draws,
+    point_forecast,
+    transition,
+)
+
 MIN_DAYS_SEEN = 20  # a month seen on fewer days is missing from the monthly series
 MIN_MONTHS = 6  # months before the first cross-validation origin; fewer in all: ``level``
 CV_HORIZON = 3  # months forecast from each origin
 CV_ORIGINS = 6  # the latest origins only: recent months say most about the next ones
-DAMPING_BOUNDS = (0.8, 0.98)  # statsmodels' own bounds on the damping factor
-PATHS_PER_DRAW = 50
+PATHS_PER_DRAW = 10  # paths under one parameter draw: many draws, so parameters are integrated
 MAX_GROWTH = 100.0  # a path is capped at 100x the busiest month: a numeric guard, not a band
-CANDIDATES: dict[str, dict[str, bool]] = {  # simplest first: it wins ties
-    "level": {"trend": False},
-    "damped trend": {"trend": True, "damped_trend": True},
-    "trend": {"trend": True},
-}
+HALF = 0.5  # added before the log, so an empty month has a finite log and counting variance
 
 
 def monthly_totals(
     first_day: pd.Timestamp, per_day: np.ndarray
-) -> tuple[pd.PeriodIndex, np.ndarray]:
+) -> tuple[pd.PeriodIndex, np.ndarray, np.ndarray]:
     """Orders per month as if every day were seen, from orders per day with events taken out
-    (NaN: unseen, such as a gap): the seen days' mean times the month's days; months seen on
-    fewer than :data:`MIN_DAYS_SEEN` days are NaN, and leading or trailing ones dropped."""
+    (NaN: unseen, such as a gap): the seen days' mean times the month's days; and the orders
+    counted on the seen days (what the month's counting noise comes from). Months seen on fewer
+    than :data:`MIN_DAYS_SEEN` days are NaN, and leading or trailing ones dropped."""
     days = pd.date_range(first_day, periods=len(per_day), freq="D")
     grouped = pd.Series(per_day, index=days).groupby(days.to_period("M"))
     seen = grouped.count()
     totals = grouped.mean() * pd.PeriodIndex(seen.index, freq="M").days_in_month
+    counted = grouped.sum()
     totals[seen < MIN_DAYS_SEEN] = np.nan
+    counted[seen < MIN_DAYS_SEEN] = np.nan
     kept = np.flatnonzero(totals.notna().to_numpy())
     if len(kept) == 0:
-        return pd.PeriodIndex([], freq="M"), np.zeros(0)
+        return pd.PeriodIndex([], freq="M"), np.zeros(0), np.zeros(0)
     totals = totals.iloc[kept[0] : kept[-1] + 1]
-    return pd.PeriodIndex(totals.index, freq="M"), totals.to_numpy(dtype=float)
+    counted = counted.iloc[kept[0] : kept[-1] + 1]
+    index = pd.PeriodIndex(totals.index, freq="M")
+    return index, totals.to_numpy(dtype=float), counted.to_numpy(dtype=float)
 
 
-def _log(y: np.ndarray) -> np.ndarray:
-    return np.log(np.asarray(y, dtype=float) + 1.0)
+def _days(months: pd.PeriodIndex) -> np.ndarray:
+    return np.asarray(months.days_in_month, dtype=float)
 
 
-STARTS = ((0.5, 0.05), (0.95, 0.05))  # (level, trend) smoothing where a trend fit starts
-START_DAMPING = 0.9
+def _log(totals: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Log orders per day of each month (the model's scale: a 28-day month is not a dip)."""
+    return np.log((np.asarray(totals, dtype=float) + HALF) / days)
 
 
-def _fit(kind: str, log_y: np.ndarray) -> Any:
-    """The maximum-likelihood fit; a trend model's from each of :data:`STARTS`, keeping the
-    likeliest: its likelihood has a ridge at smoothing 0 (a straight line through everything)
-    where the library's own start stops even when a moving level fits better (Olist through
-    2017, a log that turns down)."""
-    from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
-
-    model = ExponentialSmoothing(log_y, initialization_method="concentrated", **CANDIDATES[kind])
-    starts: list[Any] = [None]
-    if model.trend:
-        damping = [START_DAMPING] if model.damped_trend else []
-        starts = [np.array([level, trend, *damping]) for level, trend in STARTS]
-    best = None
-    with warnings.catch_warnings():  # convergence chatter on a dozen points
-        warnings.simplefilter("ignore")
-        for start in starts:
-            res = model.fit(start_params=start, disp=False)
-            if best is None or res.llf > best.llf + 1e-9:
-                best = res
-    return best
+def _totals(log_per_day: np.ndarray, days: np.ndarray) -> np.ndarray:
+    return np.maximum(np.exp(log_per_day) * days - HALF, 0.0)
 
 
-def cross_validated_errors(kind: str, y: np.ndarray) -> np.ndarray:
+def counting_variance(counted: np.ndarray) -> np.ndarray:
+    """Variance of a month's log total from Poisson counting alone (delta method): 1 / orders."""
+    return 1.0 / (np.asarray(counted, dtype=float) + HALF)
+
+
+def _fit(kind: str, months: pd.PeriodIndex, totals: np.ndarray, counted: np.ndarray) -> Any:
+    return fit_counted_level(_log(totals, _days(months)), counting_variance(counted), kind)
+
+
+def cross_validated_errors(
+    kind: str, months: pd.PeriodIndex, y: np.ndarray, counted: np.ndarray
+) -> np.ndarray:
     """Absolute percentage errors of ``kind``'s 1..CV_HORIZON-month forecasts from the last
     CV_ORIGINS origins after the first MIN_MONTHS months (empty: no origin)."""
     errors: list[float] = []
@@ -109,7 +110,9 @@ def cross_validated_errors(kind: str, y: np.ndarray) -> np.ndarray:
         if not np.isfinite(y[origin]):
             continue
         ahead = y[origin : origin + CV_HORIZON]
-        forecast = np.exp(np.asarray(_fit(kind, _log(y[:origin])).forecast(len(ahead)))) - 1.0
+        res = _fit(kind, months[:origin], y[:origin], counted[:origin])
+        days = _days(months[origin : origin + len(ahead)])
+        forecast = _totals(point_forecast(res, len(ahead)), days)
         seen = np.isfinite(ahead) & (ahead > 0)
         errors += list(np.abs(forecast[seen] - ahead[seen]) / ahead[seen])
     return np.asarray(errors, dtype=float)
@@ -140,84 +143,62 @@ class MonthlyForecast:
         )
         names = list(self.result.model.param_names)
         params = np.asarray(self.result.params, dtype=float)
-        held = _near_bound(names, params, np.asarray(self.result.cov_params(), dtype=float))
         fitted = ", ".join(f"{n} {v:.3g}" for n, v in zip(names, params, strict=True))
-        drawn = [n for n, h in zip(names, held, strict=True) if not h]
+        flags = near_bound(self.chosen, params, draw_space_cov(self.result))
+        held = [n for n, f in zip(names, flags, strict=True) if f]
         return (
-            f"forecast past the log: {self.chosen} (exponential smoothing on log monthly totals, "
-            f"{len(self.months)} months, statsmodels, maximum likelihood: {fitted}); chosen by "
-            f"{how}; parameters drawn for the bands: {', '.join(drawn) or 'none'} (the others' "
-            "95% Wald interval crosses a bound, so they are held at the estimate)"
+            f"forecast past the log: {self.chosen} (state space on log orders per day by month, "
+            f"each month's Poisson counting variance known, {len(self.months)} months, statsmodels,"
+            f" maximum likelihood: {fitted}); chosen by {how}; bands draw every parameter"
+            + (f" but {', '.join(held)} (at an edge of its range: held)" if held else "")
         )
 
-    def _drawn(self, rng: np.random.Generator) -> np.ndarray:
-        """Parameters from the fit's normal approximation, projected into the valid region.
-
-        A parameter whose 95% Wald interval crosses a bound of its range (a smoothing weight
-        near 0 or 1, a damping factor near :data:`DAMPING_BOUNDS`) is held at its estimate and
-        the others drawn from their normal given it: near a bound the normal approximation the
-        draws rely on does not hold (Olist's level weight through 2017 is 0.002 with a standard
-        error of 0.38), and drawing it spreads the bands over every model of the family (77-94%
-        half-width on Olist) rather than over this fit's uncertainty. :meth:`note` says which
-        were held."""
-        params = np.asarray(self.result.params, dtype=float)
-        cov = np.asarray(self.result.cov_params(), dtype=float)
-        names = list(self.result.model.param_names)
-        free = ~_near_bound(names, params, cov)
-        if not (np.all(np.isfinite(cov)) and free.any()):
-            return params
-        drawn = params.copy()
-        mean, sub = params[free], cov[np.ix_(free, free)]
-        if (~free).any():  # the free ones given the held ones at their estimates: mean unchanged
-            cross = cov[np.ix_(free, ~free)]
-            held = cov[np.ix_(~free, ~free)]
-            sub = sub - cross @ np.linalg.pinv(held) @ cross.T
-        drawn[free] = rng.multivariate_normal(mean, sub, method="eigh")
-        level = float(np.clip(drawn[names.index("smoothing_level")], 0.0, 1.0))
-        drawn[names.index("smoothing_level")] = level
-        if "smoothing_trend" in names:
-            i = names.index("smoothing_trend")
-            drawn[i] = float(np.clip(drawn[i], 0.0, level))
-        if "damping_trend" in names:
-            i = names.index("damping_trend")
-            drawn[i] = float(np.clip(drawn[i], *DAMPING_BOUNDS))
-        return drawn
-
-    def month_totals(self, months: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+    def month_totals(
+        self,
+        months: int,
+        n_paths: int,
+        rng: np.random.Generator,
+        draw_parameters: bool = True,
+        draw_state: bool = True,
+    ) -> np.ndarray:
         """Orders-per-month rates for the ``months`` after :attr:`last_month` (n_paths x
-        months): the chosen model simulated from its last state under parameter draws (a
-        trend drawn steep can run off to infinity on the log scale: paths are capped at
-        :data:`MAX_GROWTH` times the busiest month, far outside any 90% band)."""
+        months): per parameter draw (``draw_parameters=False``: the estimate throughout), the
+        last month's state drawn from the filter (``draw_state=False``: its mean), carried on
+        with its innovations, plus each month's extra scatter. A trend drawn steep can run off
+        on the log scale: paths are capped at :data:`MAX_GROWTH` times the busiest month, far
+        outside any 90% band."""
+        ceiling = float(np.nanmax(_log(MAX_GROWTH * self.totals, _days(self.months))))
+        n_draws = max(int(np.ceil(n_paths / PATHS_PER_DRAW)), 1)
+        if draw_parameters:
+            draws = parameter_draws(self.result, n_draws, rng)
+        else:
+            draws = np.tile(np.asarray(self.result.params, dtype=float), (n_draws, 1))
+        out = [self._paths(params, months, rng, draw_state) for params in draws]
+        log_paths = np.concatenate(out)[:n_paths]
+        ahead = _days(pd.period_range(self.last_month + 1, periods=months, freq="M"))
+        return _totals(np.minimum(log_paths, ceiling), ahead[None, :])
+
+    def _paths(
+        self, params: np.ndarray, months: int, rng: np.random.Generator, draw_state: bool
+    ) -> np.ndarray:
+        """:data:`PATHS_PER_DRAW` log-rate paths under one parameter set."""
         model = self.result.model
-        ceiling = _log(np.array([MAX_GROWTH * np.nanmax(self.totals)]))[0]
-        out = []
-        for _ in range(max(n_paths // PATHS_PER_DRAW, 1)):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                res = model.filter(self._drawn(rng))
-                try:
-                    sim = res.simulate(months, repetitions=PATHS_PER_DRAW, anchor="end", rng=rng)
-                    log_paths = np.asarray(sim, dtype=float).reshape(months, -1).T
-                except np.linalg.LinAlgError:  # a draw whose end state has no usable spread
-                    noise = np.sqrt(res.scale) * rng.standard_normal((PATHS_PER_DRAW, months))
-                    log_paths = np.asarray(res.forecast(months), dtype=float)[None, :] + noise
-            out.append(np.maximum(np.exp(np.minimum(log_paths, ceiling)) - 1.0, 0.0))
-        return np.concatenate(out)[:n_paths]
-
-
-WALD_Z = 1.96
-
-
-def _near_bound(names: list[str], params: np.ndarray, cov: np.ndarray) -> np.ndarray:
-    """Which parameters' 95% Wald interval crosses a bound of their range (smoothing [0, 1],
-    damping :data:`DAMPING_BOUNDS`); a parameter without a usable standard error counts too."""
-    out = np.zeros(len(names), dtype=bool)
-    for i, (name, value) in enumerate(zip(names, params, strict=True)):
-        low, high = DAMPING_BOUNDS if name == "damping_trend" else (0.0, 1.0)
-        se = float(np.sqrt(cov[i, i])) if np.isfinite(cov[i, i]) and cov[i, i] >= 0 else np.inf
-        if name.startswith(("smoothing", "damping")):
-            out[i] = min(value - low, high - value) < WALD_Z * se
-    return out
+        k = model.k_states
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            filtered = model.filter(params)
+        mean = np.asarray(filtered.filtered_state[:, -1], dtype=float)
+        cov = np.asarray(filtered.filtered_state_cov[:, :, -1], dtype=float)
+        cov = (cov + cov.T) / 2 if draw_state else np.zeros_like(cov)
+        state = rng.multivariate_normal(mean, cov, PATHS_PER_DRAW, method="eigh")
+        step = transition(model.kind, params)
+        innovation_sd = np.sqrt(params[1 : 1 + k])
+        extra_sd = np.sqrt(params[0])
+        out = np.empty((PATHS_PER_DRAW, months))
+        for m in range(months):
+            state = state @ step.T + innovation_sd * rng.standard_normal((PATHS_PER_DRAW, k))
+            out[:, m] = state[:, 0] + extra_sd * rng.standard_normal(PATHS_PER_DRAW)
+        return out
 
 
 def one_standard_error_choice(errors: dict[str, np.ndarray]) -> str:
@@ -230,15 +211,32 @@ def one_standard_error_choice(errors: dict[str, np.ndarray]) -> str:
     best = min(scored, key=lambda k: scored[k].mean())
     e = scored[best]
     bound = e.mean() + (e.std(ddof=1) / np.sqrt(len(e)) if len(e) > 1 else 0.0)
-    return next(k for k in CANDIDATES if k in scored and scored[k].mean() <= bound)
+    return next(k for k in KINDS if k in scored and scored[k].mean() <= bound)
 
 
 def fit_monthly_forecast(first_day: pd.Timestamp, per_day: np.ndarray) -> MonthlyForecast | None:
     """The monthly series and its chosen model (None: fewer than two months seen enough)."""
-    months, totals = monthly_totals(first_day, per_day)
+    months, totals, counted = monthly_totals(first_day, per_day)
     if np.isfinite(totals).sum() < 2:
         return None
-    errors = {kind: cross_validated_errors(kind, totals) for kind in CANDIDATES}
+    return fit_from_totals(months, totals, counted)
+
+
+def fit_from_totals(
+    months: pd.PeriodIndex, totals: np.ndarray, counted: np.ndarray
+) -> MonthlyForecast:
+    """The chosen model on a monthly series (totals as if every day were seen, orders counted)."""
+    errors = {kind: cross_validated_errors(kind, months, totals, counted) for kind in KINDS}
     scores = {k: float(e.mean()) if len(e) else float("nan") for k, e in errors.items()}
-    chosen = one_standard_error_choice(errors)
-    return MonthlyForecast(months, totals, chosen, scores, _fit(chosen, _log(totals)))
+    return fit_from_kind(one_standard_error_choice(errors), months, totals, counted, scores)
+
+
+def fit_from_kind(
+    kind: str,
+    months: pd.PeriodIndex,
+    totals: np.ndarray,
+    counted: np.ndarray,
+    cv_mape: dict[str, float] | None = None,
+) -> MonthlyForecast:
+    """``kind`` fitted on a monthly series, without choosing (``cv_mape``: the choice's scores)."""
+    return MonthlyForecast(months, totals, kind, cv_mape or {}, _fit(kind, months, totals, counted))

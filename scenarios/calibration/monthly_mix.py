@@ -1,6 +1,8 @@
-"""Region shares by month, shrunk toward the overall mix as far as the months cannot tell apart.
+"""Shares by month (of regions, channels or service levels), shrunk toward the overall mix as far
+as the months cannot tell apart.
 
-A marketplace's customers move: a state's share of orders can grow by half over a year. A month
+A marketplace's customers move: a state's share of orders can grow by half over a year, a
+channel or a shipping class can take over from another. A month
 with a few hundred orders cannot say its share to better than a few points, so each month's
 shares are an empirical-Bayes compromise (Dirichlet-multinomial, method of moments): with overall
 shares ``p`` over ``K`` regions and month ``m``'s ``n_m`` orders at shares ``q_m``, the statistic
@@ -34,15 +36,16 @@ def _shrunk(counts: np.ndarray, overall: np.ndarray, prior_orders: float) -> np.
     return (counts + prior_orders * overall) / (n + prior_orders)
 
 
-def fit_region_mix_by_month(region: pd.Series, month: pd.Series) -> dict[str, Any]:
-    """Rows ``{month, shares}`` (empty when months do not drift) and how they were shrunk."""
-    table = pd.crosstab(month.astype(str), region.astype(str))
+def fit_mix_by_month(category: pd.Series, month: pd.Series) -> dict[str, Any]:
+    """Rows ``{month, shares}`` of ``category`` (a region, channel or level per order; empty
+    when months do not drift) and how they were shrunk."""
+    table = pd.crosstab(month.astype(str), category.astype(str))
     names = list(table.columns)
     counts = table.to_numpy(dtype=float)
     n = counts.sum(axis=1)
     overall = counts.sum(axis=0) / counts.sum()
     k = len(names)
-    report: dict[str, Any] = {"months": len(table), "regions": k}
+    report: dict[str, Any] = {"months": len(table), "categories": k}
     if len(table) < 2 or k < 2:
         return {**report, "rho": 0.0, "prior_orders": None, "rows": []}
     q = counts / np.maximum(n, 1.0)[:, None]

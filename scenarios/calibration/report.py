@@ -24,7 +24,8 @@ CARRIED_OVER = (
     "checks the combination)",
     "stock and replenishment: inventory is off (unlimited stock); an order log does not show "
     "stock levels",
-    "costs (pick/pack, re-route, back-order, cancel) and carrier prices by zone",
+    "costs (pick/pack, re-route, back-order, cancel); carrier prices by zone where the log has "
+    "no cost column or too few priced orders (see Carrier prices)",
     "the customer model (NPS curve, pseudo-urgency) and return rates per product class",
     "weather: random storms are OFF, because the fitted transit times already contain the "
     "log period's weather; add scripted storms to study one",
@@ -299,6 +300,25 @@ def _real_log_md(report: Mapping[str, Any]) -> list[str]:
                 "status",
             ],  # fmt: skip
             [list(lane.values()) for lane in lanes],
+        )
+    prices = report.get("carrier_prices") or {}
+    if prices:
+        out += ["## Carrier prices (USD per parcel)", ""]
+        out += _table(
+            ["mode", "source", "orders", "price by zone (from: zone / mode)"],
+            [
+                [
+                    mode,
+                    p["source"],
+                    p.get("orders", "-"),
+                    ", ".join(
+                        f"{z}: {c['price_usd']:.2f} ({c['from']}, {c['orders']})"
+                        for z, c in p.get("by_zone", {}).items()
+                    )
+                    or "-",
+                ]
+                for mode, p in prices.items()
+            ],
         )
     levels = report.get("service_levels") or {}
     if levels:

@@ -4,11 +4,13 @@ job dirs; a failed or missing job is named and left out, the others are reported
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sim.report.build import ReportError, build_report
+from sim.report.build import Report, ReportError, build_report
 from sim.report.settings import stored_options
 
 
@@ -57,17 +59,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ReportError, ValueError) as err:
         print(f"ordertwin-report: error: {err}", file=sys.stderr)
         return 2
+    try:
+        _print_outcome(report, args.sweep_dir)
+    except BrokenPipeError:  # `ordertwin-report DIR | head`: the files are written, stop quietly
+        _silence_stdout()
+    return 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device so the interpreter's last flush does not fail again."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _print_outcome(report: Report, sweep_dir: Path) -> None:
     finished = report.jobs - len(report.not_finished)
     print(f"ordertwin-report: {finished} of {report.jobs} jobs finished")
     for job in report.not_finished:  # text from the sweep dir: no control characters echoed
         print(_printable(f"  job {job.num} {job.status}: {job.describe()} - {job.reason}"))
     if report.not_finished:
-        print(f"  failed jobs are listed in {args.sweep_dir / 'report.html'} with their reasons")
+        print(f"  failed jobs are listed in {sweep_dir / 'report.html'} with their reasons")
     if report.scorecard is not None:  # names from the sweep dir: no control characters echoed
         print("\n".join(_printable(line) for line in report.scorecard.text().splitlines()))
     for path in report.files:
         print(f"  wrote {path}")
-    return 0
 
 
 if __name__ == "__main__":

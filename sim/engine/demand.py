@@ -179,7 +179,10 @@ def day_orders(world: World, day: int, streams: RandomStreams) -> dict[str, np.n
     )
     region = _categorical(rng, region_share, n)  # the same draws whatever the shares
     product = _categorical(rng, d.product_share, n)
-    channel = _categorical(rng, d.channel_share, n)
+    channel_share = (
+        d.channel_share if d.calendar is None else d.calendar.channel_share(day, d.channel_share)
+    )
+    channel = _categorical(rng, channel_share, n)
     for b, spec in enumerate(d.bursts):
         mine = np.flatnonzero(burst == b)
         if len(mine):
@@ -195,7 +198,12 @@ def day_orders(world: World, day: int, streams: RandomStreams) -> dict[str, np.n
     margin_share = rng.beta(
         20 * d.product_margin_mean[product] + 1e-9, 20 * (1 - d.product_margin_mean[product]) + 1e-9
     )
-    service_level = service_levels(d.channel_level_mix[channel], rng.random(n))
+    level_mix = (
+        d.channel_level_mix
+        if d.calendar is None
+        else d.calendar.level_mix_by_channel(day, d.channel_level_mix)
+    )
+    service_level = service_levels(level_mix[channel], rng.random(n))
     urgent = world.urgent[service_level]
     vip = rng.random(n) < d.vip_p
 

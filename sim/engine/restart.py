@@ -137,12 +137,15 @@ def _explained(
     which: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per snapshot forecast: True if one of the storms (``which`` of them) over its region falls
-    within a day of its predicted window — that storm's forecast, which needs no second storm."""
+    within a day of its predicted window and had not begun when it was issued — that storm's
+    forecast, which needs no second storm. (A forecast issued once a storm is under way is of
+    another one: after a long storm the next one's forecast must not be taken for it.)"""
     out = np.zeros(len(f["region"]), dtype=bool)
     chosen = range(len(region)) if which is None else np.flatnonzero(which).tolist()
     for i in chosen:
         out |= (
             (f["region"] == region[i])
+            & (f["issued_h"] <= start_h[i])
             & (f["start_h"] - SCRIPTED_MATCH_H < end_h[i])
             & (f["end_h"] + SCRIPTED_MATCH_H > start_h[i])
         )

@@ -72,7 +72,9 @@ class WarehouseOps:
         self.pick_h: np.ndarray = np.empty(0)
         self._picks_slowed = availability.picks_slowed(index)
         self._on_intervals = self._shift_intervals()
-        n_pickers = spec.pickers if not spec.shifts else max(s.pickers for s in spec.shifts)
+        self._staff = spec.pickers if not spec.shifts else max(s.pickers for s in spec.shifts)
+        n_pickers = self._staff + spec.extra_pickers
+        self._added_from_h = spec.extra_from_h  # pickers _staff.. (a what-if's) work from then
         self._in_hand = [-1] * n_pickers  # per picker: the order being picked, -1 none
         # per picker: hours [since, until) it is known to work (asked before every pick)
         self._on_span = [(np.inf, -np.inf)] * n_pickers
@@ -293,9 +295,13 @@ class WarehouseOps:
         if not self.spec.shifts:
             return []
         n = max(s.pickers for s in self.spec.shifts)
-        return [
-            [(s.start_h, s.start_h + s.length_h) for s in self.spec.shifts if k < s.pickers]
-            for k in range(n)
+        return [  # an added picker (k >= n) works every shift
+            [
+                (s.start_h, s.start_h + s.length_h)
+                for s in self.spec.shifts
+                if k < s.pickers or k >= n
+            ]
+            for k in range(n + self.spec.extra_pickers)
         ]
 
     def hours_until_on(self, picker: int, t_h: float) -> float:
@@ -326,6 +332,9 @@ class WarehouseOps:
         return until
 
     def _hours_until_on(self, picker: int, t_h: float) -> float:
+        if picker >= self._staff and t_h < self._added_from_h:  # added, not yet come
+            start = self._added_from_h
+            return start - t_h + self._hours_until_on(picker, start)
         outage_end = self.availability.outage_end_h(self.index, t_h)
         if outage_end is not None:
             return outage_end - t_h + self._hours_until_on(picker, outage_end)
@@ -343,18 +352,17 @@ class WarehouseOps:
         """Pickers on shift at ``t_h`` (pickers 0..n-1 of the largest active shift)."""
         if self.availability.site_down(self.index, t_h):
             return 0
+        added = self.spec.extra_pickers if t_h >= self.spec.extra_from_h else 0
         if not self.spec.shifts:
-            return self.spec.pickers
+            return self.spec.pickers + added
         hour = t_h % 24.0
-        return max(
-            (
-                s.pickers
-                for s in self.spec.shifts
-                if s.start_h <= hour < s.start_h + s.length_h
-                or s.start_h <= hour + 24.0 < s.start_h + s.length_h
-            ),
-            default=0,
-        )
+        on = [
+            s.pickers
+            for s in self.spec.shifts
+            if s.start_h <= hour < s.start_h + s.length_h
+            or s.start_h <= hour + 24.0 < s.start_h + s.length_h
+        ]
+        return max(on) + added if on else 0
 
     def _picker(self, k: int) -> Generator[Any, Any, None]:
         env, book = self.env, self.book

@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 
 from scenarios.build import build
-from scenarios.errors import ConfigError
 from sim.config.compose import load_config
 from sim.io.snapshot_read import Snapshot, read_snapshot
 from sim.nowcast.replicate import Outcomes, Variant, replicate
 from sim.nowcast.risk import Tiers, drivers, risk_table
-from sim.nowcast.variants import FACTORS, expedite
+from sim.nowcast.variants import FACTORS
+from sim.nowcast.what_ifs import WhatIf, WhatIfRequest, check, plan
 from sim.report.stats import paired_difference
 
 
@@ -40,7 +40,7 @@ class NowcastRequest:
     first_seed: int = 1_000_000  # replication seeds: first_seed, first_seed + 1, ...
     jobs: int = 1
     tiers: Tiers = Tiers()
-    expedite_red_by: str | None = None  # a mode: the what-if "expedite the red orders by it"
+    what_ifs: WhatIfRequest = WhatIfRequest()
     overrides: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -72,15 +72,9 @@ def run_nowcast(
 ) -> Nowcast:
     cfg = load_config(*request.config_overrides)
     world = build(cfg["scenario"])
-    modes = [m.name for m in world.modes]
-    if request.expedite_red_by is not None and request.expedite_red_by not in modes:
-        raise ConfigError(
-            "--expedite-red-by",
-            f"a mode of the scenario ({', '.join(modes)})",
-            request.expedite_red_by,
-        )
     snapshot = read_snapshot(request.snapshot, world)
     state = snapshot.state
+    check(request.what_ifs, world, state)
     seeds = [request.first_seed + i for i in range(request.replications)]
 
     def go(which: Sequence[int], variant: Variant | None = None) -> Outcomes:
@@ -112,29 +106,19 @@ def run_nowcast(
         .head(50)
         .tolist(),
     }
-    if request.expedite_red_by is not None:
-        summary["what_if"] = _expedite_red(request, world, table, base, go)
+    what_ifs = plan(request.what_ifs, world, state, table)
+    summary["what_ifs"] = [_compare(w, base, go(base.seeds.tolist(), w.variant)) for w in what_ifs]
     return Nowcast(snapshot, table, summary, base)
 
 
-def _expedite_red(
-    request: NowcastRequest,
-    world: Any,
-    table: pd.DataFrame,
-    base: Outcomes,
-    go: Callable[[Sequence[int], Variant | None], Outcomes],
-) -> dict[str, Any]:
-    """Expedite the red orders by the given mode: late orders saved and cost added, per
-    replication on the same seeds."""
-    modes = [m.name for m in world.modes]
-    mode = modes.index(str(request.expedite_red_by))
-    red = table.loc[table["risk_tier"] == "red", "order_id"].astype(int).tolist()
-    after = go(base.seeds.tolist(), expedite(red, mode))
+def _compare(what_if: WhatIf, base: Outcomes, after: Outcomes) -> dict[str, Any]:
+    """Late snapshot orders saved and cost added by a what-if, per replication on the same
+    seeds (common random numbers), with paired 95% intervals."""
     late_before = (~base.on_time).sum(axis=1)
     late_after = (~after.on_time).sum(axis=1)
     return {
-        "what_if": f"expedite the {len(red)} red orders by {request.expedite_red_by}",
-        "orders": len(red),
+        "what_if": what_if.description,
+        "orders": what_if.orders,
         "late_orders_saved": paired(late_before, late_after),
         "cost_added_usd": paired(after.cost_usd.sum(axis=1), base.cost_usd.sum(axis=1)),
     }

@@ -19,11 +19,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from scenarios.world import World
+from scenarios.world import ScriptedStorm, World
 from sim.engine.snapshot_state import STAGE_CODE, SnapshotState
 
 BACKLOG_PICKER_FACTOR = 4
 STUCK = ("backordered", "rerouting", "held")
+MOVABLE = ("rerouting", "backordered", "queued")  # routed, not yet in a picker's hands
 
 
 def neutral_stage(world: World, state: SnapshotState) -> tuple[World, SnapshotState]:
@@ -97,3 +98,90 @@ class Expedite:
 
 def expedite(order_ids: Sequence[int], mode: int) -> Expedite:
     return Expedite(tuple(int(i) for i in order_ids), int(mode))
+
+
+@dataclasses.dataclass(frozen=True)
+class Move:
+    """What-if: the listed orders (snapshot order ids) that are routed but not yet being picked
+    (re-routing, back-ordered or queued) are queued at ``warehouse`` now, by their mode; their
+    units are taken from its stock as the OMS sees it (an order that does not fit stays where
+    it is, in the list's order) and a queued order's units go back where they were reserved.
+    Orders of a region the warehouse does not serve stay too."""
+
+    order_ids: tuple[int, ...]
+    warehouse: int
+
+    def movable(self, world: World, state: SnapshotState) -> np.ndarray:
+        """Per snapshot order: True if this what-if moves it."""
+        o, s = state.orders, state.stock
+        chosen = np.isin(o["order_id"], np.asarray(self.order_ids, dtype=np.int64))
+        chosen &= np.isin(o["stage"], [STAGE_CODE[x] for x in MOVABLE])
+        chosen &= (o["warehouse"] >= 0) & (o["warehouse"] != self.warehouse)
+        chosen &= world.zone[o["region"], self.warehouse] > 0
+        room = np.zeros(len(world.product_classes), dtype=np.int64)
+        at = s["warehouse"] == self.warehouse
+        room[s["product"][at]] = (s["synced_units"] - s["allocated_since_sync"])[at]
+        listed = {int(k): i for i, k in enumerate(self.order_ids)}
+        rows = sorted(np.flatnonzero(chosen).tolist(), key=lambda r: listed[int(o["order_id"][r])])
+        out = np.zeros(len(chosen), dtype=bool)
+        for r in rows:
+            product, items = int(o["product"][r]), int(o["items"][r])
+            if room[product] >= items:
+                room[product] -= items
+                out[r] = True
+        return out
+
+    def __call__(self, world: World, state: SnapshotState) -> tuple[World, SnapshotState]:
+        o, s, now = state.orders, state.stock, state.snapshot_h
+        moved = self.movable(world, state)
+        allocated = s["allocated_since_sync"].copy()
+        pairs = zip(s["warehouse"].tolist(), s["product"].tolist(), strict=True)
+        slot = {pair: k for k, pair in enumerate(pairs)}
+        returned = moved & (o["stage"] == STAGE_CODE["queued"])
+        for r in np.flatnonzero(moved).tolist():
+            items, product = int(o["items"][r]), int(o["product"][r])
+            allocated[slot[(self.warehouse, product)]] += items
+            if returned[r]:
+                allocated[slot[(int(o["warehouse"][r]), product)]] -= items
+        orders = {
+            **o,
+            "warehouse": np.where(moved, self.warehouse, o["warehouse"]),
+            "stage": np.where(moved, STAGE_CODE["queued"], o["stage"]).astype(o["stage"].dtype),
+            "queued_h": np.where(moved, now, o["queued_h"]),
+        }
+        stock = {**s, "allocated_since_sync": allocated}
+        return world, dataclasses.replace(state, orders=orders, stock=stock)
+
+
+@dataclasses.dataclass(frozen=True)
+class Storm:
+    """What-if: a storm over ``region`` from ``start_h`` for ``duration_h`` hours at ``severity``
+    comes for certain (as a scenario's scripted storm: forecast at the scenario's lead, and
+    known to policies from then)."""
+
+    region: int
+    start_h: float
+    duration_h: float
+    severity: float
+
+    def __call__(self, world: World, state: SnapshotState) -> tuple[World, SnapshotState]:
+        storm = ScriptedStorm(self.region, self.start_h, self.duration_h, self.severity, True)
+        weather = dataclasses.replace(world.weather, scripted=(*world.weather.scripted, storm))
+        return dataclasses.replace(world, weather=weather), state
+
+
+@dataclasses.dataclass(frozen=True)
+class AddPickers:
+    """What-if: ``pickers`` more pickers at ``warehouse``, working every shift from ``from_h``."""
+
+    warehouse: int
+    pickers: int
+    from_h: float
+
+    def __call__(self, world: World, state: SnapshotState) -> tuple[World, SnapshotState]:
+        w = world.warehouses[self.warehouse]
+        added = dataclasses.replace(w, extra_pickers=self.pickers, extra_from_h=self.from_h)
+        warehouses = tuple(
+            added if k == self.warehouse else x for k, x in enumerate(world.warehouses)
+        )
+        return dataclasses.replace(world, warehouses=warehouses), state
