@@ -69,3 +69,21 @@ def test_calibrate_writes_to_the_user_folder(
     written = tmp_path / "home" / "conf" / "scenario" / "fitted.yaml"
     assert written.is_file()
     assert load_config("scenario=fitted", "progress=false")["scenario"]["name"] == "fitted"
+
+
+def test_calibrate_refuses_a_shipped_scenarios_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The user folder is appended to the search path, so a calibrated ``storm`` would be shadowed
+    by the packaged one and ``ordertwin scenario=storm`` would silently run the shipped scenario."""
+    from sim.cli.calibrate import main
+
+    monkeypatch.setenv(HOME_VARIABLE, str(tmp_path / "home"))
+    log = tmp_path / "log.csv"
+    log.write_text("not read: the name is checked first\n")
+    with pytest.raises(SystemExit) as ended:
+        main([str(log), "--name", "storm"])
+    assert ended.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--name" in err[0] and "shipped scenario" in err[0]
+    assert not (tmp_path / "home" / "conf" / "scenario" / "storm.yaml").exists()

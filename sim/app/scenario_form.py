@@ -27,12 +27,11 @@ from scenarios.errors import ConfigError
 from scenarios.schema import ScenarioConf
 from sim.app.folders import Folders
 from sim.config.compose import load_config
+from sim.config.user_folder import SCENARIO_NAME, check_scenario_name, shipped_scenarios
 from sim.config.validate import validate
 from sim.io.safe import path_name, write_text
 
 MARKER = "# ordertwin-app: a what-if scenario"
-NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
-NAME_RULE = "a name of letters, digits, _ or -, starting with a letter (at most 64)"
 NEW_STORM = "scenario.weather.storms.new"
 NEW_BURST = "scenario.demand.bursts.new"
 SHIFTS_RULE = "shifts as start+length hours, comma separated, e.g. 6+10.5, 19.5+10.5"
@@ -47,20 +46,14 @@ def compose_scenario(name: str) -> dict[str, Any]:
         return load_config(f"scenario={name}")["scenario"]
 
 
-def shipped_scenarios() -> list[str]:
-    """The packaged scenarios (``conf/scenario/*.yaml``), by name."""
-    import sim.conf.scenario as packaged
-
-    folder = Path(next(iter(packaged.__path__)))
-    return sorted(p.stem for p in folder.glob("*.yaml"))
-
-
 def user_scenarios(folders: Folders) -> list[str]:
     """The user config folder's scenarios (calibrated ones and the app's), by name."""
     folder = folders.conf / "scenario"
     shipped = set(shipped_scenarios())  # a packaged config of the same name wins
     found = folder.glob("*.yaml") if folder.is_dir() else []
-    return sorted(p.stem for p in found if NAME.fullmatch(p.stem) and p.stem not in shipped)
+    return sorted(
+        p.stem for p in found if SCENARIO_NAME.fullmatch(p.stem) and p.stem not in shipped
+    )
 
 
 def root_of(name: str, folders: Folders) -> str:
@@ -232,11 +225,8 @@ def save(folders: Folders, name: str, edited: str, form: Mapping[str, Any]) -> S
     Raises :class:`ConfigError` naming the field (``scenario.*`` key, or ``name``) on bad input;
     nothing is written then.
     """
-    if not NAME.fullmatch(str(name)):
-        raise ConfigError("name", NAME_RULE, name)
+    check_scenario_name("name", str(name))
     path_name("name", name)
-    if name in shipped_scenarios():
-        raise ConfigError("name", "a name that is not a shipped scenario's (it would win)", name)
     target = folders.inside(Path("scenario") / f"{name}.yaml", folders.conf, "name")
     if target.exists() and not target.read_text(encoding="utf-8").startswith(MARKER):
         raise ConfigError("name", "a new name (a scenario not written by the app exists)", name)

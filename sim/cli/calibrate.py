@@ -12,7 +12,6 @@ line and column, exit code 2, and no files.
 from __future__ import annotations
 
 import argparse
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,11 +21,9 @@ from scenarios.calibration.calibrate import calibrate
 from scenarios.calibration.reading import read_options
 from sim.cli.errors import BAD_INPUT, fail
 from sim.config.compose import load_scenario
-from sim.config.user_folder import user_conf_dir
+from sim.config.user_folder import check_scenario_name, user_conf_dir
 from sim.config.validate import ConfigError
 from sim.io.calibration_files import write_calibration
-
-NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -67,10 +64,7 @@ def parse_until(text: str | None) -> pd.Timestamp | None:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     try:
-        if not NAME.fullmatch(args.name):  # match() would let 'x\n' through
-            raise ConfigError(
-                "--name", "letters, digits, _ or -, starting with a letter", args.name
-            )
+        check_scenario_name("--name", args.name)
         out_dir = args.out if args.out is not None else user_conf_dir()
         target = out_dir / "scenario" / f"{args.name}.yaml"
         if target.exists() and not args.force:

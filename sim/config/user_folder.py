@@ -14,15 +14,20 @@ run outputs under ``results/``), never into the installed package.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
 from hydra.core.config_search_path import ConfigSearchPath
 from hydra.plugins.search_path_plugin import SearchPathPlugin
 
+from scenarios.errors import ConfigError
+
 HOME_VARIABLE = "ORDERTWIN_HOME"
 PACKAGED = "pkg://sim.conf"
 PROVIDER = "ordertwin-user"
+SCENARIO_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+SCENARIO_NAME_RULE = "letters, digits, _ or -, starting with a letter (at most 64)"
 
 
 def user_conf_dir() -> Path:
@@ -35,6 +40,24 @@ def user_conf_dir() -> Path:
     else:
         base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
     return base / "ordertwin" / "conf"
+
+
+def shipped_scenarios() -> list[str]:
+    """The packaged scenarios (``conf/scenario/*.yaml``), by name."""
+    import sim.conf.scenario as packaged
+
+    folder = Path(next(iter(packaged.__path__)))
+    return sorted(p.stem for p in folder.glob("*.yaml"))
+
+
+def check_scenario_name(key: str, name: str) -> None:
+    """A name a user scenario can be written under and found by: ``scenario/NAME.yaml``, not a
+    shipped scenario's (the folder is appended to the search path, so the packaged one would win
+    and ``ordertwin scenario=NAME`` would silently run it instead)."""
+    if not SCENARIO_NAME.fullmatch(name):  # match() would let 'x\n' through
+        raise ConfigError(key, SCENARIO_NAME_RULE, name)
+    if name in shipped_scenarios():
+        raise ConfigError(key, "a name that is not a shipped scenario's (it would win)", name)
 
 
 class UserConfSearchPath(SearchPathPlugin):
