@@ -74,7 +74,7 @@ def run_nowcast(
     world = build(cfg["scenario"])
     snapshot = read_snapshot(request.snapshot, world)
     state = snapshot.state
-    check(request.what_ifs, world, state)
+    asked = check(request.what_ifs, world, state)  # before any replication runs
     seeds = [request.first_seed + i for i in range(request.replications)]
 
     def go(which: Sequence[int], variant: Variant | None = None) -> Outcomes:
@@ -106,7 +106,7 @@ def run_nowcast(
         .head(50)
         .tolist(),
     }
-    what_ifs = plan(request.what_ifs, world, state, table)
+    what_ifs = plan(asked, world, state, table)
     summary["what_ifs"] = [_compare(w, base, go(base.seeds.tolist(), w.variant)) for w in what_ifs]
     return Nowcast(snapshot, table, summary, base)
 

@@ -56,8 +56,19 @@ class WhatIf:
     variant: Variant
 
 
-def check(request: WhatIfRequest, world: World, state: SnapshotState) -> None:
-    """Refuse a malformed or unknown value before any replication runs."""
+@dataclass(frozen=True)
+class Checked:
+    """A request with its values parsed once: the listed orders (the file read once), the added
+    pickers and the storm."""
+
+    request: WhatIfRequest
+    listed: np.ndarray
+    add_pickers: AddPickers | None
+    storm: Storm | None
+
+
+def check(request: WhatIfRequest, world: World, state: SnapshotState) -> Checked:
+    """Refuse a malformed or unknown value before any replication runs; the parsed values."""
     modes = [m.name for m in world.modes]
     warehouses = [w.name for w in world.warehouses]
     _index("--expedite-red-by", request.expedite_red_by, modes, "mode")
@@ -73,11 +84,13 @@ def check(request: WhatIfRequest, world: World, state: SnapshotState) -> None:
         raise ConfigError("--move-to", "a warehouse other than --move-queued-from", request.move_to)
     if request.orders_file is not None and not (request.expedite_by or request.move_to):
         raise ConfigError("--orders", "--expedite-by MODE or --move-to WAREHOUSE to act on them")
-    _listed(request, state)
-    if request.add_pickers is not None:
-        parse_add_pickers(request.add_pickers, world, state.snapshot_h)
-    if request.storm is not None:
-        parse_storm(request.storm, world, state.snapshot_h)
+    now = state.snapshot_h
+    return Checked(
+        request,
+        _listed(request, state),
+        None if request.add_pickers is None else parse_add_pickers(request.add_pickers, world, now),
+        None if request.storm is None else parse_storm(request.storm, world, now),
+    )
 
 
 def _listed(request: WhatIfRequest, state: SnapshotState) -> np.ndarray:
@@ -92,11 +105,9 @@ def _listed(request: WhatIfRequest, state: SnapshotState) -> np.ndarray:
     return listed
 
 
-def plan(
-    request: WhatIfRequest, world: World, state: SnapshotState, table: pd.DataFrame
-) -> list[WhatIf]:
-    """The what-ifs asked for, in a fixed order, against the risk table's tiers."""
-    check(request, world, state)
+def plan(checked: Checked, world: World, state: SnapshotState, table: pd.DataFrame) -> list[WhatIf]:
+    """The what-ifs asked for (:func:`check`), in a fixed order, against the risk table's tiers."""
+    request, listed = checked.request, checked.listed
     o, now = state.orders, state.snapshot_h
     savable = o["promised_h"] > now
     out: list[WhatIf] = []
@@ -109,7 +120,6 @@ def plan(
             return ids
         return ids[np.isin(ids, o["order_id"][savable])]
 
-    listed = _listed(request, state)
     if request.expedite_red_by is not None:
         red = keep(table.loc[table["risk_tier"] == "red", "order_id"].to_numpy(np.int64))
         mode = modes.index(request.expedite_red_by)
@@ -132,12 +142,10 @@ def plan(
         n = int(move.movable(world, state).sum())
         text = f"move {n} of the {len(ids)} {what}{suffix} to {request.move_to}"
         out.append(WhatIf(text, n, move))
-    if request.add_pickers is not None:
-        add = parse_add_pickers(request.add_pickers, world, now)
+    if (add := checked.add_pickers) is not None:
         text = f"add {add.pickers} pickers at {warehouses[add.warehouse]} from hour {add.from_h:g}"
         out.append(WhatIf(text, 0, add))
-    if request.storm is not None:
-        storm = parse_storm(request.storm, world, now)
+    if (storm := checked.storm) is not None:
         text = (
             f"a storm over {world.regions[storm.region]} from hour {storm.start_h:g} for "
             f"{storm.duration_h:g} h at severity {storm.severity:g}"
