@@ -18,7 +18,7 @@ import pandas as pd
 from sim.app.folders import Folders
 from sim.report.chart_registry import CHARTS
 from sim.report.kpis import HEADLINE
-from sim.report.scorecard import BETTER, WORSE
+from sim.report.scorecard import BETTER, WORSE, read_comparison
 from sim.report.scorecard import load as load_scorecard
 
 SERVED = {
@@ -69,8 +69,8 @@ class SweepView:
 def read_sweep(folders: Folders, relative: str) -> SweepView:
     folder = folders.inside(Path(relative), folders.results, "sweep")
     summary = pd.read_csv(folder / "summary.csv")
-    comparison = pd.read_csv(folder / "comparison.csv")
-    card = load_scorecard(folder)
+    comparison = read_comparison(folder)  # read once, as the scorecard reads it
+    card = load_scorecard(folder, comparison=comparison)
     verdicts = card.wide("verdict")
     charts = [
         (f"{relative}/charts/{spec.name}.png", spec.caption.format(baseline=card.baseline))

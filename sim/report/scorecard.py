@@ -229,15 +229,24 @@ def sentences(cells: pd.DataFrame, baseline: str, policies: Sequence[str] = ()) 
     return out
 
 
-def load(sweep_dir: str | Path, alpha: float = ALPHA) -> Scorecard:
-    """The scorecard of a sweep folder, from its ``comparison.csv`` (what the app shows)."""
+def read_comparison(sweep_dir: str | Path) -> pd.DataFrame:
+    """A sweep folder's ``comparison.csv`` as written: only an empty field is missing, so a policy
+    or scenario called "none" or "NA" stays a name."""
     path = Path(sweep_dir) / "comparison.csv"
     try:
-        # only an empty field is missing: a policy or scenario called "none" or "NA" stays a name
-        comparison = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        return pd.read_csv(path, keep_default_na=False, na_values=[""])
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise ValueError(f"{path}: cannot read the comparison table ({err})") from None
+
+
+def load(
+    sweep_dir: str | Path, alpha: float = ALPHA, comparison: pd.DataFrame | None = None
+) -> Scorecard:
+    """The scorecard of a sweep folder, from its ``comparison.csv`` (what the app shows);
+    ``comparison``: that table if the caller has already read it (:func:`read_comparison`)."""
+    if comparison is None:
+        comparison = read_comparison(sweep_dir)
     try:
         return scorecard(comparison, alpha)
     except ValueError as err:
-        raise ValueError(f"{path}: {err}") from None
+        raise ValueError(f"{Path(sweep_dir) / 'comparison.csv'}: {err}") from None
