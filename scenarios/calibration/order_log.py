@@ -24,6 +24,7 @@ import io
 import re
 import zlib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -201,6 +202,28 @@ def _refuse(
     raise OrderLogError(path, f"{row_word} {lines[i]}, column {col}", what)
 
 
+def _as_iso(cells: pd.Series, time_format: str) -> pd.Series:
+    """Cells written in the user's ``--time-format`` rewritten as ISO-8601 (an offset the pattern
+    reads with ``%z`` kept); a cell that does not match stays as written, so it is named."""
+    filled = (cells != "").to_numpy()
+    parsed = pd.to_datetime(cells.where(filled), format=time_format, errors="coerce")
+    if parsed.dtype == object or isinstance(parsed.dtype, pd.DatetimeTZDtype):  # offsets kept
+        iso = parsed.map(lambda t: None if pd.isna(t) else t.isoformat())
+    else:
+        iso = parsed.dt.strftime("%Y-%m-%dT%H:%M:%S")
+    return cells.where(~filled | parsed.isna().to_numpy(), iso)
+
+
+def _unparsed_message(options: ReadOptions) -> str:
+    if options.time_format is None:
+        return (
+            "expected an ISO-8601 time (or give the log's pattern with --time-format, "
+            "e.g. --time-format '%m/%d/%Y %H:%M')"
+        )
+    example = datetime(2018, 1, 31, 22, 56).strftime(options.time_format)
+    return f"expected a time in --time-format {options.time_format!r} (like {example!r})"
+
+
 def _local_times(
     cells: pd.Series, naive: np.ndarray, options: ReadOptions
 ) -> tuple[pd.Series, np.ndarray]:
@@ -290,6 +313,8 @@ def read_order_log(path: str | Path, options: ReadOptions | None = None) -> Orde
     out: dict[str, object] = {"line": lines}
     for col in TIME_COLUMNS:
         cells = text[col]
+        if options.time_format is not None:
+            cells = _as_iso(cells, options.time_format)
         blank = (cells == "").to_numpy()
         minutes, zoned = _offset_minutes(cells)
         naive = ~blank & ~zoned if options.zone is not None else np.zeros(len(cells), dtype=bool)
@@ -301,7 +326,7 @@ def read_order_log(path: str | Path, options: ReadOptions | None = None) -> Orde
         minutes = np.where(naive, local_minutes, minutes)
         zoned = zoned | naive
         unparsed = ~blank & utc.isna().to_numpy()
-        problem(col, unparsed, "expected an ISO-8601 time")
+        problem(col, unparsed, _unparsed_message(options))  # the cell as written is shown
         year = utc.dt.year.to_numpy(dtype=float, na_value=np.nan)
         far = ~blank & ~unparsed & ((year < FIRST_YEAR) | (year > LAST_YEAR))
         problem(col, far, f"expected a time in the years {FIRST_YEAR}-{LAST_YEAR}")

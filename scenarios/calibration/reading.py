@@ -1,9 +1,11 @@
 """How to read a log that is not quite in the format: its time zone, status words and currency.
 
-Real logs write local times without an offset, use their own status words (``canceled``,
-``shipped``, ``invoiced``) and keep values in their own currency. Each is a user's statement, not
-a guess: ``--timezone`` names the IANA zone of offset-less times (daylight saving included, read
-with :mod:`zoneinfo`), ``--status-map`` maps words to delivered / open / cancelled, and
+Real logs write local times without an offset, often not in ISO-8601 (``1/31/2018 22:56``), use
+their own status words (``canceled``, ``shipped``, ``invoiced``) and keep values in their own
+currency. Each is a user's statement, not a guess (``1/2/2018`` is January or February only by
+the exporter's habit): ``--timezone`` names the IANA zone of offset-less times (daylight saving
+included, read with :mod:`zoneinfo`), ``--time-format`` the ``strftime`` pattern of times that
+are not ISO-8601, ``--status-map`` maps words to delivered / open / cancelled, and
 ``--currency CODE=USD_PER_UNIT`` converts values to US dollars. An option given wrong is refused in
 one line naming the option.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scenarios.errors import ConfigError
@@ -29,6 +32,7 @@ class ReadOptions:
     status_map: dict[str, str] = field(default_factory=dict)  # log word -> delivered/open/cancelled
     currency: str = "USD"  # what the log's values are in
     usd_per_unit: float = 1.0
+    time_format: str | None = None  # strftime pattern of times not in ISO-8601 (%m/%d/%Y %H:%M)
 
     @property
     def zone(self) -> ZoneInfo | None:
@@ -45,6 +49,28 @@ def parse_timezone(text: str | None) -> str | None:
         raise ConfigError(
             "--timezone", "an IANA time zone name like America/Sao_Paulo or Europe/Berlin", text
         ) from None
+    return text
+
+
+# a moment whose fields all differ, so a pattern that drops or confuses one cannot round-trip it
+_PROBE = datetime(2031, 12, 25, 17, 43)
+
+
+def parse_time_format(text: str | None) -> str | None:
+    """A ``strftime`` pattern with year, month, day, hour and minute, or ConfigError on
+    ``--time-format`` (checked by writing and reading back a moment whose fields all differ)."""
+    if text is None:
+        return None
+    try:
+        back = datetime.strptime(_PROBE.strftime(text), text)
+    except (ValueError, re.error):  # re.error: a directive twice (%m/%m)
+        back = None
+    if back is None or back.replace(second=0, microsecond=0) != _PROBE:
+        raise ConfigError(
+            "--time-format",
+            "a strftime pattern with year, month, day, hour and minute, like '%m/%d/%Y %H:%M'",
+            text,
+        )
     return text
 
 
@@ -83,8 +109,17 @@ def parse_currency(text: str | None) -> tuple[str, float]:
 
 
 def read_options(
-    timezone: str | None = None, status_map: str | None = None, currency: str | None = None
+    timezone: str | None = None,
+    status_map: str | None = None,
+    currency: str | None = None,
+    time_format: str | None = None,
 ) -> ReadOptions:
     """The options from their command-line text (each checked, ConfigError on the first bad)."""
     code, usd = parse_currency(currency)
-    return ReadOptions(parse_timezone(timezone), parse_status_map(status_map), code, usd)
+    return ReadOptions(
+        parse_timezone(timezone),
+        parse_status_map(status_map),
+        code,
+        usd,
+        parse_time_format(time_format),
+    )

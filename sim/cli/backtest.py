@@ -40,6 +40,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--monitoring", default="none")
     parser.add_argument("--out", type=Path, help="report folder (default results/backtest/NAME)")
     parser.add_argument("--timezone", help="IANA zone of times written without an offset")
+    parser.add_argument(
+        "--time-format", help="strftime pattern of times not in ISO-8601 (as calibrate)"
+    )
     parser.add_argument("--status-map", help="WORD=delivered|open|cancelled,... (as calibrate)")
     parser.add_argument("--currency", help="CODE=USD_PER_UNIT (as calibrate)")
     parser.add_argument(
@@ -83,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise ConfigError("--warmup-days", "a number of days >= 0", args.warmup_days)
         if args.out is None:  # the scenario's name becomes a folder name
             path_name("--scenario", args.scenario)
-        options = read_options(args.timezone, args.status_map, args.currency)
+        options = read_options(args.timezone, args.status_map, args.currency, args.time_format)
         cut = parse_until(args.holdout_from)
         history = load_history(args.log, args.warmup_days, options)
         config_dir = str(Path(args.config_dir).resolve()) if args.config_dir else None

@@ -43,6 +43,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--timezone", help="IANA zone of times written without an offset (America/Sao_Paulo)"
     )
     parser.add_argument(
+        "--time-format",
+        help="strftime pattern of non-ISO times ('%%m/%%d/%%Y %%H:%%M' for 1/31/2018 22:56)",
+    )
+    parser.add_argument(
         "--status-map", help="the log's status words: WORD=delivered|open|cancelled,..."
     )
     parser.add_argument("--currency", help="the log's currency: CODE=USD_PER_UNIT (BRL=0.3125)")
@@ -71,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise ConfigError(
                 "--name", f"a new scenario name ({target} exists; --force)", args.name
             )
-        options = read_options(args.timezone, args.status_map, args.currency)
+        options = read_options(args.timezone, args.status_map, args.currency, args.time_format)
         until = parse_until(args.until)
         template = load_scenario(args.template)
         cal = calibrate(args.log, args.name, template, args.template, options, until)
