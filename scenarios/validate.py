@@ -118,12 +118,13 @@ def _validate_service_levels(
         raise ConfigError(k, "at least one service level (name: {promise_h, mode_mix, urgent})")
     for name, level in levels.items():
         lk = f"{k}.{name}"
-        positive(f"{lk}.promise_h", level["promise_h"])
+        # 0 h is a log's "same day" written as whole days: due at the order time, always late
+        non_negative(f"{lk}.promise_h", level["promise_h"])
         at_most(f"{lk}.promise_h", level["promise_h"], MAX_PROMISE_H, "hours")
         for region, hours in level["promise_h_by_region"].items():
             rk = f"{lk}.promise_h_by_region.{region}"
             known(rk, region, regions, "region")
-            positive(rk, hours)
+            non_negative(rk, hours)
             at_most(rk, hours, MAX_PROMISE_H, "hours")
         if not level["mode_mix"]:
             raise ConfigError(f"{lk}.mode_mix", "the share of each mode its customers choose")

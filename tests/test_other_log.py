@@ -11,9 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from scenarios.calibration.levels import fit_service_levels
 from scenarios.calibration.order_log import TIME_COLUMNS, read_order_log
 from scenarios.calibration.reading import read_options
 from scenarios.errors import ConfigError, OrderLogError
+from scenarios.validate import validate_scenario
+from sim.config.compose import load_scenario
 from tests.real_log_helpers import STATUS_MAP, ZONE, make_log
 
 US = "%m/%d/%Y %H:%M"
@@ -63,3 +66,32 @@ def test_a_time_not_in_the_pattern_is_named_with_it(logs: tuple[Path, Path]) -> 
 def test_a_pattern_without_every_field_is_refused(pattern: str) -> None:
     with pytest.raises(ConfigError, match="--time-format"):
         read_options(ZONE, time_format=pattern)
+
+
+# -- a level promised at the order time ------------------------------------------------------
+
+
+def test_a_zero_hour_promise_is_a_level_not_a_crash() -> None:
+    n = 80  # >= 30 per region, so per-region promises are compared
+    orders = pd.DataFrame(
+        {
+            "created_h": np.zeros(2 * n),
+            "promised_h": np.r_[np.zeros(n), np.full(n, 96.0)],
+            "service_level": ["same day"] * n + ["standard"] * n,
+            "region": (["EU", "US"] * n)[: 2 * n],
+            "mode": ["courier"] * n + ["ground"] * n,
+            "status": ["delivered"] * (2 * n),
+        }
+    )
+    levels = fit_service_levels(orders)
+    assert levels["same day"]["promise_h"] == 0.0 and levels["same day"]["urgent"]
+    assert levels["same day"]["promise_h_by_region"] == {}
+    scenario = load_scenario("baseline")
+    for key in ("promise_h", "promise_h_by_region"):
+        level = next(iter(scenario["service_levels"].values()))
+        level[key] = 0.0 if key == "promise_h" else {next(iter(scenario["regions"])): 0.0}
+        validate_scenario(scenario)  # a 0-h promise is allowed: due at once, late when delivered
+        level[key] = -1.0 if key == "promise_h" else {next(iter(scenario["regions"])): -1.0}
+        with pytest.raises(ConfigError, match=key):
+            validate_scenario(scenario)
+        level[key] = 24.0 if key == "promise_h" else {}

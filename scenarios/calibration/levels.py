@@ -42,7 +42,9 @@ def fit_service_levels(orders: pd.DataFrame) -> dict[str, dict[str, Any]]:
         by_region = {}
         for region, p in promise[mine].groupby(orders.loc[mine, "region"]):
             median = float(p.median())
-            if len(p) >= MIN_REGION_ORDERS and abs(median / level_promise - 1) > REGION_PROMISE_REL:
+            # relative, without dividing: a level promised at the order time (0 h) has one too
+            differs = abs(median - level_promise) > REGION_PROMISE_REL * level_promise
+            if len(p) >= MIN_REGION_ORDERS and differs:
                 by_region[str(region)] = round(median, 2)
         routed = orders.loc[mine & (orders["mode"] != "").to_numpy(), "mode"].value_counts()
         out[name] = {
