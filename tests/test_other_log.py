@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from scenarios.calibration import durations
+from scenarios.calibration.durations import fit_duration
 from scenarios.calibration.levels import fit_service_levels
 from scenarios.calibration.order_log import TIME_COLUMNS, read_order_log
 from scenarios.calibration.reading import read_options
@@ -95,3 +97,36 @@ def test_a_zero_hour_promise_is_a_level_not_a_crash() -> None:
         with pytest.raises(ConfigError, match=key):
             validate_scenario(scenario)
         level[key] = 24.0 if key == "promise_h" else {}
+
+
+# -- a fixed lead time with odd records ------------------------------------------------------
+
+
+@pytest.mark.parametrize("odd", [(1, 0), (3, 2), (20, 20)])
+def test_a_lead_time_fixed_but_for_a_few_records_is_a_constant(odd: tuple[int, int]) -> None:
+    values = np.full(4000, 48.0)
+    values[: odd[0]] = 47.0  # the daylight-saving hours, read back as local wall time
+    values[odd[0] : sum(odd)] = 49.0
+    fit = fit_duration(values, np.random.default_rng(3))
+    conf = fit.conf()
+    assert conf["dist"] == "normal" and conf["mean_h"] == 48.0 and conf["sd_h"] < 0.01
+    assert fit.ks_ok and fit.chosen.ks_d == pytest.approx(max(odd) / 4000)
+
+
+def test_more_odd_records_are_a_spread_not_a_constant() -> None:
+    values = np.full(4000, 48.0)
+    values[:60] = 47.0  # 1.5% off: a spread, fitted by a family
+    assert not durations.is_constant(values)
+    assert fit_duration(values, np.random.default_rng(0)).conf()["sd_h"] > 0.05
+
+
+def test_a_family_that_cannot_be_fitted_is_left_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Unfittable:
+        @staticmethod
+        def fit(*_: object, **__: object) -> None:
+            raise ValueError("f(a) and f(b) must have different signs")  # scipy's gamma, verbatim
+
+    monkeypatch.setitem(durations.FAMILIES, "gamma", Unfittable)
+    values = np.random.default_rng(0).gamma(4.0, 10.0, 500)
+    fit = fit_duration(values, np.random.default_rng(0))
+    assert "gamma" not in {f.family for f in fit.families} and fit.dist in ("lognormal", "normal")
