@@ -18,6 +18,9 @@ from scenarios.calibration.order_log import TIME_COLUMNS, read_order_log
 from scenarios.calibration.reading import read_options
 from scenarios.errors import ConfigError, OrderLogError
 from scenarios.validate import validate_scenario
+from sim.backtest.holdout import ks_check
+from sim.backtest.planner import lane_transit
+from sim.backtest.resolution import as_written, log_resolution_h
 from sim.config.compose import load_scenario
 from tests.real_log_helpers import STATUS_MAP, ZONE, make_log
 
@@ -130,3 +133,39 @@ def test_a_family_that_cannot_be_fitted_is_left_out(monkeypatch: pytest.MonkeyPa
     values = np.random.default_rng(0).gamma(4.0, 10.0, 500)
     fit = fit_duration(values, np.random.default_rng(0))
     assert "gamma" not in {f.family for f in fit.families} and fit.dist in ("lognormal", "normal")
+
+
+# -- comparing as the log writes times -------------------------------------------------------
+
+
+def test_log_resolution() -> None:
+    assert log_resolution_h(np.array([24.0, 48.0, 0.0])) == 24.0
+    assert log_resolution_h(np.array([3.0, 5.0])) == 1.0
+    assert log_resolution_h(np.array([3.0, 5.5, 40 / 60])) == pytest.approx(1 / 60)
+    assert log_resolution_h(np.array([3.0, np.pi])) == 0.0
+    assert np.array_equal(as_written(np.array([1.2, 2.6]), 0.0), [1.2, 2.6])
+    assert np.allclose(as_written(np.array([47.999, 48.004]), 1 / 60), [48.0, 48.0])
+
+
+def _lane(transit_h: np.ndarray) -> pd.DataFrame:
+    n = len(transit_h)
+    return pd.DataFrame(
+        {
+            "region": ["EU"] * n,
+            "warehouse": ["R"] * n,
+            "status": ["delivered"] * n,
+            "shipped_h": np.zeros(n),
+            "delivered_h": transit_h,
+        }
+    )
+
+
+def test_a_fixed_lead_time_agrees_with_its_near_constant_twin() -> None:
+    rng = np.random.default_rng(1)
+    spread = np.round(rng.gamma(9.0, 8.0, 600) * 60) / 60  # minutes, as the log writes them
+    history = np.r_[spread, np.full(400, 48.0)]  # 40% on a fixed 48 h
+    twin = np.r_[rng.gamma(9.0, 8.0, 1500), rng.normal(48.0, 48.0 * 1e-4, 1000)]
+    (lane,) = lane_transit(_lane(history), [_lane(twin)], end_h=1e6)
+    assert lane["ks_d"] < 0.05  # ~0.2 when the twin's 48 h are compared unrounded
+    ks = ks_check(history, [twin[:1250], twin[1250:]])
+    assert ks["d"] < 0.05

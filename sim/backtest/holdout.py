@@ -26,6 +26,7 @@ from scenarios.calibration.order_log import OrderLogError, read_order_log
 from scenarios.calibration.quality import clean_log
 from scenarios.calibration.reading import ReadOptions
 from sim.backtest.planner import planner_checks
+from sim.backtest.resolution import as_written, log_resolution_h
 from sim.config.compose import load_config, load_policies
 from sim.engine import run
 
@@ -222,7 +223,10 @@ def compare_kpi(name: str, history: tuple[float, float, float], sims: Sequence[f
 
 
 def ks_check(history: np.ndarray, sims: Sequence[np.ndarray]) -> dict[str, Any]:
-    """KS distance of history's delivery times to the pooled replications, and the null range."""
+    """KS distance of history's delivery times to the pooled replications, and the null range
+    (the replications' times as the log writes them: :mod:`sim.backtest.resolution`)."""
+    resolution = log_resolution_h(history)
+    sims = [as_written(s, resolution) for s in sims]
     pooled = np.concatenate(list(sims))
     result = stats.ks_2samp(history, pooled)
     null = [
