@@ -15,7 +15,9 @@ from scenarios.calibration import durations
 from scenarios.calibration.durations import fit_duration
 from scenarios.calibration.levels import fit_service_levels
 from scenarios.calibration.order_log import TIME_COLUMNS, read_order_log
+from scenarios.calibration.pickups import EVERY_HOUR
 from scenarios.calibration.reading import read_options
+from scenarios.calibration.report import _network_md
 from scenarios.errors import ConfigError, OrderLogError
 from scenarios.validate import validate_scenario
 from sim.backtest.holdout import ks_check
@@ -169,3 +171,39 @@ def test_a_fixed_lead_time_agrees_with_its_near_constant_twin() -> None:
     assert lane["ks_d"] < 0.05  # ~0.2 when the twin's 48 h are compared unrounded
     ks = ks_check(history, [twin[:1250], twin[1250:]])
     assert ks["d"] < 0.05
+
+
+# -- the fit report reads as the fit is ------------------------------------------------------
+
+
+def test_fit_report_says_constant_every_hour_and_no_empty_table() -> None:
+    constant = {"dist": "normal", "mean_h": 48.0, "sd_h": 48.0 * durations.CONSTANT_REL_SD}
+    spread = {"dist": "gamma", "mean_h": 40.0, "sd_h": 12.0}
+    report = {
+        "zones": {"source": "estimated", "n_zones": 1},
+        "transit": {
+            m: {
+                "by_zone": {
+                    "1": {
+                        "n": 9,
+                        "sample_mean_h": c["mean_h"],
+                        "chosen": c,
+                        "best_family": c["dist"],
+                        "ks_d": 0.0,
+                        "ks_ok": True,
+                    }
+                },
+                "filled": {},
+            }  # fmt: skip
+            for m, c in (("First Class", constant), ("Second Class", spread))
+        },
+        "pickup_hours": {"First Class": list(EVERY_HOUR), "Second Class": [15.0]},
+        "carrier_late_rates": {},
+        "pick_to_ship": {},
+        "warehouse_region": {},
+    }
+    text = "\n".join(_network_md(report))
+    assert "| First Class | 1 | 9 | 48.0 | constant 48.0 |" in text
+    assert "| Second Class | 1 | 9 | 40.0 | gamma 40.0/12.0 |" in text
+    assert "| First Class | every hour |" in text and "| Second Class | 15 |" in text
+    assert "missed 1st pickup" not in text and "see Handling" in text

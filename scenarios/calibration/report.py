@@ -7,7 +7,7 @@ the markdown is the same, readable.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,9 @@ import pandas as pd
 
 from scenarios.calibration.clock import LogClock
 from scenarios.calibration.demand import DemandFit
+from scenarios.calibration.durations import CONSTANT_REL_SD
 from scenarios.calibration.network import NetworkFit
+from scenarios.calibration.pickups import EVERY_HOUR
 from scenarios.calibration.quality import REASONS, CleanLog
 
 CARRIED_OVER = (
@@ -179,6 +181,20 @@ def markdown(report: Mapping[str, Any], scenario_path: str) -> str:
     return "\n".join(out)
 
 
+def _chosen(conf: Mapping[str, Any]) -> str:
+    """A schema distribution as read: a fixed lead time (a vanishing sd) says so."""
+    sd = conf.get("sd_h")
+    if conf["dist"] == "normal" and sd is not None and sd <= 2 * CONSTANT_REL_SD * conf["mean_h"]:
+        return f"constant {conf['mean_h']:.1f}"
+    return f"{conf['dist']} {conf['mean_h']:.1f}/{sd if sd is not None else conf['mean_h']:.1f}"
+
+
+def _pickups(hours: Sequence[float]) -> str:
+    if [float(h) for h in hours] == [float(h) for h in EVERY_HOUR]:  # no pickup hour in the data
+        return "every hour"
+    return ", ".join(f"{h:g}" for h in hours)
+
+
 def _network_md(report: Mapping[str, Any]) -> list[str]:
     z = report["zones"]
     out = [
@@ -198,7 +214,7 @@ def _network_md(report: Mapping[str, Any]) -> list[str]:
                     zone,
                     f["n"],
                     f"{f['sample_mean_h']:.1f}",
-                    f"{c['dist']} {c['mean_h']:.1f}/{c.get('sd_h') or c['mean_h']:.1f}",
+                    _chosen(c),
                     f["best_family"],
                     f"{f['ks_d']:.3f} {'ok' if f['ks_ok'] else 'POOR'}",
                 ]
@@ -212,13 +228,19 @@ def _network_md(report: Mapping[str, Any]) -> list[str]:
         [
             [
                 m,
-                ", ".join(f"{h:g}" for h in hours),
+                _pickups(hours),
                 _pct(report.get("carrier_late_rates", {}).get(m, {}).get("late_rate")),
                 _pct(report.get("carrier_late_rates", {}).get(m, {}).get("carrier_late_rate")),
             ]
             for m, hours in report["pickup_hours"].items()
         ],
     )
+    if not report.get("pick_to_ship"):  # a fitted handover delay: per origin under Handling
+        return out + [
+            "Created -> shipped per origin: see Handling (a fitted order -> handover delay "
+            "replaces the picker model).",
+            "",
+        ]
     out += _table(
         [
             "warehouse",
