@@ -102,3 +102,16 @@ def test_origins_out_of_range_is_one_line(
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert err == "ordertwin-backtest: error: --origins: expected 0 to 120 month starts, got -1\n"
+
+
+def test_the_report_shows_each_origin(flat: dict[str, Any]) -> None:
+    from types import SimpleNamespace
+
+    from sim.backtest.report import _demand_lines
+
+    lines = _demand_lines(SimpleNamespace(demand={"origins": flat}))  # type: ignore[arg-type]
+    rows = [line for line in lines if line.startswith("| 2021-")]
+    assert [r.split(" | ")[0] for r in rows] == [f"| {o}" for o in flat["origins"]]
+    assert any(
+        line.startswith(f"rolling origins (4 month starts, {flat['n']} months") for line in lines
+    )

@@ -108,7 +108,11 @@ def holdout(
         "mape": float(np.mean(np.abs(naive - real.to_numpy()) / real.to_numpy())),
     }
     chosen = [fit.forecast.note()] if fit.forecast is not None else []
-    scored["fit"] = {"until": str(cut.date()), "notes": [*fit.notes, *chosen]}
+    scored["fit"] = {
+        "until": str(cut.date()),
+        "model": fit.forecast.chosen if fit.forecast is not None else "",
+        "notes": [*fit.notes, *chosen],
+    }
     return scored
 
 
@@ -145,7 +149,7 @@ def rolling_origins(
                     "low": h["low"][k],
                     "high": h["high"][k],
                     "naive": naive,
-                    "model": h["fit"]["notes"][-1] if h["fit"]["notes"] else "",
+                    "model": h["fit"]["model"],  # the forecast model chosen at the origin
                 }
             )
         if progress is not None:

@@ -207,8 +207,8 @@ def _demand_lines(bt: Backtest) -> list[str]:
     if o:
         lines += ["", "### Rolling origins", "", origins_summary(o) + ".", ""]
         lines += [
-            "| origin | months | inside the 90% band | MAPE | naive MAPE |",
-            "|---|---|---|---|---|",
+            "| origin | model chosen | months | inside the 90% band | MAPE | naive MAPE |",
+            "|---|---|---|---|---|---|",
         ]
         months = pd.DataFrame(o["months"])
         for origin, f in months.groupby("origin", sort=True):
@@ -216,7 +216,10 @@ def _demand_lines(bt: Backtest) -> list[str]:
             inside = ((f["history"] >= f["low"]) & (f["history"] <= f["high"])).sum()
             twin = ((seen["twin"] - seen["history"]).abs() / seen["history"]).mean()
             naive = ((seen["naive"] - seen["history"]).abs() / seen["history"]).mean()
-            lines.append(f"| {origin} | {len(f)} | {inside} | {_pct(twin)} | {_pct(naive)} |")
+            lines.append(
+                f"| {origin} | {f['model'].iloc[0]} | {len(f)} | {inside} | {_pct(twin)} "
+                f"| {_pct(naive)} |"
+            )
         lines += ["", f"Every scored month: `{ORIGINS_CSV}`."]
     return lines + [""]
 
