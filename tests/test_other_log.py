@@ -75,6 +75,21 @@ def test_a_pattern_without_every_field_is_refused(pattern: str) -> None:
         read_options(ZONE, time_format=pattern)
 
 
+def test_a_latin1_export_is_named_then_read_with_encoding(
+    logs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    frame = pd.read_csv(logs[0], dtype=str, keep_default_na=False)
+    frame.loc[frame["region"] == "CA", "region"] = "México"  # a country, as such exports write it
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(frame.to_csv(index=False).encode("latin-1"))
+    with pytest.raises(OrderLogError, match=r"line \d+: expected UTF-8 text.*--encoding latin-1"):
+        read_order_log(path, read_options(ZONE, STATUS_MAP))
+    got = read_order_log(path, read_options(ZONE, STATUS_MAP, encoding="latin-1")).frame
+    assert (got["region"] == "México").sum() == (frame["region"] == "México").sum() > 0
+    with pytest.raises(ConfigError, match="--encoding"):
+        read_options(ZONE, encoding="base64")
+
+
 # -- a level promised at the order time ------------------------------------------------------
 
 

@@ -87,8 +87,18 @@ def _first_line(err: BaseException) -> str:
     return first if len(first) <= 200 else first[:200] + "..."
 
 
-def _csv_text(path: Path) -> str:
-    """The file as UTF-8 text; a byte that is not UTF-8, or a NUL, is named by its line."""
+_ENCODING_NAMES = {"utf-8": "UTF-8"}
+
+
+def _encoding_hint(encoding: str) -> str:
+    if encoding == "utf-8":
+        return "save the log as UTF-8, or name its encoding: --encoding latin-1 or cp1252"
+    return "save the log as UTF-8, or name the encoding it was saved in with --encoding"
+
+
+def _csv_text(path: Path, encoding: str = "utf-8") -> str:
+    """The file as text in ``encoding`` (UTF-8 with or without a byte-order mark by default); a
+    byte that is not in it, or a NUL, is named by its line."""
     try:
         data = path.read_bytes()
         if path.suffix.lower() == ".gz":
@@ -96,15 +106,15 @@ def _csv_text(path: Path) -> str:
     except (OSError, EOFError, zlib.error) as err:
         raise OrderLogError(path, "file", f"cannot be read ({_first_line(err)})") from None
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig" if encoding == "utf-8" else encoding)
     except UnicodeDecodeError as err:
         line = data.count(b"\n", 0, err.start) + 1
         column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
         raise OrderLogError(
             path,
             f"line {line}",
-            f"expected UTF-8 text, got byte 0x{data[err.start]:02X} at character {column} "
-            "(save the log as UTF-8)",
+            f"expected {_ENCODING_NAMES.get(encoding, encoding)} text, got byte "
+            f"0x{data[err.start]:02X} at character {column} ({_encoding_hint(encoding)})",
         ) from None
     nul = text.find("\x00")
     if nul >= 0:
@@ -113,8 +123,8 @@ def _csv_text(path: Path) -> str:
     return text
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    text = _csv_text(path)
+def _read_csv(path: Path, encoding: str = "utf-8") -> pd.DataFrame:
+    text = _csv_text(path, encoding)
     if not text.strip():
         raise OrderLogError(path, "file", "expected a header line and orders, got an empty file")
     try:
@@ -140,7 +150,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise OrderLogError(path, "file", f"cannot be read as CSV ({_first_line(err)})") from None
 
 
-def _read_raw(path: Path) -> tuple[pd.DataFrame, str, int]:
+def _read_raw(path: Path, encoding: str = "utf-8") -> tuple[pd.DataFrame, str, int]:
     """The file as text cells; returns the frame, the word for a row, and the first row's number."""
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".txt", ".gz", ".parquet", ".pq", ".xlsx", ".xlsm", ".xls"):
@@ -148,7 +158,7 @@ def _read_raw(path: Path) -> tuple[pd.DataFrame, str, int]:
     if not path.is_file():
         raise OrderLogError(path, "file", "expected an existing file")
     if suffix in (".csv", ".txt", ".gz"):
-        return _read_csv(path), "line", 2
+        return _read_csv(path, encoding), "line", 2
     try:
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path), "row", 1
@@ -277,7 +287,7 @@ def read_order_log(path: str | Path, options: ReadOptions | None = None) -> Orde
     """Read and type a log, or raise :class:`OrderLogError` for the first malformed cell."""
     path = Path(path)
     options = options or ReadOptions()
-    raw, row_word, first_row = _read_raw(path)
+    raw, row_word, first_row = _read_raw(path, options.encoding)
     raw.columns = [str(c).strip() for c in raw.columns]
     header = "line 1 (the header)" if row_word == "line" else "header"
     missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]

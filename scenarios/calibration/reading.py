@@ -1,17 +1,19 @@
-"""How to read a log that is not quite in the format: its time zone, status words and currency.
+"""How to read a log not quite in the format: its time zone and pattern, encoding, words, currency.
 
 Real logs write local times without an offset, often not in ISO-8601 (``1/31/2018 22:56``), use
 their own status words (``canceled``, ``shipped``, ``invoiced``) and keep values in their own
 currency. Each is a user's statement, not a guess (``1/2/2018`` is January or February only by
 the exporter's habit): ``--timezone`` names the IANA zone of offset-less times (daylight saving
 included, read with :mod:`zoneinfo`), ``--time-format`` the ``strftime`` pattern of times that
-are not ISO-8601, ``--status-map`` maps words to delivered / open / cancelled, and
-``--currency CODE=USD_PER_UNIT`` converts values to US dollars. An option given wrong is refused in
-one line naming the option.
+are not ISO-8601, ``--encoding`` the text encoding of a CSV not saved as UTF-8 (an older
+Excel or ERP export in Latin-1 or cp1252), ``--status-map`` maps words to delivered / open /
+cancelled, and ``--currency CODE=USD_PER_UNIT`` converts values to US dollars. An option given
+wrong is refused in one line naming the option.
 """
 
 from __future__ import annotations
 
+import codecs
 import math
 import re
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ class ReadOptions:
     currency: str = "USD"  # what the log's values are in
     usd_per_unit: float = 1.0
     time_format: str | None = None  # strftime pattern of times not in ISO-8601 (%m/%d/%Y %H:%M)
+    encoding: str = "utf-8"  # of a CSV log's bytes
 
     @property
     def zone(self) -> ZoneInfo | None:
@@ -74,6 +77,20 @@ def parse_time_format(text: str | None) -> str | None:
     return text
 
 
+def parse_encoding(text: str | None) -> str:
+    """A text encoding Python knows (its canonical name), or ConfigError on ``--encoding``."""
+    if text is None:
+        return "utf-8"
+    try:
+        name = codecs.lookup(text.strip()).name
+        b"order".decode(name)  # LookupError for a codec that is not a text encoding (base64)
+    except (LookupError, ValueError):
+        raise ConfigError(
+            "--encoding", "a text encoding like utf-8, latin-1 or cp1252", text
+        ) from None
+    return name
+
+
 def parse_status_map(text: str | None) -> dict[str, str]:
     """``word=status,word=status`` (case-insensitive words) into a mapping."""
     out: dict[str, str] = {}
@@ -113,6 +130,7 @@ def read_options(
     status_map: str | None = None,
     currency: str | None = None,
     time_format: str | None = None,
+    encoding: str | None = None,
 ) -> ReadOptions:
     """The options from their command-line text (each checked, ConfigError on the first bad)."""
     code, usd = parse_currency(currency)
@@ -122,4 +140,5 @@ def read_options(
         code,
         usd,
         parse_time_format(time_format),
+        parse_encoding(encoding),
     )

@@ -43,6 +43,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--time-format", help="strftime pattern of times not in ISO-8601 (as calibrate)"
     )
+    parser.add_argument("--encoding", help="a CSV log not saved as UTF-8 (as calibrate)")
     parser.add_argument("--status-map", help="WORD=delivered|open|cancelled,... (as calibrate)")
     parser.add_argument("--currency", help="CODE=USD_PER_UNIT (as calibrate)")
     parser.add_argument(
@@ -86,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise ConfigError("--warmup-days", "a number of days >= 0", args.warmup_days)
         if args.out is None:  # the scenario's name becomes a folder name
             path_name("--scenario", args.scenario)
-        options = read_options(args.timezone, args.status_map, args.currency, args.time_format)
+        options = read_options(
+            args.timezone, args.status_map, args.currency, args.time_format, args.encoding
+        )
         cut = parse_until(args.holdout_from)
         history = load_history(args.log, args.warmup_days, options)
         config_dir = str(Path(args.config_dir).resolve()) if args.config_dir else None

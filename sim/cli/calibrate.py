@@ -46,6 +46,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--time-format",
         help="strftime pattern of non-ISO times ('%%m/%%d/%%Y %%H:%%M' for 1/31/2018 22:56)",
     )
+    parser.add_argument("--encoding", help="a CSV log not saved as UTF-8: latin-1, cp1252...")
     parser.add_argument(
         "--status-map", help="the log's status words: WORD=delivered|open|cancelled,..."
     )
@@ -75,7 +76,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise ConfigError(
                 "--name", f"a new scenario name ({target} exists; --force)", args.name
             )
-        options = read_options(args.timezone, args.status_map, args.currency, args.time_format)
+        options = read_options(
+            args.timezone, args.status_map, args.currency, args.time_format, args.encoding
+        )
         until = parse_until(args.until)
         template = load_scenario(args.template)
         cal = calibrate(args.log, args.name, template, args.template, options, until)
