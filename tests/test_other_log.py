@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from scenarios.calibration import durations
+from scenarios.calibration.calibrate import calibrate
 from scenarios.calibration.durations import fit_duration
 from scenarios.calibration.levels import fit_service_levels
 from scenarios.calibration.order_log import TIME_COLUMNS, read_order_log
@@ -117,6 +118,25 @@ def test_a_zero_hour_promise_is_a_level_not_a_crash() -> None:
         with pytest.raises(ConfigError, match=key):
             validate_scenario(scenario)
         level[key] = 24.0 if key == "promise_h" else {}
+
+
+def test_a_level_never_routed_gets_every_routed_orders_mix_and_a_warning(
+    logs: tuple[Path, Path], tmp_path: Path
+) -> None:
+    frame = pd.read_csv(logs[0], dtype=str, keep_default_na=False)
+    never = frame["service_level"] == "same_day"  # a class whose every order was cancelled
+    frame.loc[never, ["warehouse", "mode", "shipped_at", "delivered_at"]] = ""
+    frame.loc[never, "status"] = "Canceled"
+    path = tmp_path / "never.csv"
+    frame.to_csv(path, index=False)
+    cal = calibrate(
+        path, "never", load_scenario("baseline"), "baseline", read_options(ZONE, STATUS_MAP)
+    )
+    mix = cal.scenario["service_levels"]["same_day"]["mode_mix"]
+    routed = frame.loc[frame["mode"] != "", "mode"].value_counts(normalize=True)
+    assert mix == pytest.approx(routed.to_dict(), abs=1e-3)
+    (warning,) = [w for w in cal.warnings if "same_day" in w]
+    assert f"none of its {int(never.sum()):,} orders was routed" in warning
 
 
 # -- a fixed lead time with odd records ------------------------------------------------------

@@ -39,6 +39,7 @@ from scenarios.calibration.levels import (
     fit_service_levels,
     monthly_mix_drift,
     observed_origins,
+    unrouted_levels,
 )
 from scenarios.calibration.mix import (
     ONE_CHANNEL,
@@ -504,6 +505,7 @@ def calibrate(
         not_written=left_out,
     )
     warnings = blank_notes + [n for n in network.notes if "pickups" in n] + co2e_notes
+    warnings += unrouted_levels(orders)
     if left_out:
         warnings.append(
             "fitted but not written (this version's scenario schema has no key for them): "

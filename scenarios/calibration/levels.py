@@ -2,7 +2,8 @@
 cancellations; and each channel's mix of levels.
 
 A log's classes are the customer's choice (standard, second day, next day, same day), so every
-class the log has becomes a level, slowest promise first (index 0, as in ``OrderBatch``). A
+class the log has becomes a level, slowest promise first (index 0, as in ``OrderBatch``); a level
+none of whose orders was routed gets the mode mix of all routed orders, with a warning. A
 level is ``urgent`` when its promise is at most :data:`URGENT_SHARE` of the slowest level's (the
 policies' express handling applies to it). A region gets its own promise where it has at least
 :data:`MIN_REGION_ORDERS` orders of the level and its median differs from the level's by more
@@ -47,6 +48,8 @@ def fit_service_levels(orders: pd.DataFrame) -> dict[str, dict[str, Any]]:
             if len(p) >= MIN_REGION_ORDERS and differs:
                 by_region[str(region)] = round(median, 2)
         routed = orders.loc[mine & (orders["mode"] != "").to_numpy(), "mode"].value_counts()
+        if not len(routed):  # see unrouted_levels: the log cannot say; every routed order's mix
+            routed = orders.loc[orders["mode"] != "", "mode"].value_counts()
         out[name] = {
             "promise_h": round(level_promise, 2),
             "promise_h_by_region": dict(sorted(by_region.items())),
@@ -54,6 +57,23 @@ def fit_service_levels(orders: pd.DataFrame) -> dict[str, dict[str, Any]]:
             "urgent": bool(level_promise <= URGENT_SHARE * slowest and name != names[0]),
             "cancel_p": round(float((orders.loc[mine, "status"] == "cancelled").mean()), 4),
         }
+    return out
+
+
+def unrouted_levels(orders: pd.DataFrame) -> list[str]:
+    """A warning per level none of whose orders was routed (all cancelled, or all still open):
+    its mode mix is every routed order's, an assumption the log cannot check."""
+    routed = (orders["mode"] != "").to_numpy()
+    out = []
+    for name in level_order(orders):
+        mine = (orders["service_level"] == name).to_numpy()
+        if mine.any() and not (mine & routed).any():
+            status = orders.loc[mine, "status"].value_counts()
+            said = ", ".join(f"{int(n):,} {s}" for s, n in status.items())
+            out.append(
+                f"service level {name!r}: none of its {int(mine.sum()):,} orders was routed "
+                f"({said}): the mode mix of all routed orders assumed"
+            )
     return out
 
 
@@ -100,4 +120,5 @@ __all__ = [
     "level_order",
     "monthly_mix_drift",
     "observed_origins",
+    "unrouted_levels",
 ]
