@@ -15,6 +15,7 @@ from scenarios.calibration import durations
 from scenarios.calibration.calibrate import calibrate
 from scenarios.calibration.durations import fit_duration
 from scenarios.calibration.levels import fit_service_levels
+from scenarios.calibration.mix import shares
 from scenarios.calibration.order_log import TIME_COLUMNS, read_order_log
 from scenarios.calibration.pickups import EVERY_HOUR
 from scenarios.calibration.reading import read_options
@@ -137,6 +138,11 @@ def test_a_level_never_routed_gets_every_routed_orders_mix_and_a_warning(
     assert mix == pytest.approx(routed.to_dict(), abs=1e-3)
     (warning,) = [w for w in cal.warnings if "same_day" in w]
     assert f"none of its {int(never.sum()):,} orders was routed" in warning
+
+
+def test_a_region_with_three_orders_in_sixty_thousand_keeps_its_share() -> None:
+    got = shares(["big", "tiny", "absent"], [60_006.0, 3.0, 1e-12])  # 4.9992e-05: 0.0 at 4 places
+    assert got["tiny"] == 5e-05 and got["absent"] == 0.0 and sum(got.values()) == 1.0
 
 
 # -- a fixed lead time with odd records ------------------------------------------------------

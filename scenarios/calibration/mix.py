@@ -18,11 +18,17 @@ ONE_CHANNEL = "all"  # channel used when the log has no channel column
 SHARE_DIGITS = 4
 
 
+def _small(count: float, total: float) -> float:
+    return float(f"{count / total:.2g}") if count >= 1.0 else 0.0
+
+
 def shares(names: Iterable[Any], counts: Iterable[float]) -> dict[str, float]:
-    """Rounded shares that sum to 1 exactly (the largest absorbs the rounding)."""
+    """Rounded shares that sum to 1 exactly (the largest absorbs the rounding). A name with at
+    least one order keeps a share above zero (two significant digits where :data:`SHARE_DIGITS`
+    decimals would round it away: a region with 3 of 60,000 orders still gets its orders)."""
     pairs = [(str(n), float(c)) for n, c in zip(names, counts, strict=True) if c > 0]
     total = sum(c for _, c in pairs)
-    out = {n: round(c / total, SHARE_DIGITS) for n, c in pairs}
+    out = {n: round(c / total, SHARE_DIGITS) or _small(c, total) for n, c in pairs}
     largest = max(out, key=lambda n: out[n])
     out[largest] = round(1.0 - sum(v for n, v in out.items() if n != largest), 10)
     return out
