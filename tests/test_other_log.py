@@ -5,6 +5,7 @@ lane KS distances made up by comparing a point mass with a continuous twin."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,8 @@ from scenarios.validate import validate_scenario
 from sim.backtest.holdout import ks_check
 from sim.backtest.planner import lane_transit
 from sim.backtest.resolution import as_written, log_resolution_h
+from sim.cli.backtest import parse_args as backtest_args
+from sim.cli.calibrate import main as calibrate_main
 from sim.config.compose import load_scenario
 from tests.real_log_helpers import STATUS_MAP, ZONE, make_log
 
@@ -248,3 +251,26 @@ def test_fit_report_says_constant_every_hour_and_no_empty_table() -> None:
     assert "| Second Class | 1 | 9 | 40.0 | gamma 40.0/12.0 |" in text
     assert "| First Class | every hour |" in text and "| Second Class | 15 |" in text
     assert "missed 1st pickup" not in text and "see Handling" in text
+
+
+# -- calibrate says how to backtest what it fitted -------------------------------------------
+
+
+def test_calibrate_prints_the_backtest_with_the_logs_reading_options(
+    logs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--name", "us", "--out", str(tmp_path / "my conf"), "--report-dir", str(tmp_path)]
+    args += ["--timezone", ZONE, "--time-format", US, "--status-map", STATUS_MAP]
+    calibrate_main([str(logs[1]), *args, "--until", "2025-01-27"])
+    printed = capsys.readouterr().out
+    assert "the fitted period, before 2025-01-27 (" in printed
+    (line,) = [ln for ln in printed.splitlines() if ln.startswith("  backtest: ")]
+    words = shlex.split(line.removeprefix("  backtest: "))
+    assert words[:4] == ["ordertwin-backtest", str(logs[1]), "--scenario", "us"]
+    assert words[4:] == [
+        "--config-dir", str(tmp_path / "my conf"), "--timezone", ZONE, "--time-format", US,
+        "--status-map", STATUS_MAP, "--holdout-from", "2025-01-27",
+    ]  # fmt: skip
+    # the printed options read the log: parsing them again gives what calibrate used
+    parsed = backtest_args(words[1:])
+    assert read_options(parsed.timezone, parsed.status_map, None, parsed.time_format).zone

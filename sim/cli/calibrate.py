@@ -12,6 +12,7 @@ line and column, exit code 2, and no files.
 from __future__ import annotations
 
 import argparse
+import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -93,12 +94,29 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"  scenario: {target}")
     print(f"  report:   {report}")
     days = cal.report["log"]["period_days"]
-    where = f"--config-dir {out_dir} " if args.out is not None else ""
+    where = f"--config-dir {shlex.quote(str(out_dir))} " if args.out is not None else ""
     print(f"  run it:   ordertwin {where}scenario={args.name}")
+    period = "the log's period" if until is None else f"the fitted period, before {args.until}"
     print(
-        f"  the log's period ({days} days from hour 0): ordertwin {where}scenario={args.name} "
+        f"  {period} ({days} days from hour 0): ordertwin {where}scenario={args.name} "
         f"horizon_days={days} warmup_days=0"
     )
+    print(f"  backtest: {backtest_command(args)}")
+
+
+def backtest_command(args: argparse.Namespace) -> str:
+    """The backtest of what was just fitted, with the reading options the log needed (a user
+    would otherwise find each one missing from a one-line refusal)."""
+    words = ["ordertwin-backtest", args.log, "--scenario", args.name]
+    if args.out is not None:
+        words += ["--config-dir", str(args.out)]
+    for option in ("timezone", "time_format", "encoding", "status_map", "currency"):
+        value = getattr(args, option)
+        if value is not None:
+            words += [f"--{option.replace('_', '-')}", value]
+    if args.until is not None:
+        words += ["--holdout-from", args.until]
+    return " ".join(shlex.quote(str(w)) for w in words)
 
 
 if __name__ == "__main__":
