@@ -222,7 +222,7 @@ def generate(orders: int, seed: int, style: str = "us") -> tuple[pd.DataFrame, d
             name: _class_truth(name, level_name, transit, late, delivered_ok) for name in CLASSES
         },
         "region_share": {
-            r: round(float((region == r).mean()), 4) for r in [*REGIONS, TINY_REGION[0]]
+            r: round(float((region == r).mean()), 6) for r in [*REGIONS, TINY_REGION[0]]
         },
         "monthly_orders": {
             str(k): int(v) for k, v in local_month.value_counts().sort_index().items()
