@@ -26,6 +26,7 @@ from scenarios.validate import validate_scenario
 from sim.backtest.holdout import ks_check
 from sim.backtest.planner import lane_transit
 from sim.backtest.resolution import as_written, log_resolution_h
+from sim.cli.backtest import holdout_note
 from sim.cli.backtest import parse_args as backtest_args
 from sim.cli.calibrate import main as calibrate_main
 from sim.config.compose import load_scenario
@@ -274,3 +275,10 @@ def test_calibrate_prints_the_backtest_with_the_logs_reading_options(
     # the printed options read the log: parsing them again gives what calibrate used
     parsed = backtest_args(words[1:])
     assert read_options(parsed.timezone, parsed.status_map, None, parsed.time_format).zone
+
+
+def test_a_holdout_that_missed_is_said_beside_the_verdict() -> None:
+    note = holdout_note({"inside": 2, "n": 6})  # the other log's fall after a flat history
+    assert note is not None and "2 of 6 months" in note and "p = 0.0013" in note
+    assert holdout_note({"inside": 5, "n": 6}) is None  # as 90% bands do
+    assert holdout_note({"inside": 6, "n": 7}) is None and holdout_note(None) is None
