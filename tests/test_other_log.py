@@ -64,6 +64,21 @@ def test_us_style_times_read_with_time_format_as_iso_ones(logs: tuple[Path, Path
         assert np.array_equal(got[f"{col}_offset_min"], want[f"{col}_offset_min"])
 
 
+def test_a_pattern_with_an_offset_keeps_each_rows_offset(tmp_path: Path) -> None:
+    frame = make_log(tmp_path / "iso.csv", days=7)
+    for col in TIME_COLUMNS:  # 1/31/2018 22:56 -0600, as some exports write an offset
+        wall = pd.to_datetime(frame[col].where(frame[col] != ""))
+        local = wall.dt.tz_localize(ZONE, ambiguous=False, nonexistent="shift_forward")
+        frame[col] = local.dt.strftime("%m/%d/%Y %H:%M %z").where(wall.notna(), "")
+    frame.to_csv(tmp_path / "offset.csv", index=False)
+    want = read_order_log(tmp_path / "iso.csv", read_options(ZONE, STATUS_MAP)).frame
+    got = read_order_log(
+        tmp_path / "offset.csv", read_options(None, STATUS_MAP, time_format=US + " %z")
+    ).frame
+    assert (got["created_at"] == want["created_at"].dt.floor("min")).all()
+    assert np.array_equal(got["created_at_offset_min"], want["created_at_offset_min"])
+
+
 def test_non_iso_times_point_to_time_format(logs: tuple[Path, Path]) -> None:
     with pytest.raises(OrderLogError, match=r"line 2, column created_at: .*--time-format"):
         read_order_log(logs[1], read_options(ZONE, STATUS_MAP))

@@ -17,7 +17,7 @@ import codecs
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scenarios.errors import ConfigError
@@ -56,7 +56,7 @@ def parse_timezone(text: str | None) -> str | None:
 
 
 # a moment whose fields all differ, so a pattern that drops or confuses one cannot round-trip it
-_PROBE = datetime(2031, 12, 25, 17, 43)
+_PROBE = datetime(2031, 12, 25, 17, 43, tzinfo=timezone(timedelta(hours=-5)))  # %z prints too
 
 
 def parse_time_format(text: str | None) -> str | None:
@@ -68,7 +68,8 @@ def parse_time_format(text: str | None) -> str | None:
         back = datetime.strptime(_PROBE.strftime(text), text)
     except (ValueError, re.error):  # re.error: a directive twice (%m/%m)
         back = None
-    if back is None or back.replace(second=0, microsecond=0) != _PROBE:
+    wall = _PROBE.replace(tzinfo=None)
+    if back is None or back.replace(second=0, microsecond=0, tzinfo=None) != wall:
         raise ConfigError(
             "--time-format",
             "a strftime pattern with year, month, day, hour and minute, like '%m/%d/%Y %H:%M'",
