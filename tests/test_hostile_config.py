@@ -71,7 +71,7 @@ def _numbers() -> list[tuple[str, str, Any, str]]:
     each("ls", f"{s}.demand.bursts[0].duration_h", NAN, 0.0, -2.0)
     each("ls", f"{s}.demand.bursts[0].decay_tau_h", 0.0, INF)
     each("ls", f"{s}.demand.bursts[0].ramp_h", -1.0)
-    each("ls", f"{s}.service_levels.standard.promise_h", NAN, 1e308, -1.0, 0.0, 9000.0)
+    each("ls", f"{s}.service_levels.standard.promise_h", NAN, 1e308, -1.0, 9000.0)  # 0 h: valid
     each("ls", f"{s}.service_levels.express.cancel_p", NAN, 1.5, -0.1)
     each("ls", f"{s}.customer.pseudo_urgent_p", NAN)
     each("ls", f"{s}.customer.nps_promoter_p[0]", 2.0)
