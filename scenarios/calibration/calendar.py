@@ -20,11 +20,12 @@ last knot the scenario holds the level; forecasts past the log (holdout bands, w
 :mod:`scenarios.calibration.monthly_forecast` instead, a model of monthly totals chosen by
 cross-validation inside the log, which :func:`demand_paths` samples.
 Yearly seasonality is fitted only from two full years of data on (:func:`yearly_seasons`: the
-monthly forecast's seasonal candidates, tried from 24 months seen): with less, a month's effect
-cannot be told apart from the trend, and the report says so. Where a seasonal model is chosen,
-its month-of-year multipliers are reported, not written as ``calendar.yearly_profile``: the
-weekly knots already follow the seasons inside the log, and the knots projected past a cut come
-from the seasonal forecast's median, so a yearly profile on top would count them twice.
+monthly forecast's seasonal candidates, tried where every month of the year is seen twice):
+with less, a month's effect cannot be told apart from the trend, and the report says so. Where
+a seasonal model is chosen, its month-of-year multipliers are reported, not written as
+``calendar.yearly_profile``: the weekly knots already follow the seasons inside the log, and the
+knots projected past a cut come from the seasonal forecast's median, so a yearly profile on top
+would count them twice.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ part is given, month by month, as a known observation variance, and only what co
 explain is fitted: an extra month-to-month scatter of the rate (``sigma2.extra``: seasons,
 promotions) and the innovations of the states. A state-space model from statsmodels
 (:class:`~statsmodels.tsa.statespace.mlemodel.MLEModel`, exact diffuse initialisation, maximum
-likelihood by the Kalman filter) in three forms:
+likelihood by the Kalman filter) in five forms:
 
 - ``level``: a local level (a random walk);
 - ``trend``: a local linear trend (level and slope both random walks);

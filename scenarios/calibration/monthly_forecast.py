@@ -17,7 +17,8 @@ twelve effects are told apart from none at all (:func:`season_test`); with fewer
 month's effect cannot be told apart from the trend and the scatter, and they are not tried.
 
 Which one is chosen by **rolling-origin cross-validation inside the fitted months only**: from
-each of the last :data:`CV_ORIGINS` origins after the first :data:`MIN_MONTHS` months, every
+each of the last :data:`CV_ORIGINS` origins (a year of them, :data:`SEASONAL_CV_ORIGINS`, with
+seasonal candidates) after the first :data:`MIN_MONTHS` months, every
 candidate is fitted on the months before it and forecasts the next :data:`CV_HORIZON`; the
 simplest candidate whose mean absolute percentage error is within one standard error of the
 lowest wins (the one-standard-error rule; simplest = most cautious: level, damped trend,
