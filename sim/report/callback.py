@@ -32,11 +32,18 @@ class SweepOutcome:
 
 
 _last: SweepOutcome | None = None
+_started: Path | None = None
 
 
 def last_sweep() -> SweepOutcome | None:
     """How the last sweep of this process ended (None: no sweep ended)."""
     return _last
+
+
+def started_sweep() -> Path | None:
+    """The sweep dir of the last sweep this process started (None: none), for Ctrl-C: Hydra
+    calls no callback when a sweep is interrupted."""
+    return _started
 
 
 def _say(message: str) -> None:
@@ -57,6 +64,8 @@ class ReportCallback(Callback):
         self.enabled = enabled
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        global _started
+        _started = Path(str(config.hydra.sweep.dir))
         hydra_cfg = OmegaConf.to_container(config.hydra, resolve=False)
         assert isinstance(hydra_cfg, dict)
         total = len(jobs_of({str(k): v for k, v in hydra_cfg.items()}))
