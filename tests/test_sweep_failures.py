@@ -21,6 +21,7 @@ import yaml
 from scenarios.errors import ConfigError, OrderLogError
 from sim.cli.report import main as report_main
 from sim.io import run_files
+from sim.report import scorecard
 from sim.report.sweep import (
     ERROR_FILE,
     FAILED,
@@ -322,6 +323,10 @@ def test_sigint_during_a_sweep_keeps_finished_jobs_and_marks_the_rest(tmp_path: 
         assert (job.run_dir / "orders.parquet").is_file() and job.kpis["orders_created"] > 0
     (marked,) = sweep.glob(f"2_*/{INTERRUPTED_FILE}")
     assert not (marked.parent / run_files.KPIS_FILE).exists()
+    assert report_main([str(sweep)]) == 0  # a report on request: marked incomplete
+    card = scorecard.load(sweep)
+    assert card.incomplete == {("baseline", "horizon_days=60"): "seeds 1-2 of horizon_days=60"}
+    assert card.text().startswith("! Incomplete sweep: 1 of 1 rows")
 
 
 def test_sigint_to_a_joblib_sweep_clears_what_killed_workers_left(tmp_path: Path) -> None:
