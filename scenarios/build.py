@@ -75,7 +75,7 @@ def build(sc: Mapping[str, Any]) -> World:
         customer=_customer(sc["customer"]),
         weather=_weather(sc["weather"], sc["regions"], regions, start),
         inventory=_inventory(sc["inventory"]),
-        costs=Costs(**{k: float(v) for k, v in sc["costs"].items()}),
+        costs=Costs.from_conf(sc["costs"]),
         allocation_wave_h=float(sc["allocation_wave_h"]),
         service_levels=tuple(
             _service_level(name, level, regions, mode_names)

@@ -8,7 +8,9 @@ engine; these objects describe the network and its random processes, not their r
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -290,6 +292,15 @@ class Costs:
     held_order_margin_loss_p: float
     # never served (cancelled, or open when the run stops): this share of its margin is lost
     unserved_margin_loss_p: float
+
+    @classmethod
+    def from_conf(cls, costs: Mapping[str, Any]) -> Costs:
+        return cls(**{k: float(v) for k, v in costs.items()})
+
+    def pick_pack_charge_usd(self, items: np.ndarray) -> np.ndarray:
+        """What picking and packing an order of ``items`` items costs: the one formula the
+        engine charges and calibration subtracts from a logged cost to price the carrier."""
+        return self.pick_pack_usd + self.extra_item_usd * (np.asarray(items, dtype=float) - 1.0)
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,10 @@ from sim.engine import run
 from sim.io.order_log import write_order_log
 
 TIME_ZONE = "America/New_York"
-# hour 0 in January: the engine's clock has no daylight saving, New York's has (from 9 March
-# 2025, three weeks into baseline's own start_date), and these round trips check pickup hours
-LOG_START = "2026-01-05T00:00:00"  # a Monday, as baseline's start_date
+# hour 0 on a Monday in January, New York on standard time (UTC-5): the engine's clock has no
+# daylight saving and New York's has (from 8 March 2026), so a generated log reaching past that
+# date has its local times shift by an hour there, as a real export's would
+LOG_START = "2026-01-05T00:00:00"  # a Monday, like baseline's start_date (2025-03-03)
 
 
 def generate_log(out_dir: Path, *overrides: str, seed: int = 1) -> tuple[Path, World]:

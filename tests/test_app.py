@@ -440,3 +440,18 @@ def test_without_the_extra_the_command_says_so_in_one_line() -> None:
         f'ordertwin-app: error: {name} is missing: pip install "ordertwin[app]"'
         for name in ("dash", "flask")
     }
+
+
+def test_a_scenario_written_after_the_start_is_offered_on_the_next_page_load(
+    folders: Folders,
+) -> None:
+    """ordertwin-calibrate writing a scenario while the app runs: the next page load lists it
+    (a layout built once at the start would not)."""
+    test_client = client(folders)
+    name = "written_later"
+    assert name not in test_client.get("/_dash-layout", headers={"Host": HOST}).get_data(True)
+    folder = folders.conf / "scenario"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.yaml").write_text("defaults:\n  - baseline\n  - _self_\n")
+    layout_json = test_client.get("/_dash-layout", headers={"Host": HOST}).get_data(True)
+    assert f'"value": "{name}"' in layout_json or f'"value":"{name}"' in layout_json

@@ -107,3 +107,31 @@ def test_a_constraint_on_an_unknown_kpi_is_one_line(capsys: pytest.CaptureFixtur
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--at-most: expected KPI=NUMBER with a KPI" in err[0]
     assert "co2e_kg_per_order" in err[0] and "co2_per_order" in err[0]
+
+
+@pytest.mark.parametrize(
+    "option", [["--at-most", "mode_share_zeppelin=0.1"], ["--objective", "mode_share_zeppelin"]]
+)
+def test_a_per_mode_kpi_for_a_mode_the_scenario_lacks_is_one_line(
+    option: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The registry takes any mode's share; a run has only its scenario's modes, so the first
+    trial ended in a KeyError traceback. Refused before any trial, naming the modes."""
+    out = tmp_path / "tuned"
+    code = tune.main(["--param", "routing.economy_slack_h=float:0:48", *option, "--out", str(out)])
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"ordertwin-tune: error: {option[0]}: expected a mode of the scenario "
+        "(air, economy, ground), got 'zeppelin'"
+    ]
+    assert not out.exists()
+
+
+def test_a_per_mode_kpi_for_a_mode_the_scenario_has_is_accepted() -> None:
+    from argparse import Namespace
+
+    from sim.cli.tune import check_modes
+
+    args = Namespace(overrides=[], objective="mode_share_air", at_least=[], at_most=["nps=1"])
+    check_modes(args)  # no error: air is one of baseline's modes

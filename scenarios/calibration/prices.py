@@ -23,6 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scenarios.world import Costs
+
 MIN_ORDERS = 30  # delivered orders with a cost needed to price a mode (in a zone)
 
 
@@ -30,7 +32,7 @@ def carrier_price_usd(orders: pd.DataFrame, costs: Mapping[str, Any]) -> np.ndar
     """Each order's cost less the engine's pick/pack charge for it (NaN without a cost)."""
     items = orders["items"].to_numpy(dtype=float) if "items" in orders else np.ones(len(orders))
     items = np.where(np.isfinite(items), items, 1.0)
-    pick = float(costs["pick_pack_usd"]) + float(costs["extra_item_usd"]) * (items - 1.0)
+    pick = Costs.from_conf(costs).pick_pack_charge_usd(items)
     return np.asarray(orders["cost"].to_numpy(dtype=float) - pick)
 
 

@@ -40,9 +40,6 @@ def options(names: list[str]) -> list[dict[str, str]]:
 def register(app: dash.Dash, folders: Folders, runner: JobRunner) -> None:
     """Wire the pages to the folders and the job runner."""
 
-    def scenario_names() -> list[str]:
-        return scenario_form.shipped_scenarios() + scenario_form.user_scenarios(folders)
-
     @app.callback(
         [Output(f"page-{value}", "style") for value, _ in PAGES],
         Input("tabs", "value"),
@@ -95,7 +92,7 @@ def register(app: dash.Dash, folders: Folders, runner: JobRunner) -> None:
             status = "Not saved: fix the field marked in red."
             none = dash.no_update
             return status, "", errors, name_error, none, none, none, none
-        choices = options(scenario_names())
+        choices = options(scenario_form.scenario_names(folders))
         status = f"Saved {saved.path}; run it with: ordertwin scenario={saved.name}"
         return status, saved.yaml_text, errors, "", choices, choices, choices, [saved.name]
 

@@ -56,6 +56,11 @@ def user_scenarios(folders: Folders) -> list[str]:
     )
 
 
+def scenario_names(folders: Folders) -> list[str]:
+    """Every scenario the app offers: the shipped ones, then the user folder's."""
+    return shipped_scenarios() + user_scenarios(folders)
+
+
 def root_of(name: str, folders: Folders) -> str:
     """The scenario a form's save extends: an app scenario's own base, else ``name`` itself."""
     path = folders.conf / "scenario" / f"{name}.yaml"

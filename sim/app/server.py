@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dash
+from dash import html
 from flask import Response, abort, request, send_file
 
 from scenarios.errors import ConfigError
@@ -40,8 +41,15 @@ def create_app(folders: Folders, guard: Guard) -> tuple[dash.Dash, JobRunner]:
         suppress_callback_exceptions=True,  # the levers are built per scenario
     )
     runner = JobRunner(folders)
-    scenarios = scenario_form.shipped_scenarios() + scenario_form.user_scenarios(folders)
-    app.layout = layout.page(scenarios, policy_names("routing"), policy_names("monitoring"))
+    routings, monitorings = policy_names("routing"), policy_names("monitoring")
+
+    def fresh_page() -> html.Div:
+        """Built on every page load (Dash calls a layout function each time), so a scenario
+        calibrated or saved from another tab since the app started is offered without a
+        restart."""
+        return layout.page(scenario_form.scenario_names(folders), routings, monitorings)
+
+    app.layout = fresh_page
     callbacks.register(app, folders, runner)
     guard.install(app.server)
 

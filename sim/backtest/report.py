@@ -24,6 +24,7 @@ CHARTS = (
     "hour_of_week.png",
     "monthly_volume.png",
 )  # dates on every time axis: hour 0 is the log's local midnight
+ORIGINS_CSV = "forecast_origins.csv"  # the rolling-origin check, one row per scored month
 HISTORY_STYLE: dict[str, Any] = {"color": "black", "lw": 1.6, "label": "history"}
 TWIN_COLOR = "tab:blue"
 
@@ -202,7 +203,38 @@ def _demand_lines(bt: Backtest) -> list[str]:
             f"Naive forecast (mean of {', '.join(naive['months'])}: {naive['forecast']:.0f} a "
             f"month): MAPE {_pct(naive['mape'])}; the twin's: {_pct(h['mape'])}.",
         ]
+    o = d.get("origins")
+    if o:
+        lines += ["", "### Rolling origins", "", origins_summary(o) + ".", ""]
+        lines += [
+            "| origin | model chosen | months | inside the 90% band | MAPE | naive MAPE |",
+            "|---|---|---|---|---|---|",
+        ]
+        months = pd.DataFrame(o["months"])
+        for origin, f in months.groupby("origin", sort=True):
+            seen = f[f["history"] > 0]
+            inside = ((f["history"] >= f["low"]) & (f["history"] <= f["high"])).sum()
+            twin = ((seen["twin"] - seen["history"]).abs() / seen["history"]).mean()
+            naive = ((seen["naive"] - seen["history"]).abs() / seen["history"]).mean()
+            lines.append(
+                f"| {origin} | {f['model'].iloc[0]} | {len(f)} | {inside} | {_pct(twin)} "
+                f"| {_pct(naive)} |"
+            )
+        lines += ["", f"Every scored month: `{ORIGINS_CSV}`."]
     return lines + [""]
+
+
+def origins_summary(o: dict[str, Any]) -> str:
+    """The rolling-origin check in one sentence (the report's and the command's)."""
+    return (
+        f"rolling origins ({len(o['origins'])} month starts, {o['n']} months scored): "
+        f"{o['inside']}/{o['n']} inside the 90% band ({_pct(o['coverage'])}), median half-width "
+        f"{_pct(o['median_half_width'])}, MAPE {_pct(o['mape'])} against the naive forecast's "
+        f"{_pct(o['naive_mape'])} (twin better from {o['origins_twin_better']} of "
+        f"{len(o['origins'])} origins); a 90% band centred on the twin's forecast would have "
+        f"needed a half-width of {_pct(o['needed_half_width'])}, on the naive's "
+        f"{_pct(o['naive_needed_half_width'])}"
+    )
 
 
 def _chart(width: float, height: float) -> tuple[Figure, Axes]:
@@ -294,6 +326,8 @@ def write_report(bt: Backtest, out_dir: Path) -> Path:
     _cdf_chart(bt, out_dir / CHARTS[1])
     _hour_of_week_chart(bt, out_dir / CHARTS[2])
     _monthly_chart(bt, out_dir / CHARTS[3])
+    if bt.demand.get("origins"):
+        pd.DataFrame(bt.demand["origins"]["months"]).to_csv(out_dir / ORIGINS_CSV, index=False)
     text = json.dumps(to_json(bt), indent=2, allow_nan=False)  # a NaN left would be an error
     (out_dir / "backtest.json").write_text(text + "\n")
     path = out_dir / "backtest.md"

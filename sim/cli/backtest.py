@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from scenarios.calibration.reading import read_options
-from sim.backtest.forecast import holdout, in_sample
+from sim.backtest.forecast import holdout, in_sample, rolling_origins
 from sim.backtest.holdout import LABELS, backtest, load_history, scenario_config, simulate
-from sim.backtest.report import write_report
+from sim.backtest.report import origins_summary, write_report
 from sim.cli.calibrate import parse_until
 from sim.cli.errors import BAD_INPUT, EXIT_FAILED, fail
 from sim.config.validate import ConfigError
@@ -47,7 +47,19 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="a holdout: the scenario was fitted before this local date (calibrate --until); "
         "monthly volumes from it on are scored against the demand forecast's 90%% bands",
     )
+    parser.add_argument(
+        "--origins",
+        type=int,
+        default=0,
+        help="also score the demand forecast from each of the last N month starts inside the "
+        "log (rolling origins, up to 7 months each): pooled band coverage, half-width and error "
+        "against the naive forecast (0: off)",
+    )
     return parser.parse_args(argv)
+
+
+def _origin(done: int, total: int) -> None:
+    print(f"  rolling origin {done}/{total} scored", file=sys.stderr)
 
 
 def weekday_weight(cfg: dict) -> np.ndarray:
@@ -57,6 +69,7 @@ def weekday_weight(cfg: dict) -> np.ndarray:
 
 
 MAX_REPLICATIONS = 1_000
+MAX_ORIGINS = 120
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -64,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         if not 2 <= args.replications <= MAX_REPLICATIONS:
             raise ConfigError("--replications", f"2 to {MAX_REPLICATIONS}", args.replications)
+        if not 0 <= args.origins <= MAX_ORIGINS:
+            raise ConfigError("--origins", f"0 to {MAX_ORIGINS} month starts", args.origins)
         if not (math.isfinite(args.warmup_days) and args.warmup_days >= 0):
             raise ConfigError("--warmup-days", "a number of days >= 0", args.warmup_days)
         if args.out is None:  # the scenario's name becomes a folder name
@@ -95,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     if cut is not None:
         end = local.max().floor("D") + pd.Timedelta(days=1)
         result.demand["holdout"] = holdout(local, cut, end, weights)
+    if args.origins:
+        result.demand["origins"] = rolling_origins(
+            local, local.max().floor("D") + pd.Timedelta(days=1), weights, args.origins, _origin
+        )
     report = write_report(result, args.out or Path("results") / "backtest" / args.scenario)
     for c in result.checks:
         print(
@@ -117,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"median half-width {h['median_half_width']:.0%}, MAPE {h['mape']:.1%} "
             f"(naive last-3-months {h['naive']['mape']:.1%})"
         )
+    if args.origins:
+        print(f"  {origins_summary(result.demand['origins'])}")
     print(f"ordertwin-backtest: {'PASS' if result.passed else 'FAIL'}; report: {report}")
     sys.exit(0 if result.passed else EXIT_FAILED)
 

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sim.cli.errors import BAD_INPUT, EXIT_FAILED, print_error
+from sim.config.compose import load_config
 from sim.config.validate import ConfigError
 from sim.engine import kpis as registry
 from sim.io.safe import path_name
@@ -126,8 +127,21 @@ def check_args(args: argparse.Namespace) -> None:
                 )
 
 
+def check_modes(args: argparse.Namespace) -> None:
+    """A per-mode KPI (``mode_share_<mode>``) as objective or bound must name a mode of the
+    scenario tuned: the registry takes any mode name, and a run has only its scenario's."""
+    modes = sorted(load_config(*args.overrides)["scenario"]["modes"])
+    named = [("--objective", args.objective)]
+    named += [("--at-least" if b.at_least else "--at-most", b.kpi) for b in _bounds(args)]
+    for option, key in named:
+        mode = registry.mode_of(key)
+        if mode is not None and mode not in modes:
+            raise ConfigError(option, f"a mode of the scenario ({', '.join(modes)})", mode)
+
+
 def tune(args: argparse.Namespace) -> int:
     check_args(args)
+    check_modes(args)
     spec = TuneSpec(
         base=(*args.overrides, "progress=false"),
         params=tuple(args.param),

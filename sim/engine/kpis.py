@@ -505,6 +505,16 @@ def kpi(key: str) -> Kpi | None:
     return None
 
 
+def mode_of(key: str) -> str | None:
+    """The mode a per-mode KPI key names (``mode_share_air`` -> ``air``), or None for any other
+    key: such a key exists only in a run whose scenario has that mode."""
+    for family in (e for e in KPIS if isinstance(e, KpiFamily)):
+        mode = family.mode_of(key)
+        if mode is not None:
+            return mode
+    return None
+
+
 def alert_quality(c: Mapping[str, np.ndarray]) -> dict[str, float]:
     """Alerts scored against what really happened to each order (see :class:`Orders`).
 

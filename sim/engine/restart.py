@@ -249,7 +249,7 @@ def _put_orders(sim: Simulation, rows: dict[str, np.ndarray], draw: Any, n: int)
     }
     sim.orders.put(0, columns)
     sim.promised_h[:n] = rows["promised_h"]
-    sim._pick_cost[:n] = costs.pick_pack_usd + costs.extra_item_usd * (rows["items"] - 1)
+    sim._pick_cost[:n] = costs.pick_pack_charge_usd(rows["items"])
     for ops in sim.warehouses:
         ops.pick_h[:n] = ops.spec.pick_time.quantile(columns["u_pick"])
     sim.n_orders = sim._arrived = n

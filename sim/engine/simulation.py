@@ -253,7 +253,7 @@ class Simulation:
             self.promised_h[lo:hi] = (
                 day["created_h"] + world.promise_table_h[day["service_level"], day["region"]]
             )
-            self._pick_cost[lo:hi] = costs.pick_pack_usd + costs.extra_item_usd * (day["items"] - 1)
+            self._pick_cost[lo:hi] = costs.pick_pack_charge_usd(day["items"])
             for ops in self.warehouses:  # the order's pick-time draw through each site's law
                 ops.pick_h[lo:hi] = ops.spec.pick_time.quantile(day["u_pick"])
             self.n_orders = hi
