@@ -295,9 +295,13 @@ def _leftovers(sweep: Path) -> list[Path]:
     return [p for p in sweep.rglob(".*") if p.suffix in (".tmp", ".scratch")]
 
 
-def _assert_stopped(sweep: Path, err: str, finished: int, planned: int) -> None:
+def _assert_stopped(sweep: Path, err: str, finished: int, stopped: int, planned: int) -> None:
     (line,) = err.strip().splitlines()  # one line, no traceback
-    assert line.startswith(f"ordertwin: interrupted: {finished} of {planned} jobs finished"), err
+    assert line.startswith(
+        f"ordertwin: interrupted: {finished} of {planned} jobs finished (their files are kept), "
+        f"{stopped} stopped mid-run (marked {INTERRUPTED_FILE}), "
+        f"{planned - finished - stopped} never started; no report was built"
+    ), err
     assert f"ordertwin-report {sweep}" in line
     report_files = ("summary.csv", "comparison.csv", "scorecard.csv", "report.html")
     assert not [name for name in report_files if (sweep / name).exists()]  # nothing claims it all
@@ -314,7 +318,7 @@ def test_sigint_during_a_sweep_keeps_finished_jobs_and_marks_the_rest(tmp_path: 
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    _assert_stopped(sweep, err, finished=2, planned=4)
+    _assert_stopped(sweep, err, finished=2, stopped=1, planned=4)
     jobs = read_sweep(sweep)
     assert [j.status for j in jobs] == [OK, OK, INTERRUPTED, MISSING]
     assert jobs[2].reason.startswith("interrupted: the sweep was stopped")
@@ -340,7 +344,7 @@ def test_sigint_to_a_joblib_sweep_clears_what_killed_workers_left(tmp_path: Path
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    _assert_stopped(sweep, err, finished=0, planned=2)
+    _assert_stopped(sweep, err, finished=0, stopped=2, planned=2)
     assert [j.status for j in read_sweep(sweep)] == [INTERRUPTED, INTERRUPTED]
 
 

@@ -43,10 +43,12 @@ class StoppedSweep:
     def line(self, prog: str = "ordertwin") -> str:
         """The one line the command ends with."""
         failed = f", {self.failed} failed" if self.failed else ""
+        unstarted = self.planned - self.finished - self.failed - self.interrupted
         return (
             f"{prog}: interrupted: {self.finished} of {self.planned} jobs finished{failed} "
-            f"(their files are kept); {self.interrupted} unfinished marked {INTERRUPTED_FILE}; "
-            f"no report was built; for one marked incomplete: ordertwin-report {self.sweep_dir}"
+            f"(their files are kept), {self.interrupted} stopped mid-run (marked "
+            f"{INTERRUPTED_FILE}), {max(unstarted, 0)} never started; no report was built; "
+            f"for one marked incomplete: ordertwin-report {self.sweep_dir}"
         )
 
 
