@@ -320,3 +320,24 @@ def test_a_comparison_written_before_cells_named_their_gaps_still_loads(
     old.to_csv(tmp_path / "comparison.csv", index=False)
     card = scorecard.load(tmp_path)
     assert card.incomplete == {} and "runs" not in card.table().columns
+
+
+def test_a_new_sweep_in_the_folder_withdraws_the_old_report_first(
+    built: Path, tmp_path: Path
+) -> None:
+    """Every file the report writes goes when a sweep starts in its folder (an interrupted rerun
+    must not leave the old report claiming the folder's jobs); the job folders stay."""
+    from omegaconf import OmegaConf
+
+    from sim.report.callback import ReportCallback
+
+    folder = tmp_path / "copy"
+    shutil.copytree(built, folder)
+    written = build_report(folder).files
+    jobs = sorted(p.parent.name for p in folder.glob("*/kpis.json"))
+    config = OmegaConf.create(
+        {"hydra": {"sweep": {"dir": str(folder)}, "overrides": {"task": ["seed=1,2"]}}}
+    )
+    ReportCallback().on_multirun_start(config)  # type: ignore[arg-type]
+    assert [p for p in written if p.exists()] == [] and not (folder / "charts").exists()
+    assert sorted(p.parent.name for p in folder.glob("*/kpis.json")) == jobs and jobs

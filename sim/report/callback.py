@@ -19,6 +19,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from sim.io.safe import write_text
+from sim.report.outputs import withdraw_report
 from sim.report.sweep import ERROR_FILE, OK, SweepError, jobs_of, progress, read_sweep
 
 PREFIX = "[ordertwin]"
@@ -66,6 +67,7 @@ class ReportCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         global _started
         _started = Path(str(config.hydra.sweep.dir))
+        withdraw_report(_started)  # an earlier sweep's report there would speak for this one
         hydra_cfg = OmegaConf.to_container(config.hydra, resolve=False)
         assert isinstance(hydra_cfg, dict)
         total = len(jobs_of({str(k): v for k, v in hydra_cfg.items()}))
