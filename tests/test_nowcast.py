@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from scenarios.build import build
-from sim.cli.nowcast import main
+from sim.cli.nowcast import main, what_if_line
 from sim.config.compose import load_config, load_policies
 from sim.engine import run
 from sim.engine.simulation import Simulation
@@ -22,7 +22,7 @@ from sim.nowcast.nowcast import NowcastRequest, paired, run_nowcast
 from sim.nowcast.outputs import write_outputs
 from sim.nowcast.replicate import Outcomes
 from sim.nowcast.risk import Tiers, drivers, wilson
-from sim.nowcast.variants import AddPickers, Move
+from sim.nowcast.variants import EXPEDITABLE, AddPickers, Move
 from sim.nowcast.what_ifs import WhatIfRequest
 
 COLUMNS = [
@@ -83,10 +83,24 @@ def test_risk_list_has_every_open_order_ranked(nowcast: Any, tmp_path: Path) -> 
 def test_what_ifs_report_paired_intervals(nowcast: Any) -> None:
     expedite, move, pickers, storm = nowcast.summary["what_ifs"]
     table = nowcast.table
-    savable = (table["risk_tier"] == "red") & (table["promised_h"] > nowcast.summary["snapshot_h"])
-    assert expedite["orders"] == savable.sum() > 0
+    red = table["risk_tier"] == "red"
+    past = table["promised_h"] <= nowcast.summary["snapshot_h"]
+    stage, left = table["stage"], expedite["not_acted_on"]
+    # counted from the risk list, independently of the what-if's own decision
+    expeditable = stage.isin(EXPEDITABLE) & (table["mode"] != "air")
+    assert expedite["listed"] == red.sum() > expedite["acted_on"] > 0
+    assert expedite["acted_on"] == expedite["orders"] == (red & ~past & expeditable).sum()
+    assert left.get("past_promise", 0) == (red & past).sum()
+    assert left.get("in_transit", 0) == (red & ~past & (stage == "in_transit")).sum()
     assert "not yet past their promise" in expedite["what_if"]
     assert move["orders"] > 0 and move["what_if"].startswith(f"move {move['orders']} of the")
+    for what_if in (expedite, move):
+        left = sum(what_if["not_acted_on"].values())
+        assert what_if["listed"] == what_if["acted_on"] + left
+    assert pickers["listed"] is pickers["acted_on"] is pickers["not_acted_on"] is None
+    lines = [what_if_line(w) for w in nowcast.summary["what_ifs"]]
+    assert all(f"{n} {reason}" in lines[0] for reason, n in expedite["not_acted_on"].items())
+    assert "on the whole network" in lines[3] and "\n" not in "".join(lines)
     assert "add 20 pickers at central" in pickers["what_if"]
     for what_if in (expedite, move, pickers, storm):
         for key in ("late_orders_saved", "cost_added_usd"):
@@ -115,8 +129,8 @@ def test_move_takes_stock_where_it_goes_and_gives_it_back_where_it_was(snapshot:
             assert delta[at].sum() == sign * units
     # a warehouse without the units takes none
     empty = {**s, "allocated_since_sync": s["synced_units"].copy()}
-    none = Move(move.order_ids, 1).movable(world, dataclasses.replace(state, stock=empty))
-    assert not none.any()
+    none = Move(move.order_ids, 1).decide(world, dataclasses.replace(state, stock=empty))
+    assert (none.reason == "no_stock_at_target").all()
 
 
 def test_added_pickers_come_at_their_hour() -> None:

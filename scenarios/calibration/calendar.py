@@ -19,8 +19,13 @@ The calendar's knots are the smoothed rate, one per week, relative to the mean r
 last knot the scenario holds the level; forecasts past the log (holdout bands, what-ifs) come from
 :mod:`scenarios.calibration.monthly_forecast` instead, a model of monthly totals chosen by
 cross-validation inside the log, which :func:`demand_paths` samples.
-Yearly seasonality is fitted only from two full years of data on: with less, a month's
-effect cannot be told apart from the trend, and the report says so.
+Yearly seasonality is fitted only from two full years of data on (:func:`yearly_seasons`: the
+monthly forecast's seasonal candidates, tried where every month of the year is seen twice):
+with less, a month's effect cannot be told apart from the trend, and the report says so. Where
+a seasonal model is chosen, its month-of-year multipliers are reported, not written as
+``calendar.yearly_profile``: the weekly knots already follow the seasons inside the log, and the
+knots projected past a cut come from the seasonal forecast's median, so a yearly profile on top
+would count them twice.
 """
 
 from __future__ import annotations
@@ -240,6 +245,26 @@ def fit_calendar(local_created: pd.Series) -> CalendarFit:
             "cannot be told apart from the level"
         )
     return CalendarFit(first, counts, first_week, week_rate, per_day, tuple(events), notes)
+
+
+def yearly_seasons(fit: CalendarFit) -> dict[str, Any] | None:
+    """What the fit says about seasons, for a log of two years or more (None: shorter, the
+    calendar's note says why): the forecast model chosen, and its month-of-year multipliers
+    where it has them, with why they are not written as ``calendar.yearly_profile``."""
+    if len(fit.counts) < YEARLY_MIN_DAYS or fit.forecast is None:
+        return None
+    forecast = fit.forecast
+    seasons = forecast.seasons()
+    return {
+        "chosen": forecast.chosen,
+        "cv_mape": {k: round(v, 4) for k, v in forecast.cv_mape.items() if np.isfinite(v)},
+        "seasons": seasons,
+        "yearly_profile": "not written: the weekly knots follow the seasons inside the log and "
+        "knots projected past a cut carry them from the forecast; a yearly profile on top would "
+        "count them twice"
+        if seasons is not None
+        else "not written: cross-validation kept a model without seasons",
+    }
 
 
 def demand_paths(

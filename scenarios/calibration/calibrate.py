@@ -24,7 +24,7 @@ import pandas as pd
 from omegaconf import OmegaConf
 
 from scenarios import schema
-from scenarios.calibration.calendar import CalendarFit, fit_calendar
+from scenarios.calibration.calendar import CalendarFit, fit_calendar, yearly_seasons
 from scenarios.calibration.clock import LogClock, log_clock, on_engine_clock
 from scenarios.calibration.demand import DemandFit, burst_mix, fit_demand
 from scenarios.calibration.emissions import (
@@ -365,6 +365,7 @@ def calibrate(
         "level": fit_mix_by_month(orders.loc[base, "service_level"], month_of),
     }
     calendar_conf = _calendar_conf(calendar, mean_per_day)
+    yearly = yearly_seasons(calendar)
     projected: list[dict[str, Any]] = []
     if until is not None:  # a holdout: the level past the cut follows the forecast
         projected = _projected_knots(calendar, mean_per_day, np.random.default_rng(0))
@@ -474,10 +475,13 @@ def calibrate(
         calendar={
             "notes": calendar.notes
             + (
-                [calendar.forecast.note(), f"{len(projected)} monthly knots past the cut"]
-                if projected and calendar.forecast is not None
+                [calendar.forecast.note()]
+                if (projected or yearly) and calendar.forecast is not None
                 else []
-            ),
+            )
+            + ([f"{len(projected)} monthly knots past the cut"] if projected else [])
+            + ([f"yearly profile {yearly['yearly_profile']}"] if yearly else []),
+            "yearly": yearly,
             "mean_orders_per_day": mean_per_day,
             "events": [dataclasses.asdict(e) for e in calendar.events],
             "daily_level": _calendar_conf(calendar, mean_per_day)["daily_level"],

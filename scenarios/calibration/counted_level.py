@@ -8,11 +8,18 @@ part is given, month by month, as a known observation variance, and only what co
 explain is fitted: an extra month-to-month scatter of the rate (``sigma2.extra``: seasons,
 promotions) and the innovations of the states. A state-space model from statsmodels
 (:class:`~statsmodels.tsa.statespace.mlemodel.MLEModel`, exact diffuse initialisation, maximum
-likelihood by the Kalman filter) in three forms:
+likelihood by the Kalman filter) in five forms:
 
 - ``level``: a local level (a random walk);
 - ``trend``: a local linear trend (level and slope both random walks);
-- ``damped trend``: level plus a slope that fades by ``damping`` a month, so growth levels off.
+- ``damped trend``: level plus a slope that fades by ``damping`` a month, so growth levels off;
+- ``level + season`` and ``damped trend + season``: the same plus **month-of-year effects**,
+  eleven states of the dummy-seasonal form (the twelve effects sum to zero on the log scale) with
+  **no innovation**: fixed effects, estimated from the diffuse start like the level. Two to four
+  years give each month two to four looks, too few to tell a season that drifts from one that
+  does not (a seasonal innovation variance would sit at zero or soak up the extra scatter), and
+  a retailer's seasons are mostly the calendar's; their uncertainty is the filter's state
+  covariance, which forecast paths draw.
 
 The variances are estimated as squares of free numbers (statsmodels' own convention for its
 structural models), so a variance the data put at zero is a free number at zero, not a bound;
@@ -33,12 +40,47 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, logit
 
-KINDS = ("level", "damped trend", "trend")  # simplest first
+SEASON = " + season"
+# simplest first; seasonal twins after every non-seasonal kind, so the one-standard-error rule
+# keeps a model without seasons unless the seasons clearly pay
+KINDS = ("level", "damped trend", "trend", "level + season", "damped trend + season")
 DAMPING_BOUNDS = (0.8, 0.98)  # the range of the damping factor (statsmodels' own for ETS)
+MONTHS_A_YEAR = 12
 
 
-def _states(kind: str) -> int:
-    return 1 if kind == "level" else 2
+def is_seasonal(kind: str) -> bool:
+    return kind.endswith(SEASON)
+
+
+def base_kind(kind: str) -> str:
+    """The kind without its seasons (``damped trend + season``: ``damped trend``)."""
+    return kind.removesuffix(SEASON)
+
+
+def _trend_states(kind: str) -> int:
+    return 1 if base_kind(kind) == "level" else 2
+
+
+def n_states(kind: str) -> int:
+    """Level (and slope), then the eleven seasonal states of a seasonal kind."""
+    return _trend_states(kind) + (MONTHS_A_YEAR - 1 if is_seasonal(kind) else 0)
+
+
+def design(kind: str) -> np.ndarray:
+    """What a month's log rate reads from the state: the level, plus this month's effect."""
+    out = np.zeros(n_states(kind))
+    out[0] = 1.0
+    if is_seasonal(kind):
+        out[_trend_states(kind)] = 1.0
+    return out
+
+
+def innovation_variances(kind: str, params: np.ndarray) -> np.ndarray:
+    """Each state's innovation variance: level (and slope) fitted, the seasons' zero."""
+    out = np.zeros(n_states(kind))
+    k = _trend_states(kind)
+    out[:k] = np.asarray(params, dtype=float)[1 : 1 + k]
+    return out
 
 
 def model_class() -> type:
@@ -50,23 +92,26 @@ def model_class() -> type:
         variance (``counting_var``: 1 / orders counted; NaN months are missing)."""
 
         def __init__(self, log_y: np.ndarray, counting_var: np.ndarray, kind: str) -> None:
-            k = _states(kind)
+            k, innovated = n_states(kind), _trend_states(kind)
             super().__init__(
-                np.asarray(log_y, dtype=float), k_states=k, k_posdef=k, initialization="diffuse"
+                np.asarray(log_y, dtype=float),
+                k_states=k,
+                k_posdef=innovated,
+                initialization="diffuse",
             )
             self.kind = kind
             self.counting_var = np.where(np.isfinite(counting_var), counting_var, 0.0)
-            self.ssm["design"] = np.eye(1, k)
-            self.ssm["selection"] = np.eye(k)
-            self.ssm["transition"] = np.array([[1.0]]) if k == 1 else np.array([[1.0, 1.0], [0, 1]])
+            self.ssm["design"] = design(kind)[None, :]
+            self.ssm["selection"] = np.eye(k, innovated)
+            self.ssm["transition"] = transition(kind, self.start_params)
             self.ssm["obs_cov"] = self.counting_var[None, None, :].copy()
 
         @property
         def param_names(self) -> list[str]:
             names = ["sigma2.extra", "sigma2.level"]
-            if self.kind != "level":
+            if base_kind(self.kind) != "level":
                 names.append("sigma2.trend")
-            if self.kind == "damped trend":
+            if base_kind(self.kind) == "damped trend":
                 names.append("damping")
             return names
 
@@ -76,22 +121,22 @@ def model_class() -> type:
             diffs = np.diff(y[np.isfinite(y)])
             spread = float(np.var(diffs)) if len(diffs) > 1 else 0.01
             start = [spread / 4, spread / 4]
-            if self.kind != "level":
+            if base_kind(self.kind) != "level":
                 start.append(spread / 40)
-            if self.kind == "damped trend":
+            if base_kind(self.kind) == "damped trend":
                 start.append(0.9)
             return np.asarray(start, dtype=float)
 
         def transform_params(self, unconstrained: np.ndarray) -> np.ndarray:
             out = np.asarray(unconstrained, dtype=float) ** 2
-            if self.kind == "damped trend":
+            if base_kind(self.kind) == "damped trend":
                 low, high = DAMPING_BOUNDS
                 out[-1] = low + (high - low) * expit(unconstrained[-1])
             return out
 
         def untransform_params(self, constrained: np.ndarray) -> np.ndarray:
             out = np.sqrt(np.abs(np.asarray(constrained, dtype=float)))
-            if self.kind == "damped trend":
+            if base_kind(self.kind) == "damped trend":
                 low, high = DAMPING_BOUNDS
                 inside = np.clip((constrained[-1] - low) / (high - low), 1e-6, 1 - 1e-6)
                 out[-1] = logit(inside)
@@ -100,10 +145,10 @@ def model_class() -> type:
         def update(self, params: Any, **kwargs: Any) -> Any:
             params = super().update(params, **kwargs)
             self.ssm["obs_cov"] = (self.counting_var + params[0])[None, None, :]
-            k = _states(self.kind)
+            k = _trend_states(self.kind)
             self.ssm["state_cov"] = np.diag(params[1 : 1 + k])
-            if self.kind == "damped trend":
-                self.ssm["transition"] = np.array([[1.0, 1.0], [0.0, params[-1]]])
+            if base_kind(self.kind) == "damped trend":
+                self.ssm["transition"] = transition(self.kind, params)
             return params
 
     return CountedLevel
@@ -114,14 +159,20 @@ STARTS = (1.0, 0.1)  # start variances scaled by these: the likelihood can have 
 
 def fit_counted_level(log_y: np.ndarray, counting_var: np.ndarray, kind: str) -> Any:
     """The maximum-likelihood fit, from the model's start and a start with little state noise
-    (the likeliest kept): a dozen months leave a ridge where one start stops short."""
+    (the likeliest kept): a dozen months leave a ridge where one start stops short.
+
+    BLAS is held to one thread: on matrices of a dozen states its threads only synchronise, and
+    on a busy machine they wait for each other (cross-validating a 36-month log: 28-34 s with
+    OpenBLAS's threads, 7-8 s without, measured alternately at load average ~5 on 2 cores)."""
+    from threadpoolctl import threadpool_limits
+
     model = model_class()(log_y, counting_var, kind)
     best = None
-    with warnings.catch_warnings():  # convergence chatter on a dozen points
+    with warnings.catch_warnings(), threadpool_limits(1, user_api="blas"):
         warnings.simplefilter("ignore")
         for scale in STARTS:
             start = model.start_params.copy()
-            start[1 : 1 + _states(kind)] *= scale
+            start[1 : 1 + _trend_states(kind)] *= scale
             res = model.fit(start_params=start, disp=False, maxiter=200, cov_type="none")
             if best is None or res.llf > best.llf + 1e-9:
                 best = res
@@ -129,21 +180,30 @@ def fit_counted_level(log_y: np.ndarray, counting_var: np.ndarray, kind: str) ->
 
 
 def transition(kind: str, params: np.ndarray) -> np.ndarray:
-    if kind == "level":
-        return np.array([[1.0]])
-    damping = float(params[-1]) if kind == "damped trend" else 1.0
-    return np.array([[1.0, 1.0], [0.0, damping]])
+    """One month's step: the level (plus the slope, damped or not); a seasonal kind's effects
+    rotate, the next month's being minus the sum of the last eleven (a year sums to zero)."""
+    k, t = n_states(kind), _trend_states(kind)
+    out = np.zeros((k, k))
+    out[0, 0] = 1.0
+    if t == 2:
+        damping = float(params[-1]) if base_kind(kind) == "damped trend" else 1.0
+        out[:2, :2] = [[1.0, 1.0], [0.0, damping]]
+    if is_seasonal(kind):
+        out[t, t:] = -1.0
+        out[t + 1 :, t : k - 1] = np.eye(k - t - 1)
+    return out
 
 
 def point_forecast(res: Any, months: int) -> np.ndarray:
-    """The log level's forecast for the next ``months`` (the mean of the state carried on)."""
+    """The log rate's forecast for the next ``months`` (the mean of the state carried on)."""
     kind = res.model.kind
     step = transition(kind, np.asarray(res.params, dtype=float))
+    read = design(kind)
     state = np.asarray(res.filtered_state[:, -1], dtype=float)
     out = []
     for _ in range(months):
         state = step @ state
-        out.append(state[0])
+        out.append(float(read @ state))
     return np.asarray(out)
 
 
@@ -153,7 +213,7 @@ def to_draw_space(kind: str, params: np.ndarray) -> np.ndarray:
     damping factor itself (its logistic free number is flat towards a bound, so a normal there
     would pile draws on the bounds)."""
     out = np.sqrt(np.abs(np.asarray(params, dtype=float)))
-    if kind == "damped trend":
+    if base_kind(kind) == "damped trend":
         out[-1] = params[-1]
     return out
 
@@ -161,7 +221,7 @@ def to_draw_space(kind: str, params: np.ndarray) -> np.ndarray:
 def from_draw_space(kind: str, drawn: np.ndarray) -> np.ndarray:
     """Parameters from a draw: variances the squares, the damping clipped into its range."""
     out = np.asarray(drawn, dtype=float) ** 2
-    if kind == "damped trend":
+    if base_kind(kind) == "damped trend":
         out[..., -1] = np.clip(drawn[..., -1], *DAMPING_BOUNDS)
     return out
 
@@ -198,7 +258,7 @@ def near_bound(kind: str, params: np.ndarray, cov: np.ndarray) -> np.ndarray:
     se = np.sqrt(np.where(np.diag(cov) > 0, np.diag(cov), np.inf))
     low = np.zeros(len(z))
     high = np.full(len(z), np.inf)
-    if kind == "damped trend":
+    if base_kind(kind) == "damped trend":
         low[-1], high[-1] = DAMPING_BOUNDS
     return np.asarray(np.minimum(z - low, high - z) < WALD_Z * se)
 

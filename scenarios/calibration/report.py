@@ -16,6 +16,7 @@ import pandas as pd
 
 from scenarios.calibration.clock import LogClock
 from scenarios.calibration.demand import DemandFit
+from scenarios.calibration.monthly_forecast import MONTH_NAMES
 from scenarios.calibration.network import NetworkFit
 from scenarios.calibration.quality import REASONS, CleanLog
 
@@ -256,6 +257,18 @@ def _real_log_md(report: Mapping[str, Any]) -> list[str]:
                 for e in cal["events"]
             ],
         )
+        seasons = (cal.get("yearly") or {}).get("seasons")
+        if seasons:
+            out += [f"Month-of-year multipliers ({seasons['estimated']}; mean 1):", ""]
+            out += _table(
+                ["month", "multiplier", "se (log scale)"],
+                [
+                    [MONTH_NAMES[i], f"{m:.3f}", f"{se:.3f}"]
+                    for i, (m, se) in enumerate(
+                        zip(seasons["multipliers"], seasons["log_se"], strict=True)
+                    )
+                ],
+            )
     shrink = report.get("profile_shrinkage") or {}
     if shrink:
         out += _table(

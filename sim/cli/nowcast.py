@@ -5,7 +5,8 @@
                       [--driver-replications 50] [what-ifs ...] [overrides ...]
 
 What-ifs (each on the same replication seeds; late orders saved and cost added, paired 95%
-intervals): ``--expedite-red-by MODE [--savable-only]``, ``--orders FILE --expedite-by MODE``,
+intervals; of the orders one names, how many it acted on and why not the others):
+``--expedite-red-by MODE [--savable-only]``, ``--orders FILE --expedite-by MODE``,
 ``--orders FILE --move-to WAREHOUSE`` or ``--move-queued-from WAREHOUSE --move-to WAREHOUSE``,
 ``--add-pickers WAREHOUSE:COUNT@HOUR``, ``--storm REGION:START_H:DURATION_H:SEVERITY`` (hours
 from hour 0 of the scenario; see :mod:`sim.nowcast.what_ifs`).
@@ -20,11 +21,12 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import math
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -147,8 +149,26 @@ def main(argv: list[str] | None = None) -> None:
         f"unresolved {summary['unresolved_orders']}"
     )
     for what_if in summary["what_ifs"]:
-        print(json.dumps(what_if, indent=2))
+        print(what_if_line(what_if))
     print(f"  wrote {len(written)} files to {out}")
+
+
+def what_if_line(what_if: Mapping[str, Any]) -> str:
+    """One line per what-if: what it did (of the orders it names, how many it acted on and why
+    not the others), late orders saved and cost added with their paired 95% intervals."""
+    left = what_if["not_acted_on"]
+    if left is None:
+        acted = "; on the whole network"
+    elif left:
+        acted = "; not acted on: " + ", ".join(f"{n:,} {reason}" for reason, n in left.items())
+    else:
+        acted = ""  # "n of the n"
+    saved, cost = what_if["late_orders_saved"], what_if["cost_added_usd"]
+    return (
+        f"  what-if: {what_if['what_if']}{acted}; late orders saved {saved['mean']:,.1f} "
+        f"[{saved['low']:,.1f}, {saved['high']:,.1f}], cost added {cost['mean']:,.2f} USD "
+        f"[{cost['low']:,.2f}, {cost['high']:,.2f}] ({saved['replications']} paired replications)"
+    )
 
 
 if __name__ == "__main__":

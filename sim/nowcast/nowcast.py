@@ -113,12 +113,15 @@ def run_nowcast(
 
 def _compare(what_if: WhatIf, base: Outcomes, after: Outcomes) -> dict[str, Any]:
     """Late snapshot orders saved and cost added by a what-if, per replication on the same
-    seeds (common random numbers), with paired 95% intervals."""
+    seeds (common random numbers), with paired 95% intervals; how many of the orders it names
+    it acts on."""
     late_before = (~base.on_time).sum(axis=1)
     late_after = (~after.on_time).sum(axis=1)
+    counts = what_if.counts or dict.fromkeys(("listed", "acted_on", "not_acted_on"))
     return {
         "what_if": what_if.description,
         "orders": what_if.orders,
+        **counts,  # null for a what-if on the whole network (it names no orders)
         "late_orders_saved": paired(late_before, late_after),
         "cost_added_usd": paired(after.cost_usd.sum(axis=1), base.cost_usd.sum(axis=1)),
     }

@@ -21,10 +21,12 @@ import numpy as np
 
 from scenarios.world import ScriptedStorm, World
 from sim.engine.snapshot_state import STAGE_CODE, SnapshotState
+from sim.nowcast.decision import ACTED, Decision, first_reasons, listed_rows, stage_reasons
 
 BACKLOG_PICKER_FACTOR = 4
 STUCK = ("backordered", "rerouting", "held")
 MOVABLE = ("rerouting", "backordered", "queued")  # routed, not yet in a picker's hands
+EXPEDITABLE = ("backordered", "queued", "picking", "at_dock")  # the engine's: routed, unshipped
 
 
 def neutral_stage(world: World, state: SnapshotState) -> tuple[World, SnapshotState]:
@@ -80,24 +82,36 @@ FACTORS = {
 
 @dataclasses.dataclass(frozen=True)
 class Expedite:
-    """What-if: the listed orders (snapshot order ids) go by ``mode`` — those not yet handed to
-    the carrier (an order not yet routed keeps its routing, with the faster mode asked of it by
-    nothing: it is left as is)."""
+    """What-if: the listed orders (snapshot order ids) go by ``mode`` — those the engine's own
+    expedite would change (:meth:`~sim.engine.interventions.Interventions.expedite`): routed,
+    not re-routing, not yet handed to the carrier, and not already going by ``mode``. With
+    ``savable_only``, only those not already past their promise (:mod:`sim.nowcast.decision`
+    names the reason for each order left)."""
 
     order_ids: tuple[int, ...]
     mode: int
+    savable_only: bool = False
+
+    def decide(self, world: World, state: SnapshotState) -> Decision:
+        o = state.orders
+        rows = listed_rows(self.order_ids, state)
+        checks = [
+            *_past_promise(self.savable_only, state, rows),
+            *stage_reasons(o["stage"][rows], EXPEDITABLE),
+            ("already_by_mode", o["mode"][rows] == self.mode),
+        ]
+        return Decision(rows, first_reasons(len(rows), checks))
 
     def __call__(self, world: World, state: SnapshotState) -> tuple[World, SnapshotState]:
         o = state.orders
-        chosen = np.isin(o["order_id"], np.asarray(self.order_ids, dtype=np.int64))
-        movable = chosen & (o["mode"] >= 0) & (o["stage"] < STAGE_CODE["in_transit"])
-        mode = np.where(movable, self.mode, o["mode"])
-        expedited = o["expedited"] | movable
+        acted = self.decide(world, state).acted_mask(state.n_orders)
+        mode = np.where(acted, self.mode, o["mode"]).astype(o["mode"].dtype)
+        expedited = o["expedited"] | acted
         return world, dataclasses.replace(state, orders={**o, "mode": mode, "expedited": expedited})
 
 
-def expedite(order_ids: Sequence[int], mode: int) -> Expedite:
-    return Expedite(tuple(int(i) for i in order_ids), int(mode))
+def expedite(order_ids: Sequence[int], mode: int, savable_only: bool = False) -> Expedite:
+    return Expedite(tuple(int(i) for i in order_ids), int(mode), savable_only)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,34 +120,39 @@ class Move:
     (re-routing, back-ordered or queued) are queued at ``warehouse`` now, by their mode; their
     units are taken from its stock as the OMS sees it (an order that does not fit stays where
     it is, in the list's order) and a queued order's units go back where they were reserved.
-    Orders of a region the warehouse does not serve stay too."""
+    Orders of a region the warehouse does not serve stay too; with ``savable_only``, so do
+    orders already past their promise."""
 
     order_ids: tuple[int, ...]
     warehouse: int
+    savable_only: bool = False
 
-    def movable(self, world: World, state: SnapshotState) -> np.ndarray:
-        """Per snapshot order: True if this what-if moves it."""
+    def decide(self, world: World, state: SnapshotState) -> Decision:
         o, s = state.orders, state.stock
-        chosen = np.isin(o["order_id"], np.asarray(self.order_ids, dtype=np.int64))
-        chosen &= np.isin(o["stage"], [STAGE_CODE[x] for x in MOVABLE])
-        chosen &= (o["warehouse"] >= 0) & (o["warehouse"] != self.warehouse)
-        chosen &= world.zone[o["region"], self.warehouse] > 0
+        rows = listed_rows(self.order_ids, state)
+        at = o["warehouse"][rows]
+        checks = [
+            *_past_promise(self.savable_only, state, rows),
+            *stage_reasons(o["stage"][rows], MOVABLE),
+            ("not_yet_routed", at < 0),
+            ("already_at_target", at == self.warehouse),
+            ("region_not_served", world.zone[o["region"][rows], self.warehouse] == 0),
+        ]
+        reason = first_reasons(len(rows), checks)
         room = np.zeros(len(world.product_classes), dtype=np.int64)
-        at = s["warehouse"] == self.warehouse
-        room[s["product"][at]] = (s["synced_units"] - s["allocated_since_sync"])[at]
-        listed = {int(k): i for i, k in enumerate(self.order_ids)}
-        rows = sorted(np.flatnonzero(chosen).tolist(), key=lambda r: listed[int(o["order_id"][r])])
-        out = np.zeros(len(chosen), dtype=bool)
-        for r in rows:
-            product, items = int(o["product"][r]), int(o["items"][r])
+        here = s["warehouse"] == self.warehouse
+        room[s["product"][here]] = (s["synced_units"] - s["allocated_since_sync"])[here]
+        for k in np.flatnonzero(reason == ACTED).tolist():  # in the list's order
+            product, items = int(o["product"][rows[k]]), int(o["items"][rows[k]])
             if room[product] >= items:
                 room[product] -= items
-                out[r] = True
-        return out
+            else:
+                reason[k] = "no_stock_at_target"
+        return Decision(rows, reason)
 
     def __call__(self, world: World, state: SnapshotState) -> tuple[World, SnapshotState]:
         o, s, now = state.orders, state.stock, state.snapshot_h
-        moved = self.movable(world, state)
+        moved = self.decide(world, state).acted_mask(state.n_orders)
         allocated = s["allocated_since_sync"].copy()
         pairs = zip(s["warehouse"].tolist(), s["product"].tolist(), strict=True)
         slot = {pair: k for k, pair in enumerate(pairs)}
@@ -151,6 +170,15 @@ class Move:
         }
         stock = {**s, "allocated_since_sync": allocated}
         return world, dataclasses.replace(state, orders=orders, stock=stock)
+
+
+def _past_promise(
+    savable_only: bool, state: SnapshotState, rows: np.ndarray
+) -> list[tuple[str, np.ndarray]]:
+    """``--savable-only``: orders already past their promise are left."""
+    if not savable_only:
+        return []
+    return [("past_promise", state.orders["promised_h"][rows] <= state.snapshot_h)]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ from scenarios.errors import ConfigError
 from scenarios.world import World
 from sim.engine.snapshot_state import STAGE_CODE, SnapshotState
 from sim.io.order_list import read_order_ids
+from sim.nowcast.decision import Deciding, counted
 from sim.nowcast.replicate import Variant
 from sim.nowcast.variants import AddPickers, Move, Storm, expedite
 
@@ -54,6 +56,7 @@ class WhatIf:
     description: str
     orders: int  # snapshot orders it acts on (0: the whole network)
     variant: Variant
+    counts: dict[str, Any] | None = None  # listed / acted_on / not_acted_on; None: the network
 
 
 @dataclass(frozen=True)
@@ -106,42 +109,39 @@ def _listed(request: WhatIfRequest, state: SnapshotState) -> np.ndarray:
 
 
 def plan(checked: Checked, world: World, state: SnapshotState, table: pd.DataFrame) -> list[WhatIf]:
-    """The what-ifs asked for (:func:`check`), in a fixed order, against the risk table's tiers."""
-    request, listed = checked.request, checked.listed
-    o, now = state.orders, state.snapshot_h
-    savable = o["promised_h"] > now
+    """The what-ifs asked for (:func:`check`), in a fixed order, against the risk table's tiers;
+    one naming orders says how many it acts on, from the decision it applies
+    (:func:`~sim.nowcast.decision.counted`)."""
+    request, listed, o = checked.request, checked.listed, state.orders
     out: list[WhatIf] = []
     modes = [m.name for m in world.modes]
     warehouses = [w.name for w in world.warehouses]
-    suffix = " not yet past their promise" if request.savable_only else ""
+    savable = request.savable_only
+    suffix = " (only those not yet past their promise)" if savable else ""
 
-    def keep(ids: np.ndarray) -> np.ndarray:
-        if not request.savable_only:
-            return ids
-        return ids[np.isin(ids, o["order_id"][savable])]
+    def on_orders(action: str, what: str, target: str, variant: Deciding) -> WhatIf:
+        counts = counted(variant, world, state)
+        n, of = counts["acted_on"], counts["listed"]
+        text = f"{action} {n} of the {of} {what} {target}{suffix}"
+        return WhatIf(text, n, variant, counts)
 
     if request.expedite_red_by is not None:
-        red = keep(table.loc[table["risk_tier"] == "red", "order_id"].to_numpy(np.int64))
-        mode = modes.index(request.expedite_red_by)
-        text = f"expedite the {len(red)} red orders{suffix} by {request.expedite_red_by}"
-        out.append(WhatIf(text, len(red), expedite(red.tolist(), mode)))
+        red = table.loc[table["risk_tier"] == "red", "order_id"].to_numpy(np.int64)
+        variant = expedite(red.tolist(), modes.index(request.expedite_red_by), savable)
+        out.append(on_orders("expedite", "red orders", f"by {request.expedite_red_by}", variant))
     if request.expedite_by is not None:
-        ids = keep(listed)
-        mode = modes.index(request.expedite_by)
-        text = f"expedite the {len(ids)} listed orders{suffix} by {request.expedite_by}"
-        out.append(WhatIf(text, len(ids), expedite(ids.tolist(), mode)))
+        variant = expedite(listed.tolist(), modes.index(request.expedite_by), savable)
+        out.append(on_orders("expedite", "listed orders", f"by {request.expedite_by}", variant))
     if request.move_to is not None:
         to = warehouses.index(request.move_to)
         if request.move_queued_from is not None:
             source = warehouses.index(request.move_queued_from)
             mine = (o["warehouse"] == source) & (o["stage"] == STAGE_CODE["queued"])
-            ids, what = keep(o["order_id"][mine]), f"orders queued at {request.move_queued_from}"
+            ids, what = o["order_id"][mine], f"orders queued at {request.move_queued_from}"
         else:
-            ids, what = keep(listed), "listed orders"
-        move = Move(tuple(ids.tolist()), to)
-        n = int(move.movable(world, state).sum())
-        text = f"move {n} of the {len(ids)} {what}{suffix} to {request.move_to}"
-        out.append(WhatIf(text, n, move))
+            ids, what = listed, "listed orders"
+        move = Move(tuple(ids.tolist()), to, savable)
+        out.append(on_orders("move", what, f"to {request.move_to}", move))
     if (add := checked.add_pickers) is not None:
         text = f"add {add.pickers} pickers at {warehouses[add.warehouse]} from hour {add.from_h:g}"
         out.append(WhatIf(text, 0, add))
