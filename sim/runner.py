@@ -24,7 +24,7 @@ from sim.engine.quantile import ValueStore
 from sim.engine.simulation import DEFAULT_COOLDOWN_DAYS
 from sim.engine.sink import CollectedOrders, OrderSink, TeeOrders
 from sim.engine.snapshot_state import SnapshotRequest, SnapshotState
-from sim.io.run_files import streamed_orders, write_run
+from sim.io.run_files import streamed_orders, withdraw_kpis, write_run
 from sim.io.scratch import scratch_values
 from sim.io.snapshot import SNAPSHOT_DIR, write_snapshot
 
@@ -75,6 +75,7 @@ def run_from_config(cfg: Mapping[str, Any], output_dir: str | Path) -> dict[str,
 def run_and_write(cfg: Mapping[str, Any], output_dir: str | Path) -> RunResult:
     """Validate, build, simulate and write one run; returns its result (``orders`` empty: they
     went to the run's files as the run went on)."""
+    withdraw_kpis(output_dir)  # until this run writes its own: the folder holds no finished run
     validate(cfg)
     world = build(cfg["scenario"])
     routing, monitoring = load_policies(dict(cfg), world)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -389,6 +390,26 @@ def test_the_results_page_reads_the_sweep(tiny_sweeps: tuple[Path, Path]) -> Non
     assert list(view.risk.columns[-4:]) == ["best", "worst", "p5", "p95"] and len(view.risk) > 0
     assert any(d.endswith("report.html") for d in view.downloads)
     assert any(png.endswith("delivery_ecdf.png") for png, _ in view.charts)
+
+
+def test_the_results_page_says_when_runs_are_missing(
+    tiny_sweeps: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """A sweep short of a run: the page opens its sentences with the warning, and the scorecard
+    names the missing run, as the report does."""
+    from sim.app import results
+    from sim.report.build import build_report
+
+    folders = Folders(work=tmp_path / "work")
+    sweep = folders.results / "sweeps" / "short"
+    shutil.copytree(tiny_sweeps[1], sweep)
+    (gone,) = sweep.glob("3_*")  # rules, seed 2
+    shutil.rmtree(gone)
+    build_report(sweep)
+    view = results.read_sweep(folders, "sweeps/short")
+    assert view.sentences[0].startswith("Incomplete sweep: 1 of 1 rows lack runs")
+    assert list(view.scorecard["runs"]) == ["incomplete: seed 2 of rules did not finish"]
+    assert list(view.summary["status"]) == ["ok"] * 3 + ["missing"]
 
 
 def test_a_sweep_the_cli_refuses_shows_its_one_line(folders: Folders) -> None:

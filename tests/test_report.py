@@ -17,6 +17,7 @@ import pytest
 from openpyxl import load_workbook
 
 from sim.cli import report as cli
+from sim.report import scorecard
 from sim.report.aggregate import advice_frame
 from sim.report.build import ReportError, build_report
 from sim.report.chart_registry import CHARTS, ChartData
@@ -70,7 +71,8 @@ def test_report_writes_every_file_and_names_jobs_that_did_not_finish(built: Path
     reason = summary.set_index("job").loc[FAILED_JOB, "reason"]
     assert "PolicyError" in str(reason)
     page = (built / "report.html").read_text()
-    assert f"job {FAILED_JOB} (failed)" in page and f"job {MISSING_JOB} (missing)" in page
+    named = "(failed: baseline / cheapest seed 2; missing: baseline / value_tiered seed 4)"
+    assert named in page  # by scenario x policy x seed, not only by job number
 
 
 def test_comparison_pairs_by_seed_against_the_baseline(built: Path) -> None:
@@ -236,3 +238,107 @@ def test_unknown_co2e_is_flagged_under_the_scorecard(built: Path, tmp_path: Path
     build_report(copy)
     first = (copy / "report.html").read_text().split("<h2>Details</h2>")[0]
     assert "warning: CO2e unknown: 7 shipped cohort orders (1 of 10 runs)" in first
+
+
+# -- an incomplete sweep is never presented as complete
+
+
+def test_every_figure_a_failed_or_missing_run_touches_says_so(built: Path) -> None:
+    """cheapest lacks seed 2 (failed), value_tiered seed 4 (never started): their rows in
+    comparison.csv, scorecard.csv, the scorecard's text, the report's first screen and the
+    workbook say which runs are missing; nearest, whole, is complete."""
+    comparison = pd.read_csv(built / "comparison.csv", keep_default_na=False, na_values=[""])
+    cell = comparison.drop_duplicates(["policy"]).set_index("policy")
+    assert cell.loc["nearest", "complete"] and pd.isna(cell.loc["nearest", "missing_seeds"])
+    for policy, seed in (("cheapest", 2), ("value_tiered", 4)):
+        assert not cell.loc[policy, "complete"]
+        assert int(cell.loc[policy, "missing_seeds"]) == seed
+        assert (cell.loc[policy, "n"], cell.loc[policy, "n_planned"]) == (3, 4)
+    card = scorecard.load(built)  # what the app shows, read back from comparison.csv
+    assert card.incomplete == {
+        ("baseline", "cheapest"): "seed 2 of cheapest",
+        ("baseline", "value_tiered"): "seed 4 of value_tiered",
+    }
+    assert list(card.table()["runs"]) == [
+        "incomplete: seed 2 of cheapest did not finish",
+        "incomplete: seed 4 of value_tiered did not finish",
+    ]
+    assert card.text().startswith("! Incomplete sweep: 2 of 2 rows lack runs")
+    assert (
+        "Incomplete: seed 2 of cheapest did not finish; this rests on 3 paired seeds"
+        in (card.sentences[0])
+    )
+    written = pd.read_csv(built / "scorecard.csv")
+    assert set(written[~written["complete"]]["policy"]) == {"cheapest", "value_tiered"}
+    first = (built / "report.html").read_text().split("<h2>Details</h2>")[0]
+    assert "Incomplete sweep: 2 of 2 rows" in first
+    assert "incomplete: seed 4 of value_tiered did not finish" in first
+    headline = load_workbook(built / "comparison.xlsx")["Headline"]
+    assert [c.value for c in headline["D"]][:3] == [
+        "runs",
+        "all finished",
+        "incomplete: seed 2 of cheapest did not finish",
+    ]
+
+
+def test_a_policy_with_no_finished_run_and_a_baseline_gap_are_named(
+    built: Path, tmp_path: Path
+) -> None:
+    """No value_tiered run left and nearest's seed 3 gone: value_tiered stays in the tables
+    (n 0, named, not compared), and cheapest's differences are marked for the baseline's gap."""
+    folder = tmp_path / "copy"
+    shutil.copytree(built, folder)
+    for run_dir in [*folder.glob("*_value_tiered"), *folder.glob("2_baseline_nearest")]:
+        shutil.rmtree(run_dir)
+    build_report(folder)
+    summary = pd.read_csv(folder / "summary.csv")
+    never = summary[summary["policy"] == "value_tiered"]
+    assert list(never["status"]) == ["missing"] * 4 and list(never["seed"]) == [1, 2, 3, 4]
+    comparison = pd.read_csv(folder / "comparison.csv")
+    cell = comparison.drop_duplicates(["policy"]).set_index("policy")
+    assert cell.loc["value_tiered", "n"] == 0 and cell.loc["value_tiered", "missing_seeds"] == (
+        "1 2 3 4"
+    )
+    card = scorecard.load(folder)
+    assert card.incomplete[("baseline", "cheapest")] == (
+        "seed 2 of cheapest and seed 3 of nearest (the baseline)"
+    )
+    assert set(card.cells[card.cells["policy"] == "value_tiered"]["verdict"]) == {"no data"}
+    assert card.sentences[1] == (
+        "value_tiered in baseline: not compared with nearest: "
+        "seeds 1-4 of value_tiered and seed 3 of nearest (the baseline) did not finish."
+    )
+    assert "1 scenario x 3 policies x 4 seeds" in (folder / "report.html").read_text()
+
+
+def test_a_comparison_written_before_cells_named_their_gaps_still_loads(
+    built: Path, tmp_path: Path
+) -> None:
+    old = pd.read_csv(built / "comparison.csv").drop(
+        columns=["n_planned", "missing_seeds", "complete"]
+    )
+    old.to_csv(tmp_path / "comparison.csv", index=False)
+    card = scorecard.load(tmp_path)
+    assert card.incomplete == {} and "runs" not in card.table().columns
+
+
+def test_a_new_sweep_in_the_folder_withdraws_the_old_report_first(
+    built: Path, tmp_path: Path
+) -> None:
+    """Every file the report writes goes when a sweep starts in its folder (an interrupted rerun
+    must not leave the old report claiming the folder's jobs); the job folders stay."""
+    from omegaconf import OmegaConf
+
+    from sim.report.callback import ReportCallback
+
+    folder = tmp_path / "copy"
+    shutil.copytree(built, folder)
+    jobs = sorted(p.parent.name for p in folder.glob("*/.hydra"))
+    assert len(list(folder.iterdir())) > len(jobs) + 1  # the report's files are there
+    config = OmegaConf.create(
+        {"hydra": {"sweep": {"dir": str(folder)}, "overrides": {"task": ["seed=1,2"]}}}
+    )
+    ReportCallback().on_multirun_start(config)  # type: ignore[arg-type]
+    left = sorted(p.name for p in folder.iterdir())
+    assert left == sorted([*jobs, "multirun.yaml"])  # only what the jobs and Hydra wrote
+    assert len(list(folder.glob("*/kpis.json"))) == 10  # the finished jobs keep their files

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,19 @@ import yaml
 from scenarios.errors import ConfigError, OrderLogError
 from sim.cli.report import main as report_main
 from sim.io import run_files
-from sim.report.sweep import ERROR_FILE, FAILED, OK, SweepError, read_sweep
-from tests.helpers import run_config
+from sim.report import scorecard
+from sim.report.sweep import (
+    ERROR_FILE,
+    FAILED,
+    INTERRUPTED,
+    INTERRUPTED_FILE,
+    MISSING,
+    OK,
+    SweepError,
+    read_sweep,
+)
+from sim.runner import run_from_config
+from tests.helpers import compose_config, run_config
 from tests.sweep_factory import make_sweep
 
 BAD_JOB = "scenario.demand.base_rate_per_h=-5,10"  # job 0 is bad input, job 1 runs
@@ -227,10 +239,10 @@ def test_interrupted_write_leaves_no_temp_files(
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == []
 
 
-def test_sigint_ends_with_one_line(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "horizon_days=365", "warmup_days=1", "progress=false"]
-        + [f"hydra.run.dir={tmp_path / 'run'}"],
+def _start(tmp_path: Path, *arguments: str) -> subprocess.Popen[str]:
+    """``ordertwin ARGUMENTS`` in the background, to be interrupted."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "sim", *arguments, "progress=false"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -239,6 +251,12 @@ def test_sigint_ends_with_one_line(tmp_path: Path) -> None:
         # Ctrl-C as a user's terminal delivers it: a shell without job control starts background
         # jobs with SIGINT ignored, and the child would inherit that and never see the signal
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def test_sigint_ends_with_one_line(tmp_path: Path) -> None:
+    proc = _start(
+        tmp_path, "horizon_days=365", "warmup_days=1", f"hydra.run.dir={tmp_path / 'run'}"
     )
     deadline = time.monotonic() + 60
     while not (tmp_path / "run" / ".hydra").exists() and time.monotonic() < deadline:
@@ -255,3 +273,99 @@ def test_sigint_ends_with_one_line(tmp_path: Path) -> None:
 def test_kpis_of_a_finished_job_still_parse(sweep: Path) -> None:
     (kpis,) = sweep.glob("0_*/kpis.json")
     assert isinstance(json.loads(kpis.read_text()), dict)
+
+
+# -- a sweep interrupted in flight: finished jobs kept, the rest marked, no report
+
+
+def _start_sweep(tmp_path: Path, *overrides: str) -> subprocess.Popen[str]:
+    sweep_dir = f"hydra.sweep.dir={tmp_path / 'sweep'}"
+    return _start(tmp_path, "-m", "warmup_days=0.5", *overrides, sweep_dir)
+
+
+def _wait_for(found: Callable[[], bool], proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 120
+    while not found():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the sweep did not get there in 120 s"
+        time.sleep(0.1)
+
+
+def _leftovers(sweep: Path) -> list[Path]:
+    return [p for p in sweep.rglob(".*") if p.suffix in (".tmp", ".scratch")]
+
+
+def _assert_stopped(sweep: Path, err: str, finished: int, stopped: int, planned: int) -> None:
+    (line,) = err.strip().splitlines()  # one line, no traceback
+    assert line.startswith(
+        f"ordertwin: interrupted: {finished} of {planned} jobs finished (their files are kept), "
+        f"{stopped} stopped mid-run (marked {INTERRUPTED_FILE}), "
+        f"{planned - finished - stopped} never started; no report was built"
+    ), err
+    assert f"ordertwin-report {sweep}" in line
+    report_files = ("summary.csv", "comparison.csv", "scorecard.csv", "report.html")
+    assert not [name for name in report_files if (sweep / name).exists()]  # nothing claims it all
+    assert not _leftovers(sweep)
+
+
+def test_sigint_during_a_sweep_keeps_finished_jobs_and_marks_the_rest(tmp_path: Path) -> None:
+    """Basic launcher: two short jobs finish, Ctrl-C lands in the long third; the fourth never
+    starts. Finished jobs keep their files, the third says it was interrupted, no report."""
+    proc = _start_sweep(tmp_path, "horizon_days=1,60", "seed=1,2", "hydra/launcher=basic")
+    sweep = tmp_path / "sweep"
+    _wait_for(lambda: bool(list(sweep.glob("2_*/.hydra/config.yaml"))), proc)
+    time.sleep(1.0)  # inside the long job's simulation
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    _assert_stopped(sweep, err, finished=2, stopped=1, planned=4)
+    jobs = read_sweep(sweep)
+    assert [j.status for j in jobs] == [OK, OK, INTERRUPTED, MISSING]
+    assert jobs[2].reason.startswith("interrupted: the sweep was stopped")
+    for job in jobs[:2]:
+        assert job.run_dir is not None
+        assert (job.run_dir / "orders.parquet").is_file() and job.kpis["orders_created"] > 0
+    (marked,) = sweep.glob(f"2_*/{INTERRUPTED_FILE}")
+    assert not (marked.parent / run_files.KPIS_FILE).exists()
+    assert report_main([str(sweep)]) == 0  # a report on request: marked incomplete
+    card = scorecard.load(sweep)
+    assert card.incomplete == {("baseline", "horizon_days=60"): "seeds 1-2 of horizon_days=60"}
+    assert card.text().startswith("! Incomplete sweep: 1 of 1 rows")
+
+
+def test_sigint_to_a_joblib_sweep_clears_what_killed_workers_left(tmp_path: Path) -> None:
+    """Joblib: Ctrl-C sent to the driver alone (``kill -INT``); the launcher kills its workers
+    mid-run, which never remove their temporary files. The driver removes them and marks both."""
+    proc = _start_sweep(
+        tmp_path, "horizon_days=60", "seed=1,2", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2"
+    )
+    sweep = tmp_path / "sweep"
+    _wait_for(lambda: len(list(sweep.glob("*/.orders.parquet.*.tmp"))) == 2, proc)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    _assert_stopped(sweep, err, finished=0, stopped=2, planned=2)
+    assert [j.status for j in read_sweep(sweep)] == [INTERRUPTED, INTERRUPTED]
+
+
+def test_a_rerun_in_the_same_folder_withdraws_the_old_kpis_first(tmp_path: Path) -> None:
+    """A run that fails (or is stopped) in a folder holding an earlier run's kpis.json must not
+    leave that file behind as if it were its own."""
+    (tmp_path / run_files.KPIS_FILE).write_text('{"orders_created": 1}')
+    cfg = compose_config("horizon_days=1", "warmup_days=0.5")
+    cfg["warmup_days"] = 2.0  # refused by the run's own validation, after the folder is taken
+    with pytest.raises(ConfigError, match="warmup_days"):
+        run_from_config(cfg, tmp_path)
+    assert not (tmp_path / run_files.KPIS_FILE).exists()
+
+
+def test_a_sweep_job_starts_by_clearing_how_an_earlier_job_there_ended(tmp_path: Path) -> None:
+    """A sweep rerun into the same folder: the old outcome files go before the job runs, so an
+    old error.txt or interrupted.txt never speaks for the new job."""
+    from sim.cli.sweep_jobs import clear_outcome
+
+    for name in (run_files.KPIS_FILE, ERROR_FILE, INTERRUPTED_FILE, "traceback.txt"):
+        (tmp_path / name).write_text("from an earlier job\n")
+    (tmp_path / "orders.parquet").write_text("kept: the new run replaces it")
+    clear_outcome(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.parquet"]

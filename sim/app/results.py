@@ -96,7 +96,7 @@ def read_sweep(folders: Folders, relative: str) -> SweepView:
         summary,
         card.table(),
         verdicts,
-        card.sentences,
+        [card.warning(), *card.sentences] if card.incomplete else card.sentences,
         risk,
         charts,
         downloads,

@@ -22,10 +22,12 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.cli.errors import BAD_INPUT, fail
 from sim.cli.sweep_jobs import check_override_names, in_sweep_job, sweep_exit_code, sweep_job
+from sim.cli.sweep_stop import stop_sweep
 from sim.config.compose import check_choices
 from sim.config.precheck import precheck
 from sim.config.store import register_configs
 from sim.engine.kpis import BY_KEY, SUMMARY
+from sim.report import callback
 from sim.runner import run_from_config
 
 SUMMARY_KPIS = tuple((k, BY_KEY[k].label, BY_KEY[k].fmt) for k in SUMMARY)  # the registry's
@@ -104,7 +106,11 @@ def main() -> None:
             precheck(sys.argv[1:])  # compose and validate before Hydra makes any folder
             hydra_app()
     except KeyboardInterrupt:
-        print("ordertwin: interrupted (the run dir has no kpis.json)", file=sys.stderr)
+        sweep = callback.started_sweep()
+        if sweep is None:
+            print("ordertwin: interrupted (the run dir has no kpis.json)", file=sys.stderr)
+        else:  # the launcher has given up: mark what did not finish, build no report
+            print(stop_sweep(sweep).line(), file=sys.stderr)
         sys.exit(130)
     finally:
         if not _show_traceback:

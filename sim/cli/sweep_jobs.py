@@ -30,7 +30,7 @@ from omegaconf import DictConfig
 from sim.cli.errors import BAD_INPUT, EXIT_FAILED, describe_error
 from sim.io.safe import path_name, write_text
 from sim.report import callback
-from sim.report.sweep import ERROR_FILE, TRACEBACK_FILE
+from sim.report.sweep import ERROR_FILE, OUTCOME_FILES, TRACEBACK_FILE
 
 NAME_KEYS = ("scenario.name", "routing.name", "monitoring.name")  # parts of run dirs' names
 FAILED_KEY = "ordertwin_failed"  # the marker a failed job returns instead of its KPIs
@@ -61,6 +61,14 @@ def record_failure(run_dir: Path, err: BaseException) -> str:
     return reason
 
 
+def clear_outcome(run_dir: Path) -> None:
+    """Remove what an earlier job in this folder (a sweep rerun into the same ``hydra.sweep.dir``)
+    left to say how it ended — ``kpis.json``, ``error.txt``, ``interrupted.txt`` — so this job's
+    folder says only how this job ends (links are removed, never followed)."""
+    for name in OUTCOME_FILES:
+        (run_dir / name).unlink(missing_ok=True)
+
+
 def sweep_job(task: Callable[[DictConfig], T]) -> Callable[[DictConfig], T | dict[str, Any]]:
     """Wrap a Hydra task function: in a sweep, a failing job records its reason and returns."""
 
@@ -68,10 +76,11 @@ def sweep_job(task: Callable[[DictConfig], T]) -> Callable[[DictConfig], T | dic
     def wrapper(cfg: DictConfig) -> T | dict[str, Any]:
         if not in_sweep_job():
             return task(cfg)
+        run_dir = Path(HydraConfig.get().runtime.output_dir)
+        clear_outcome(run_dir)
         try:
             return task(cfg)
         except Exception as err:  # noqa: BLE001 - recorded in the job dir; the sweep goes on
-            run_dir = Path(HydraConfig.get().runtime.output_dir)
             reason = record_failure(run_dir, err)
             print(f"ordertwin: job failed: {reason}", flush=True)
             return {FAILED_KEY: reason}

@@ -56,6 +56,14 @@ def _names(values: np.ndarray) -> pa.DictionaryArray:
     return sorted_dictionary(pa.array(values, type=pa.string()).dictionary_encode())
 
 
+def withdraw_kpis(out_dir: str | Path) -> None:
+    """Remove a ``kpis.json`` left in the run dir by an earlier run: a new run in the same folder
+    (a fixed ``hydra.run.dir`` or sweep dir) withdraws the claim that the folder holds a finished
+    run until it writes its own, so an interrupted or failed rerun never shows the old KPIs as its
+    own (a link is removed, never followed)."""
+    Path(out_dir, KPIS_FILE).unlink(missing_ok=True)
+
+
 def write_run(result: RunResult, out_dir: str | Path) -> Path:
     """Write the run files; returns the run dir. ``orders.parquet`` from ``result.orders`` when
     the run collected them (a streamed run wrote it already: :func:`streamed_orders`)."""

@@ -22,6 +22,7 @@ from scenarios.errors import ConfigError
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+=-]{0,99}$")
 NAME_RULE = "a name of letters, digits, _ . + = or - (at most 100, not starting with . or -)"
+TEMP_SUFFIX = ".tmp"  # temp_path's files: ".<name>.<random>.tmp" beside their target
 
 
 def path_name(key: str, name: object) -> str:
@@ -76,7 +77,7 @@ def temp_path(path: Path, root: Path | None = None) -> Iterator[Path]:
     path = Path(path)
     make_dirs(path.parent, root)
     check_no_symlinks(path, root)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     os.close(fd)
     try:
         yield Path(tmp)
@@ -85,6 +86,12 @@ def temp_path(path: Path, root: Path | None = None) -> Iterator[Path]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def is_temp_file(path: Path) -> bool:
+    """A temporary file :func:`temp_path` makes: what a process killed mid-write leaves behind
+    (it never gets to remove it)."""
+    return path.name.startswith(".") and path.name.endswith(TEMP_SUFFIX) and not path.is_symlink()
 
 
 def write_bytes(path: Path, data: bytes, root: Path | None = None) -> Path:

@@ -21,6 +21,13 @@ import numpy as np
 from sim.io.safe import make_dirs
 
 READ_VALUES = 1 << 20  # values per chunk read back (8 MB)
+PREFIX, SUFFIX = ".delivery_h.", ".scratch"  # the scratch file's name: PREFIX<random>SUFFIX
+
+
+def is_scratch_file(path: Path) -> bool:
+    """A scratch file of this module: what a process killed mid-run leaves behind."""
+    name = path.name
+    return name.startswith(PREFIX) and name.endswith(SUFFIX) and not path.is_symlink()
 
 
 class SpilledValues:
@@ -50,7 +57,7 @@ def scratch_values(folder: str | Path) -> Iterator[SpilledValues]:
     """A :class:`SpilledValues` on a fresh hidden file in ``folder`` (never through a link),
     removed when the block ends."""
     folder = make_dirs(Path(folder))
-    fd, name = tempfile.mkstemp(dir=folder, prefix=".delivery_h.", suffix=".scratch")
+    fd, name = tempfile.mkstemp(dir=folder, prefix=PREFIX, suffix=SUFFIX)
     try:
         with os.fdopen(fd, "w+b") as file:
             yield SpilledValues(file)

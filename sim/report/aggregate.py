@@ -10,7 +10,7 @@ with Hsu's comparison with the best.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -95,8 +95,46 @@ def label_jobs(jobs: Sequence[Job]) -> Labels:
 _GROUPS = ("scenario", "routing", "monitoring")
 
 
+def _choices(job: Job) -> dict[str, str]:
+    """The option the job's overrides choose for each config group (``routing=rules``)."""
+    mapped = job.override_map()
+    return {g: mapped[g] for g in _GROUPS if g in mapped}
+
+
+def with_stand_ins(jobs: Sequence[Job]) -> list[Job]:
+    """The jobs, each one that has no config (never started, or its config unreadable) given a
+    stand-in made from its overrides, so that it is labelled with the scenario x policy x seed
+    cell it was meant to fill: a group's name is that of a job that chose the same option (else
+    the option's own name), the seed its override's (else the one every other job ran)."""
+    names: dict[tuple[str, str | None], str] = {}
+    seeds = {j.seed for j in jobs if j.config and "seed" not in dict(_pairs(j.overrides))}
+    for job in (j for j in jobs if j.config):
+        choices = _choices(job)
+        for group in _GROUPS:
+            names.setdefault((group, choices.get(group)), job.name(group))
+    out = []
+    for job in jobs:
+        if job.config or job.num < 0:  # a job of unknown identity stays unlabelled
+            out.append(job)
+            continue
+        choices = _choices(job)
+        config: dict[str, Any] = {
+            g: {"name": names.get((g, choices.get(g)), choices.get(g, "?"))} for g in _GROUPS
+        }
+        seed = _seed_from(job.overrides)
+        config["seed"] = seed if seed >= 0 or len(seeds) != 1 else next(iter(seeds))
+        out.append(replace(job, config=config))
+    return out
+
+
+def _pairs(overrides: Sequence[str]) -> list[tuple[str, str]]:
+    return [(k, v) for k, _, v in (o.lstrip("+~").partition("=") for o in overrides)]
+
+
 def summary_frame(jobs: Sequence[Job], sweep_dir: Path) -> pd.DataFrame:
-    """One row per job (finished, failed or missing) with its labels and KPIs."""
+    """One row per job (finished, failed, interrupted or missing) with its scenario x policy x
+    seed cell (a job that never started: the cell it was meant to fill) and its KPIs."""
+    jobs = with_stand_ins(jobs)
     labels = label_jobs(jobs)
     kpi_keys: list[str] = []
     for job in jobs:
@@ -111,7 +149,7 @@ def summary_frame(jobs: Sequence[Job], sweep_dir: Path) -> pd.DataFrame:
             "policy": labels.policy[job.num] if job.config else "",
             "routing": job.name("routing") if job.config else "",
             "monitoring": job.name("monitoring") if job.config else "",
-            "seed": job.seed if job.config else _seed_from(job.overrides),
+            "seed": job.seed if job.config else -1,
             "run_dir": run_dir,
             "reason": job.reason,
             "overrides": job.describe(),
@@ -122,9 +160,12 @@ def summary_frame(jobs: Sequence[Job], sweep_dir: Path) -> pd.DataFrame:
 
 
 def _seed_from(overrides: Sequence[str]) -> int:
-    for o in overrides:
-        if o.startswith("seed="):
-            return int(o.split("=", 1)[1])
+    for key, value in _pairs(overrides):
+        if key == "seed":
+            try:
+                return int(value)
+            except ValueError:  # overrides from an untrusted multirun.yaml
+                return -1
     return -1
 
 
@@ -176,34 +217,102 @@ def paired(a: pd.Series, b: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return a.loc[seeds].to_numpy(float), b.loc[seeds].to_numpy(float)
 
 
+def planned_seeds(summary: pd.DataFrame) -> dict[tuple[str, str], tuple[list[int], list[int]]]:
+    """Per scenario x policy cell the sweep meant to fill (in job order): the seeds planned and
+    those that did not finish (failed, interrupted or never started)."""
+    labelled = summary[summary["scenario"].fillna("") != ""]
+    out: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
+    for scenario in ordered(labelled["scenario"]):
+        mine = labelled[labelled["scenario"] == scenario]
+        for policy in ordered(mine["policy"]):
+            cell = mine[mine["policy"] == policy]
+            seeds = sorted({int(s) for s in cell["seed"]})
+            done = {int(s) for s in cell[cell["status"] == OK]["seed"]}
+            out[(scenario, policy)] = (seeds, [s for s in seeds if s not in done])
+    return out
+
+
+def ranges(values: Sequence[int]) -> str:
+    """``[1, 2, 3, 5]`` -> ``1-3, 5``."""
+    ints = sorted(int(v) for v in values)
+    parts, start = [], 0
+    for i in range(1, len(ints) + 1):
+        if i == len(ints) or ints[i] != ints[i - 1] + 1:
+            first, last = ints[start], ints[i - 1]
+            parts.append(f"{first}" if first == last else f"{first}-{last}")
+            start = i
+    return ", ".join(parts)
+
+
+def seed_words(seeds: Sequence[int]) -> str:
+    """``[2]`` -> ``seed 2``, ``[1, 2, 3, 5]`` -> ``seeds 1-3, 5``."""
+    return ("seed " if len(seeds) == 1 else "seeds ") + ranges(seeds)
+
+
+def cell_gaps(comparison: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """Per scenario x policy of a comparison table, what did not finish that its figures need —
+    its own seeds, and the baseline's its differences pair with — in words (``seed 2 of
+    cheapest``); "" where nothing is missing. A table written before cells recorded their missing
+    seeds (no ``missing_seeds`` column) has none to name."""
+    if "missing_seeds" not in comparison.columns or comparison.empty:
+        return {}
+    own: dict[tuple[str, str], list[int]] = {}
+    for r in records(comparison.drop_duplicates(["scenario", "policy"])):
+        value = r["missing_seeds"]
+        text: str = "" if pd.isna(value) else str(value)  # "2" may come back as 2 or 2.0
+        own[(str(r["scenario"]), str(r["policy"]))] = [int(float(x)) for x in text.split()]
+    baseline = str(comparison["baseline"].iloc[0])
+    out: dict[tuple[str, str], str] = {}
+    for (scenario, policy), seeds in own.items():
+        words = [f"{seed_words(seeds)} of {policy}"] if seeds else []
+        base = own.get((scenario, baseline), []) if policy != baseline else []
+        words += [f"{seed_words(base)} of {baseline} (the baseline)"] if base else []
+        out[(scenario, policy)] = " and ".join(words)
+    return out
+
+
+def runs_words(gap: str) -> str:
+    """A row's runs in a table's ``runs`` column: ``all finished`` or what did not."""
+    return f"incomplete: {gap} did not finish" if gap else "all finished"
+
+
 def comparison_frame(summary: pd.DataFrame, baseline: str) -> pd.DataFrame:
-    """Scenario x policy x KPI: mean, t-CI, risk view, paired difference vs the baseline."""
+    """Scenario x policy x KPI: mean, t-CI, risk view, paired difference vs the baseline; for
+    every cell the sweep planned, finished or not (``n`` 0: none of its runs finished), with the
+    seeds planned, those that did not finish, and whether the row is ``complete``: its own seeds
+    and, for a difference, the baseline's all finished."""
     finished = summary[summary["status"] == OK]
+    planned = planned_seeds(summary)
     rows = []
-    for scenario in ordered(finished["scenario"]):
-        for policy in ordered(finished[finished["scenario"] == scenario]["policy"]):
-            for kpi in kpi_columns(summary):
-                values = by_seed(finished, scenario, policy, kpi)
-                ci = stats.t_interval(values.to_numpy(float))
-                risk = stats.risk_view(values.to_numpy(float), info(kpi).higher_is_better)
-                row = {
-                    "scenario": scenario,
-                    "policy": policy,
-                    "kpi": kpi,
-                    "n": ci.n,
-                    "mean": ci.mean,
-                    "sd": ci.sd,
-                    "ci_low": ci.low,
-                    "ci_high": ci.high,
-                    "half_width": ci.half_width,
-                    "best": risk.best,
-                    "worst": risk.worst,
-                    "p5": risk.p5,
-                    "p95": risk.p95,
-                    "baseline": baseline,
-                }
-                row.update(_versus_baseline(finished, scenario, policy, baseline, kpi, values))
-                rows.append(row)
+    for (scenario, policy), (seeds, missing) in planned.items():
+        base_missing = planned.get((scenario, baseline), ([], []))[1]
+        cell = {
+            "n_planned": len(seeds),
+            "missing_seeds": " ".join(str(s) for s in missing),
+            "complete": not missing and (policy == baseline or not base_missing),
+        }
+        for kpi in kpi_columns(summary):
+            values = by_seed(finished, scenario, policy, kpi)
+            ci = stats.t_interval(values.to_numpy(float))
+            risk = stats.risk_view(values.to_numpy(float), info(kpi).higher_is_better)
+            row = {
+                "scenario": scenario,
+                "policy": policy,
+                "kpi": kpi,
+                "n": ci.n,
+                "mean": ci.mean,
+                "sd": ci.sd,
+                "ci_low": ci.low,
+                "ci_high": ci.high,
+                "half_width": ci.half_width,
+                "best": risk.best,
+                "worst": risk.worst,
+                "p5": risk.p5,
+                "p95": risk.p95,
+                "baseline": baseline,
+            }
+            row.update(_versus_baseline(finished, scenario, policy, baseline, kpi, values))
+            rows.append(row | cell)
     return pd.DataFrame(rows)
 
 

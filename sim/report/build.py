@@ -26,6 +26,7 @@ from sim.report.aggregate import (
     choose_baseline,
     comparison_frame,
     ordered,
+    ranges,
     summary_frame,
 )
 from sim.report.chart_registry import CHARTS, ChartData
@@ -79,8 +80,11 @@ def build_report(
     if not (summary["status"] == OK).any():
         raise ReportError(f"{root}: none of {len(jobs)} jobs finished (no kpis.json)")
     base = choose_baseline(summary, baseline)
-    comparison = comparison_frame(summary, base)
-    card = scorecard.scorecard(comparison)
+    planned = comparison_frame(summary, base)  # every planned cell: the files and the scorecard
+    gaps = zip(planned["missing_seeds"], planned["n_planned"], strict=True)
+    ran = [len(missing.split()) < n for missing, n in gaps]
+    comparison = planned[ran]  # cells with a finished run: charts, findings, detail tables
+    card = scorecard.scorecard(planned)
     best = best_frame(summary)
     advice = advice_frame(comparison, half_widths or DEFAULT_HALF_WIDTHS)
     warmup = warmup_frame(jobs, summary[["job", "scenario", "policy"]])
@@ -89,7 +93,7 @@ def build_report(
         root, jobs=len(jobs), not_finished=[j for j in jobs if j.status != OK], scorecard=card
     )
     tables = [  # (CSV file, workbook sheet, table), in the workbook's order
-        ("comparison.csv", "Comparison", comparison),
+        ("comparison.csv", "Comparison", planned),
         ("scorecard.csv", "Scorecard", card.cells),
         ("best.csv", "Best", best),
         ("replications.csv", "Replications", advice),
@@ -129,7 +133,8 @@ def setup_line(name: str, jobs: list[Job], summary: pd.DataFrame, baseline: str)
     finished = summary[summary["status"] == OK]
     config: dict[str, Any] = next(j for j in jobs if j.status == OK).config
     words = {"scenario": "scenarios", "policy": "policies", "seed": "seeds"}
-    counts = {w: finished[w].nunique() for w in words}
+    planned = summary[summary["scenario"].fillna("") != ""]  # finished or not
+    counts = {w: planned[w].nunique() for w in words}
     crossed = " x ".join(f"{n} {w if n == 1 else words[w]}" for w, n in counts.items())
     return (
         f"Sweep {name}: {crossed}, {_days(config.get('horizon_days'))} each after "
@@ -154,7 +159,13 @@ def _card(card: scorecard.Scorecard, warnings: list[str]) -> Markup:
         "and KPI across the policies; grey: not distinguishable from no difference. Below "
         "each: the paired 95% interval (uncorrected)."
     )
-    return reading + scorecard_table(card) + Markup("").join(note(w) for w in warnings)
+    gaps = [card.warning()] if card.incomplete else []  # before the table: read it first
+    return (
+        Markup("").join(note(w) for w in gaps)
+        + reading
+        + scorecard_table(card)
+        + Markup("").join(note(w) for w in warnings)
+    )
 
 
 def _charts(root: Path, data: ChartData) -> list[Chart]:
@@ -187,7 +198,7 @@ def _settings(
         ("scenarios", ", ".join(ordered(finished["scenario"]))),
         ("policies", ", ".join(ordered(finished["policy"]))),
         ("baseline policy (reference for differences)", baseline),
-        ("seeds (common random numbers across policies)", _ranges(seeds)),
+        ("seeds (common random numbers across policies)", ranges(seeds)),
         ("replications per scenario x policy", f"{cell_sizes.min()} to {cell_sizes.max()}"),
         ("jobs", f"{len(jobs)} ({len(finished)} finished, {len(jobs) - len(finished)} not)"),
         ("horizon", f"{config.get('horizon_days')} days"),
@@ -199,20 +210,6 @@ def _settings(
         ("confidence intervals", "95%, Student t over replications; differences paired by seed"),
         ("comparison with the best", "Hsu's MCB with Bonferroni paired intervals, 3+ policies"),
     ]
-
-
-def _ranges(values: list[int]) -> str:
-    if not values:
-        return ""
-    parts, start, prev = [], values[0], values[0]
-    for v in [*values[1:], None]:
-        if v is not None and v == prev + 1:
-            prev = v
-            continue
-        parts.append(f"{start}-{prev}" if prev != start else f"{start}")
-        if v is not None:
-            start = prev = v
-    return ", ".join(parts)
 
 
 def _sections(
@@ -263,7 +260,9 @@ def _sections(
     jobs = summary[["job", "status", "scenario", "policy", "seed", "run_dir", "reason"]]
     failed = jobs[jobs["status"] != OK]
     if not failed.empty:  # first: what is missing from every number below
-        reasons = failed[["job", "status", "run_dir", "reason"]].replace({np.nan: ""})
+        reasons = failed[
+            ["job", "status", "scenario", "policy", "seed", "run_dir", "reason"]
+        ].replace({np.nan: ""})
         words = f"{len(failed)} of {len(jobs)} jobs did not finish; the tables leave them out."
         sections.insert(0, ("Jobs that did not finish", note(words) + table(reasons)))
     sections.append(("Jobs", table(jobs.replace({np.nan: ""}))))

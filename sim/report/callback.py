@@ -19,6 +19,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 from sim.io.safe import write_text
+from sim.report.outputs import withdraw_report
 from sim.report.sweep import ERROR_FILE, OK, SweepError, jobs_of, progress, read_sweep
 
 PREFIX = "[ordertwin]"
@@ -32,11 +33,18 @@ class SweepOutcome:
 
 
 _last: SweepOutcome | None = None
+_started: Path | None = None
 
 
 def last_sweep() -> SweepOutcome | None:
     """How the last sweep of this process ended (None: no sweep ended)."""
     return _last
+
+
+def started_sweep() -> Path | None:
+    """The sweep dir of the last sweep this process started (None: none), for Ctrl-C: Hydra
+    calls no callback when a sweep is interrupted."""
+    return _started
 
 
 def _say(message: str) -> None:
@@ -57,6 +65,9 @@ class ReportCallback(Callback):
         self.enabled = enabled
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        global _started
+        _started = Path(str(config.hydra.sweep.dir))
+        withdraw_report(_started)  # an earlier sweep's report there would speak for this one
         hydra_cfg = OmegaConf.to_container(config.hydra, resolve=False)
         assert isinstance(hydra_cfg, dict)
         total = len(jobs_of({str(k): v for k, v in hydra_cfg.items()}))

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.report import stats
-from sim.report.aggregate import by_seed, cells_of, ordered, paired, records
+from sim.report.aggregate import by_seed, cells_of, ordered, paired, records, seed_words
 from sim.report.kpis import KpiInfo, info
 
 POLICY_KPIS = ("cost_per_order", "nps", "on_time_rate")
@@ -261,13 +261,25 @@ def advice_words(advice: pd.DataFrame) -> list[str]:
 
 
 def failure_words(summary: pd.DataFrame) -> list[str]:
+    """Which scenario x policy x seed cells did not finish, and how (failed, interrupted, never
+    started): every figure below leaves them out."""
     bad = summary[summary["status"] != "ok"]
     if bad.empty:
         return []
-    names = ", ".join(f"job {int(r['job'])} ({r['status']})" for r in records(bad))
+    parts = []
+    for status in ordered(bad["status"]):
+        mine = bad[bad["status"] == status]
+        cells = [
+            f"{scenario} / {policy} {seed_words(list(group['seed']))}"
+            for (scenario, policy), group in mine.groupby(["scenario", "policy"], sort=False)
+            if scenario
+        ]
+        unknown = int((mine["scenario"].fillna("") == "").sum())  # unreadable: cell unknown
+        cells += [f"{unknown} job(s) of unknown cell"] if unknown else []
+        parts.append(f"{status}: {'; '.join(cells)}")
     return [
-        f"{len(bad)} of {len(summary)} jobs did not finish and are left out: {names}. "
-        "Every figure uses only the finished jobs."
+        f"{len(bad)} of {len(summary)} jobs did not finish and are left out "
+        f"({'; '.join(parts)}). Every figure uses only the finished jobs."
     ]
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 from sim.report.kpis import info
-from sim.report.scorecard import BETTER, WORSE, Scorecard
+from sim.report.scorecard import BETTER, RUNS, WORSE, Scorecard
 
 CSS = """
 body{font-family:'DejaVu Sans',Arial,sans-serif;color:#222;max-width:1180px;margin:24px auto;
@@ -139,8 +139,9 @@ def scorecard_table(card: Scorecard) -> Markup:
             k.show_delta(r["diff_ci_low"]),
             k.show_delta(r["diff_ci_high"]),
         )
-    frame = pd.DataFrame(list(rows.values()), dtype=object)  # Markup kept, not made str
-    return table(frame, numeric=[c for c in frame.columns if c not in ("scenario", "policy")])
+    frame = card.with_runs(pd.DataFrame(list(rows.values()), dtype=object))  # Markup kept
+    text = ("scenario", "policy", RUNS)
+    return table(frame, numeric=[c for c in frame.columns if c not in text])
 
 
 def best_table(best: pd.DataFrame) -> Markup:

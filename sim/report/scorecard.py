@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.report.aggregate import ordered, records
+from sim.report.aggregate import cell_gaps, ordered, records, runs_words
 from sim.report.kpis import KpiInfo, info, scorecard_kpis
 
 ALPHA = 0.05  # family-wise error rate of each scenario x KPI family
@@ -47,8 +47,11 @@ COLUMNS = (
     "family_size",
     "p_holm",
     "verdict",
+    "complete",
+    "missing",
 )
 NEEDED = (*COLUMNS[:4], "n_pairs", "diff_mean", "diff_ci_low", "diff_ci_high", "diff_p_value")
+RUNS = "runs"  # the column a scorecard with unfinished runs gets: which runs each row lacks
 
 
 @dataclass(frozen=True)
@@ -78,12 +81,42 @@ class Scorecard:
         labels = [info(k).label for k in self.kpis]
         return frame.reindex(columns=labels).reset_index().rename_axis(columns=None)
 
+    @property
+    def incomplete(self) -> dict[tuple[str, str], str]:
+        """Scenario x policy rows whose figures lack runs that did not finish: what they lack."""
+        if self.cells.empty:
+            return {}
+        bad = records(self.cells[~self.cells["complete"].astype(bool)])
+        return {(str(r["scenario"]), str(r["policy"])): str(r["missing"]) for r in bad}
+
+    def warning(self) -> str:
+        """One sentence when rows lack runs ("" when none does): a table that looks complete
+        must not be read as one."""
+        gaps = self.incomplete
+        if not gaps:
+            return ""
+        rows = len(self.cells.drop_duplicates(["scenario", "policy"]))
+        return (
+            f"Incomplete sweep: {len(gaps)} of {rows} rows lack runs that did not finish "
+            f"(column '{RUNS}'); their differences use only the seeds that finished."
+        )
+
+    def with_runs(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A wide table (rows scenario x policy) with the ``runs`` column when rows lack runs."""
+        gaps = self.incomplete
+        if not gaps:
+            return frame
+        keys = zip(frame["scenario"].astype(str), frame["policy"].astype(str), strict=True)
+        runs = [runs_words(gaps.get(key, "")) for key in keys]
+        return frame.assign(**{RUNS: runs})
+
     def table(self) -> pd.DataFrame:
-        """Rows scenario x policy, each KPI's difference from the baseline with its unit."""
+        """Rows scenario x policy, each KPI's difference from the baseline with its unit (and the
+        runs each row lacks, if any)."""
         shown = self.cells.assign(
             shown=[info(r["kpi"]).show_delta(r["diff_mean"]) for r in records(self.cells)]
         )
-        return Scorecard(shown, self.sentences, self.baseline).wide("shown")
+        return self.with_runs(Scorecard(shown, self.sentences, self.baseline).wide("shown"))
 
     def text(self) -> str:
         """The scorecard for a terminal: the table, significant cells marked, then the sentences."""
@@ -96,12 +129,13 @@ class Scorecard:
                 for r in records(self.cells)
             ]
         )
-        table = Scorecard(shown, self.sentences, self.baseline).wide("shown")
+        table = self.with_runs(Scorecard(shown, self.sentences, self.baseline).wide("shown"))
         head = (
             f"Scorecard: difference from {self.baseline}, paired by seed; marked only where "
             "significant at 5% after Holm's correction within each scenario and KPI"
         )
-        lines = [head, table.to_string(index=False), *(f"- {s}" for s in self.sentences)]
+        warning = [f"! {self.warning()}"] if self.incomplete else []
+        lines = [*warning, head, table.to_string(index=False), *(f"- {s}" for s in self.sentences)]
         return "\n".join(lines)
 
 
@@ -143,8 +177,10 @@ def scorecard(comparison: pd.DataFrame, alpha: float = ALPHA) -> Scorecard:
         size = int(np.isfinite(p).sum())
         for policy, p_adj in zip(family["policy"], holm(p), strict=True):
             adjusted[(str(scenario), str(policy), str(kpi))] = (float(p_adj), size)
+    gaps = cell_gaps(comparison)
     out = []
     for r in records(rows):  # comparison order: scenario, policy, then KPI
+        gap = gaps.get((str(r["scenario"]), str(r["policy"])), "")
         k = info(str(r["kpi"]))
         p_adj, size = adjusted[(str(r["scenario"]), str(r["policy"]), k.key)]
         diff = float(r["diff_mean"])
@@ -164,6 +200,8 @@ def scorecard(comparison: pd.DataFrame, alpha: float = ALPHA) -> Scorecard:
                 "family_size": size,
                 "p_holm": p_adj,
                 "verdict": _verdict(k, diff, p_adj, alpha),
+                "complete": not gap,
+                "missing": gap,
             }
         )
     cells = pd.DataFrame(out, columns=list(COLUMNS))
@@ -196,8 +234,20 @@ def sentence(scenario: str, policy: str, baseline: str, cells: pd.DataFrame) -> 
         v: [phrase(r["kpi"], r["diff_mean"]) for r in rows if r["verdict"] == v]
         for v in (BETTER, WORSE, CHANGED)
     }
+    missing = str(rows[0].get("missing", "") or "") if rows else ""
     if all(r["verdict"] == NO_DATA for r in rows):
+        if missing:
+            return f"{who}: not compared with {baseline}: {missing} did not finish."
         return f"{who}: too few paired replications to compare with {baseline}."
+    said = _said(who, baseline, by)
+    if not missing:
+        return said
+    pairs = max(int(r["n_pairs"]) for r in rows)
+    return f"{said} Incomplete: {missing} did not finish; this rests on {pairs} paired seeds."
+
+
+def _said(who: str, baseline: str, by: dict[str, list[str]]) -> str:
+    """The sentence's verdict: gains, then their price."""
     moved = f"; it also changes {_join(by[CHANGED])}" if by[CHANGED] else ""
     if by[BETTER] and by[WORSE]:
         return f"{who}: {_join(by[BETTER])} for {_join(by[WORSE])}, against {baseline}{moved}."

@@ -29,7 +29,9 @@ from sim.io.run_files import KPIS_FILE
 MULTIRUN_FILE = "multirun.yaml"
 ERROR_FILE = "error.txt"
 TRACEBACK_FILE = "traceback.txt"  # beside error.txt, for an error that was not bad input
-OK, FAILED, MISSING = "ok", "failed", "missing"
+INTERRUPTED_FILE = "interrupted.txt"  # a job the sweep's Ctrl-C stopped before it finished
+OUTCOME_FILES = (KPIS_FILE, ERROR_FILE, TRACEBACK_FILE, INTERRUPTED_FILE)  # how a job ended
+OK, FAILED, MISSING, INTERRUPTED = "ok", "failed", "missing", "interrupted"
 IGNORED_OVERRIDES = ("seed", "experiment")
 
 
@@ -43,7 +45,7 @@ class Job:
 
     num: int
     overrides: tuple[str, ...]
-    status: str  # ok | failed | missing
+    status: str  # ok | failed | interrupted | missing
     run_dir: Path | None = None
     config: dict[str, Any] = field(default_factory=dict)  # untrusted: read with .get, checked
     kpis: dict[str, float] = field(default_factory=dict)
@@ -171,14 +173,20 @@ def read_job(run_dir: Path) -> Job:
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
             reason = f"unreadable {KPIS_FILE}: {first}"
             return Job(num, overrides, FAILED, run_dir, config, reason=reason)
-    error = run_dir / ERROR_FILE
-    text = error.read_text(encoding="utf-8", errors="replace").strip() if error.is_file() else ""
-    reason = (
-        text.splitlines()[0][:500]
-        if text
-        else "no kpis.json: the run failed, was stopped, or is still running"
-    )
+    for marker, status in ((ERROR_FILE, FAILED), (INTERRUPTED_FILE, INTERRUPTED)):
+        text = _first_line(run_dir / marker)
+        if text:
+            return Job(num, overrides, status, run_dir, config, reason=text)
+    reason = "no kpis.json: the run failed, was stopped, or is still running"
     return Job(num, overrides, FAILED, run_dir, config, reason=reason)
+
+
+def _first_line(path: Path) -> str:
+    """A marker file's first line (at most 500 characters), or "" if there is none."""
+    if not path.is_file():
+        return ""
+    text = path.read_text(encoding="utf-8", errors="replace").strip()
+    return text.splitlines()[0][:500] if text else ""
 
 
 def _sweep_dir_of(run_dir: Path) -> str | None:

@@ -19,8 +19,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from sim.report.aggregate import ordered, records
+from sim.report.aggregate import cell_gaps, ordered, records, runs_words
 from sim.report.kpis import HEADLINE, info
+from sim.report.scorecard import RUNS
 
 FIXED_TIME = "2000-01-01T00:00:00Z"
 ZIP_TIME = (2000, 1, 1, 0, 0, 0)
@@ -85,7 +86,8 @@ def headline_sheet(wb: Workbook, comparison: pd.DataFrame, baseline: str) -> Wor
     assert ws is not None
     ws.title = "Headline"
     kpis = [k for k in HEADLINE if k in set(comparison["kpi"])]
-    names = ["scenario", "policy", "n"]
+    gaps = cell_gaps(comparison)
+    names = ["scenario", "policy", "n", RUNS]
     for kpi in kpis:
         label = info(kpi).label
         names += [label, "95% CI", f"vs {baseline}", "diff 95% CI", "p-value"]
@@ -93,7 +95,9 @@ def headline_sheet(wb: Workbook, comparison: pd.DataFrame, baseline: str) -> Wor
     cells = {(r["scenario"], r["policy"], r["kpi"]): r for r in records(comparison)}
     for scenario in ordered(comparison["scenario"]):
         for policy in ordered(comparison[comparison["scenario"] == scenario]["policy"]):
-            row: list[object] = [scenario, policy, int(cells[(scenario, policy, kpis[0])]["n"])]
+            runs = runs_words(gaps.get((scenario, policy), ""))
+            n = int(cells[(scenario, policy, kpis[0])]["n"])
+            row: list[object] = [scenario, policy, n, runs]
             for kpi in kpis:
                 c = cells[(scenario, policy, kpi)]
                 k = info(kpi)
@@ -109,7 +113,7 @@ def headline_sheet(wb: Workbook, comparison: pd.DataFrame, baseline: str) -> Wor
             ws.append(row)
             r = ws.max_row
             for j, kpi in enumerate(kpis):
-                col = 4 + 5 * j
+                col = 5 + 5 * j
                 ws.cell(r, col).number_format = _excel_format(kpi)
                 ws.cell(r, col + 2).number_format = _excel_format(kpi)
                 ws.cell(r, col + 4).number_format = "0.000"
@@ -118,7 +122,7 @@ def headline_sheet(wb: Workbook, comparison: pd.DataFrame, baseline: str) -> Wor
                 judged = info(kpi).better(float(c["diff_mean"]))
                 if clear and judged is not None:
                     ws.cell(r, col + 2).font = GOOD_FONT if judged else BAD_FONT
-    _widths(ws, {1: 16, 2: 18, 3: 5}, default=14)
+    _widths(ws, {1: 16, 2: 18, 3: 5, 4: 18}, default=14)
     ws.row_dimensions[1].height = 32
     return ws
 
