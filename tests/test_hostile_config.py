@@ -26,6 +26,7 @@ from scenarios.errors import BudgetError, ConfigError, OrderLogError
 from sim.cli.errors import BAD_INPUT, describe_error
 from sim.config.compose import load_config
 from sim.config.precheck import precheck
+from sim.config.store import register_configs
 from sim.config.validate import validate
 
 SHORT = ("horizon_days=2", "warmup_days=0.5", "progress=false")
@@ -313,6 +314,13 @@ CASES = {
 }
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _schema_registered() -> None:
+    """As ordertwin's main() does before precheck: the sweep tests ran only after another test
+    had composed (run alone, Hydra could not load 'ordertwin_schema')."""
+    register_configs()
+
+
 @pytest.fixture(scope="module")
 def bases() -> dict[str, dict[str, Any]]:
     return {name: load_config(*SHORT, *overrides) for name, overrides in BASES.items()}
@@ -377,6 +385,22 @@ def test_a_sweep_goes_ahead_when_some_job_can_run() -> None:
 def test_a_sweep_no_job_of_which_can_run_is_refused_before_it_starts() -> None:
     with pytest.raises(ConfigError, match=r"^scenario\.demand\.vip_p: expected a probability"):
         precheck(["experiment=quickstart", *SHORT, "scenario.demand.vip_p=2"])
+
+
+@pytest.mark.parametrize(
+    ("swept", "named"),
+    [
+        (["routing=nearest,value_tiered", "+routing.economy_slack_h=5"], "routing.economy_slack_h"),
+        (["horizon_days=1,abc"], "horizon_days"),
+    ],
+)
+def test_a_sweep_job_that_cannot_compose_refuses_the_sweep(swept: list[str], named: str) -> None:
+    """The launcher composes every job in the driver and stops the sweep at the first that
+    cannot be composed (Hydra's three-line message, the jobs before it already run): the first
+    job composing is not enough, every distinct one is composed before the folder is made."""
+    with pytest.raises(BAD_INPUT) as info:
+        precheck(["-m", *SHORT, *swept, "seed=1,2"])
+    assert one_line(info.value).startswith(f"{named}: ")
 
 
 def test_budget_message_names_the_limit_the_estimate_and_the_cause(

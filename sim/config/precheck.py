@@ -6,10 +6,15 @@ command line as Hydra will, composes the config the same way (the packaged confi
 ``--config-dir``, the overrides, an experiment's sweep) and runs every check of
 :func:`sim.config.validate.validate`, so that a rejected run leaves nothing on disk.
 
-For a sweep (``-m``, a comma list, an experiment), it composes the first job and, for each swept
-key, the first job that changes only that key. If every one of them fails with the same error, no
-job could run: the sweep is refused before its folder is made. Otherwise the sweep goes ahead and
-each bad job fails on its own.
+For a sweep (``-m``, a comma list, an experiment), every job must compose: the launcher composes
+each job in the driver, and one that cannot be composed (``+key`` on a policy that already has
+the key, a value of the wrong type) stops the whole sweep with Hydra's own message, after the
+jobs before it ran. So each distinct job is composed first (jobs differing only by an integer
+seed compose alike: one of them stands for all) and the first that fails refuses the sweep in
+one line before its folder is made. Then the checks: it validates the first job and, for each
+swept key, the first job that changes only that key. If every one of them fails with the same
+error, no job could run: the sweep is refused. Otherwise the sweep goes ahead and each job that
+fails a check fails on its own (its ``error.txt``).
 """
 
 from __future__ import annotations
@@ -89,6 +94,8 @@ def _precheck(hydra: Hydra, name: str, overrides: list[str], multirun: bool) -> 
         return  # another sweeper: its jobs are its own business
     jobs = _jobs(cfg, overrides, loader)
     extra = list(OmegaConf.to_container(cfg.hydra.overrides.hydra) or [])
+    for job in _distinct(jobs):  # a job that cannot compose stops the launcher: refuse now
+        hydra.compose_config(name, extra + job, run_mode=RunMode.RUN, with_log_configuration=False)
     errors: list[Exception] = []
     for job in _probes(jobs):
         try:
@@ -112,6 +119,23 @@ def _jobs(cfg: DictConfig, overrides: list[str], loader: Any) -> list[list[str]]
     arguments = [f"{k}={v}" for k, v in params.items()] + overrides
     parsed = OverridesParser.create(config_loader=loader).parse_overrides(arguments)
     return [list(job) for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+
+
+def _distinct(jobs: list[list[str]]) -> list[list[str]]:
+    """One job per distinct override list, an integer ``seed=`` aside (seeds compose alike)."""
+    seen: set[tuple[str, ...]] = set()
+    out = []
+    for job in jobs:
+        key = tuple("seed=<int>" if _integer_seed(o) else o for o in job)
+        if key not in seen:
+            seen.add(key)
+            out.append(job)
+    return out
+
+
+def _integer_seed(override: str) -> bool:
+    key, _, value = override.partition("=")
+    return key == "seed" and value.strip().lstrip("-").isdigit()
 
 
 def _probes(jobs: list[list[str]]) -> list[list[str]]:
