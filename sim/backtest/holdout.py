@@ -25,7 +25,7 @@ from scenarios.calibration.clock import LogClock, log_clock, on_engine_clock
 from scenarios.calibration.order_log import OrderLogError, read_order_log
 from scenarios.calibration.quality import clean_log
 from scenarios.calibration.reading import ReadOptions
-from sim.backtest.planner import planner_checks
+from sim.backtest.planner import planner_checks, volume_shift
 from sim.backtest.resolution import as_written, log_resolution_h
 from sim.config.compose import load_config, load_policies
 from sim.engine import run
@@ -100,8 +100,14 @@ class Backtest:
     demand: dict[str, Any] = field(default_factory=dict)  # the calendar's in-sample / holdout
 
     @property
+    def volume_shifts(self) -> list[str]:
+        """Runs of periods outside the twin's volume bands long enough to fail the backtest."""
+        return volume_shift(self.planner.get("volume", {}))
+
+    @property
     def passed(self) -> bool:
-        return all(c.passed for c in self.checks) and bool(self.ks["passed"])
+        checks = all(c.passed for c in self.checks) and bool(self.ks["passed"])
+        return checks and not self.volume_shifts
 
 
 def load_history(log_path: str, warmup_days: float, options: ReadOptions | None = None) -> History:

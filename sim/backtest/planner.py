@@ -26,6 +26,12 @@ from scenarios.calibration.clock import LogClock
 from sim.backtest.resolution import as_written, log_resolution_h
 
 FREQS = {"day": "D", "week": "W-SUN", "month": "M"}
+# A run this long of consecutive periods outside the twin's 90% band on the same side fails the
+# backtest: the twin misses a shift in volume (a log falling 60% in its last four months whose
+# overall mean the twin still matches). Under bands that hold, a given run of 3 months has
+# probability 2 x 0.05^3 = 2.5e-4 (4 weeks: 1.3e-5), so ~1% of 36-month logs and ~0.2% of
+# 160-week logs fail by chance.
+SHIFT_RUN = {"week": 4, "month": 3}
 MIN_QUANTILE_REPS = 20
 MIN_LANE_DELIVERIES = 30  # per lane in history, for its KS comparison
 TOP_LANES = 12
@@ -96,7 +102,46 @@ def volume_check(history: pd.Series, twin: Sequence[pd.Series] | np.ndarray) -> 
         "mape": float(ape.mean()) if len(ape) else None,
         "correlation": corr,
         "median_half_width": float(np.median(half)) if len(half) else None,
+        "longest_run_outside": longest_run_outside(
+            [str(p) for p in history.index], real, low, high
+        ),
     }
+
+
+def longest_run_outside(
+    periods: Sequence[str], real: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> dict[str, Any]:
+    """The longest run of consecutive periods with history outside the band on one side:
+    ``length`` (0: none), ``side`` (``above``/``below``), its ``first`` and ``last`` period."""
+    side = np.where(real > high, 1, np.where(real < low, -1, 0))
+    best: dict[str, Any] = {"length": 0, "side": None, "first": None, "last": None}
+    start = 0
+    for i in range(1, len(side) + 1):
+        if i == len(side) or side[i] != side[start]:
+            length = i - start
+            if side[start] != 0 and length > best["length"]:
+                best = {
+                    "length": length,
+                    "side": "above" if side[start] > 0 else "below",
+                    "first": periods[start],
+                    "last": periods[i - 1],
+                }
+            start = i
+    return best
+
+
+def volume_shift(volume: dict[str, dict[str, Any]]) -> list[str]:
+    """One sentence per frequency whose longest run outside the band reaches
+    :data:`SHIFT_RUN` (empty: no shift missed)."""
+    out = []
+    for freq, run_length in SHIFT_RUN.items():
+        run = volume.get(freq, {}).get("longest_run_outside") or {}
+        if run.get("length", 0) >= run_length:
+            out.append(
+                f"volume per {freq}: {run['length']} {freq}s in a row {run['side']} the twin's 90% "
+                f"band ({run['first']} to {run['last']}): the twin misses a shift in volume"
+            )
+    return out
 
 
 def _delivered(orders: pd.DataFrame, end_h: float) -> pd.DataFrame:

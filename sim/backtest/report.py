@@ -137,6 +137,8 @@ def _planner_lines(bt: Backtest) -> list[str]:
         "|---|---|---|---|---|---|",
     ]
     lines += [_volume_row(freq, v) for freq, v in p["volume"].items()]
+    shifts = bt.volume_shifts
+    lines += ["", "Volume shifts missed: **FAIL** — " + "; ".join(shifts) + "."] if shifts else []
     late = p["late_rate"]
     lines += [
         "",

@@ -169,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     note = holdout_note(result.demand.get("holdout"))
     if note:
         print(f"  note: {note}")
+    for shift in result.volume_shifts:
+        print(f"  {shift}  FAIL")
     print(f"ordertwin-backtest: {'PASS' if result.passed else 'FAIL'}; report: {report}")
     sys.exit(0 if result.passed else EXIT_FAILED)
 
