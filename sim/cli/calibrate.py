@@ -95,7 +95,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"  report:   {report}")
     days = cal.report["log"]["period_days"]
     where = f"--config-dir {shlex.quote(str(out_dir))} " if args.out is not None else ""
-    print(f"  run it:   ordertwin {where}scenario={args.name}")
+    print(
+        f"  run it:   ordertwin {where}scenario={args.name}   (from the log's first day, "
+        f"{cal.scenario['start_date']}, for the default horizon_days; a later start: "
+        "scenario.start_date=YYYY-MM-DD)"
+    )
     period = "the log's period" if until is None else f"the fitted period, before {args.until}"
     print(
         f"  {period} ({days} days from hour 0): ordertwin {where}scenario={args.name} "
