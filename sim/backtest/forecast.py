@@ -171,6 +171,7 @@ def pooled(rows: list[dict[str, Any]]) -> dict[str, Any]:
             "needed_half_width": None,
             "naive_needed_half_width": None,
             "origins_twin_better": 0,
+            "by_origin": [],
         }
     f = pd.DataFrame(rows)
     inside = (f["history"] >= f["low"]) & (f["history"] <= f["high"])
@@ -180,6 +181,17 @@ def pooled(rows: list[dict[str, Any]]) -> dict[str, Any]:
     naive_err = (seen["naive"] - seen["history"]).abs() / seen["history"]
     errors = pd.DataFrame({"origin": seen["origin"], "twin": twin_err, "naive": naive_err})
     per_origin = errors.groupby("origin")[["twin", "naive"]].mean()
+    by_origin = [
+        {
+            "origin": origin,
+            "model": g["model"].iloc[0] if "model" in g else "",
+            "months": len(g),
+            "inside": int(inside[g.index].sum()),
+            "mape": float(per_origin["twin"].get(origin, np.nan)),
+            "naive_mape": float(per_origin["naive"].get(origin, np.nan)),
+        }
+        for origin, g in f.groupby("origin", sort=True)
+    ]
     return {
         "n": len(f),
         "inside": int(inside.sum()),
@@ -190,4 +202,5 @@ def pooled(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "needed_half_width": float(np.quantile(twin_err, BAND)) if len(seen) else None,
         "naive_needed_half_width": float(np.quantile(naive_err, BAND)) if len(seen) else None,
         "origins_twin_better": int((per_origin["twin"] < per_origin["naive"]).sum()),
+        "by_origin": by_origin,  # the same figures per origin, for the report's table
     }

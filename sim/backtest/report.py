@@ -212,16 +212,11 @@ def _demand_lines(bt: Backtest) -> list[str]:
             "| origin | model chosen | months | inside the 90% band | MAPE | naive MAPE |",
             "|---|---|---|---|---|---|",
         ]
-        months = pd.DataFrame(o["months"])
-        for origin, f in months.groupby("origin", sort=True):
-            seen = f[f["history"] > 0]
-            inside = ((f["history"] >= f["low"]) & (f["history"] <= f["high"])).sum()
-            twin = ((seen["twin"] - seen["history"]).abs() / seen["history"]).mean()
-            naive = ((seen["naive"] - seen["history"]).abs() / seen["history"]).mean()
-            lines.append(
-                f"| {origin} | {f['model'].iloc[0]} | {len(f)} | {inside} | {_pct(twin)} "
-                f"| {_pct(naive)} |"
-            )
+        lines += [
+            f"| {r['origin']} | {r['model']} | {r['months']} | {r['inside']} | {_pct(r['mape'])} "
+            f"| {_pct(r['naive_mape'])} |"
+            for r in o["by_origin"]
+        ]
         lines += ["", f"Every scored month: `{ORIGINS_CSV}`."]
     return lines + [""]
 

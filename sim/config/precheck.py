@@ -94,18 +94,21 @@ def _precheck(hydra: Hydra, name: str, overrides: list[str], multirun: bool) -> 
         return  # another sweeper: its jobs are its own business
     jobs = _jobs(cfg, overrides, loader)
     extra = list(OmegaConf.to_container(cfg.hydra.overrides.hydra) or [])
+    composed: dict[tuple[str, ...], DictConfig] = {}
+
+    def compose(job: list[str]) -> DictConfig:
+        if tuple(job) not in composed:
+            composed[tuple(job)] = hydra.compose_config(
+                name, extra + job, run_mode=RunMode.RUN, with_log_configuration=False
+            )
+        return composed[tuple(job)]
+
     for job in _distinct(jobs):  # a job that cannot compose stops the launcher: refuse now
-        hydra.compose_config(name, extra + job, run_mode=RunMode.RUN, with_log_configuration=False)
+        compose(job)
     errors: list[Exception] = []
     for job in _probes(jobs):
         try:
-            check_composed(
-                hydra.compose_config(
-                    name, extra + job, run_mode=RunMode.RUN, with_log_configuration=False
-                ),
-                job,
-                loader,
-            )
+            check_composed(compose(job), job, loader)
             return  # a job that can run: the sweep goes ahead
         except (ConfigError, HydraException, OmegaConfBaseException) as err:
             errors.append(err)
